@@ -1,0 +1,98 @@
+"""The fully connected layer z = a·W + b, with optional L1 and L2 penalties."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from axon._config import get_rng, resolve_dtype
+from axon.initializers import initialize
+from axon.layers.base import Layer, register_layer
+
+
+@register_layer
+class Dense(Layer):
+    """Fully connected layer: ``z = a @ W + b``.
+
+    Row-vector convention of the course notes: a batch ``a`` of shape ``(n, in_features)``,
+    ``W`` of shape ``(in_features, out_features)``, ``b`` of shape ``(out_features,)``;
+    output ``z`` of shape ``(n, out_features)``.
+
+    Backward, with δ = ∂C/∂z of shape ``(n, out_features)`` (the course's error of the layer):
+
+    - BP3  ∂C/∂b = Σₙ δ                  (sum over the batch)
+    - BP4  ∂C/∂W = aᵀ · δ
+    - BP2 (the part this layer owns)  ∂C/∂a = δ · Wᵀ
+
+    Regularisation, added to the mean loss and to ∂C/∂W (biases are not penalised):
+    ``l2/2 · Σ W²`` (gradient ``l2 · W``) and ``l1 · Σ |W|`` (gradient ``l1 · sign(W)``).
+
+    Parameters
+    ----------
+    in_features, out_features : sizes of the input and output rows.
+    init : "xavier" (default), "he", "lecun", "normal", "uniform", "zeros" or ``init(shape, rng)``.
+    bias : whether to add ``b``.
+    l1, l2 : penalty strengths (see above), >= 0.
+    dtype : "float32" or "float64"; default :func:`axon.get_default_dtype`.
+    rng : generator for the initial weights; default axon's generator (:func:`axon.set_seed`).
+    """
+
+    def __init__(self, in_features: int, out_features: int, *, init: str | Callable = "xavier",
+                 bias: bool = True, l1: float = 0.0, l2: float = 0.0, dtype=None,
+                 rng: np.random.Generator | None = None, name: str | None = None) -> None:
+        super().__init__(name)
+        for arg, v in (("in_features", in_features), ("out_features", out_features)):
+            if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
+                raise ValueError(f"Dense {arg} must be a positive integer, got {v!r}")
+        for arg, v in (("l1", l1), ("l2", l2)):
+            if not np.isfinite(v) or v < 0:
+                raise ValueError(f"Dense {arg} must be a finite number >= 0, got {v!r}")
+        self.in_features, self.out_features = int(in_features), int(out_features)
+        self.init = init
+        self.l1, self.l2 = float(l1), float(l2)
+        dt = resolve_dtype(dtype)
+        self.weight = self.add_parameter(
+            "weight", initialize(init, (self.in_features, self.out_features), rng or get_rng(), dt))
+        self.bias = self.add_parameter("bias", np.zeros(self.out_features, dtype=dt)) if bias else None
+        self._x: np.ndarray | None = None
+
+    def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
+        W = self.weight.data
+        if x.ndim != 2 or x.shape[1] != self.in_features:
+            raise ValueError(f"{self.name} expects input of shape (n, {self.in_features}), got {x.shape}")
+        if x.dtype != W.dtype:
+            x = x.astype(W.dtype)
+        self._x = x
+        z = x @ W
+        if self.bias is not None:
+            z += self.bias.data
+        return z
+
+    def backward(self, grad_y: np.ndarray) -> np.ndarray:
+        delta = grad_y
+        self.weight.accumulate(self._x.T @ delta)             # BP4: ∂C/∂W = aᵀ·δ
+        if self.l2:
+            self.weight.grad += self.l2 * self.weight.data
+        if self.l1:
+            self.weight.grad += self.l1 * np.sign(self.weight.data)
+        if self.bias is not None:
+            self.bias.accumulate(delta.sum(axis=0))           # BP3: ∂C/∂b = δ
+        return delta @ self.weight.data.T                     # BP2: δ·Wᵀ (the σ′ factor is the activation's)
+
+    def penalty(self) -> float:
+        W = self.weight.data
+        value = 0.0
+        if self.l2:
+            value += 0.5 * self.l2 * float(np.vdot(W, W))
+        if self.l1:
+            value += self.l1 * float(np.abs(W).sum())
+        return value
+
+    def output_shape(self, input_shape: tuple[int, ...]) -> tuple[int, ...]:
+        return (self.out_features,)
+
+    def get_config(self) -> dict[str, Any]:
+        return {"in_features": self.in_features, "out_features": self.out_features,
+                "bias": self.bias is not None, "l1": self.l1, "l2": self.l2}

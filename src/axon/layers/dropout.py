@@ -1,0 +1,48 @@
+"""Inverted dropout."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from axon._config import get_rng
+from axon.layers.base import Layer, register_layer
+
+
+@register_layer
+class Dropout(Layer):
+    """Inverted dropout: in training, a = z ⊙ m / (1 − p) with mᵢ ~ Bernoulli(1 − p).
+
+    Each unit is zeroed with probability ``p`` and the survivors are scaled by 1/(1 − p), so the
+    expected activation is unchanged and inference is the identity (no rescaling needed).
+    Backward applies the same mask: ∂C/∂z = ∂C/∂a ⊙ m / (1 − p). Any shape.
+
+    ``rng`` (a ``numpy.random.Generator``) draws the masks; default axon's generator.
+    """
+
+    def __init__(self, p: float = 0.5, rng: np.random.Generator | None = None,
+                 name: str | None = None) -> None:
+        super().__init__(name)
+        if isinstance(p, bool) or not isinstance(p, (int, float, np.floating)) or not 0 <= p < 1:
+            raise ValueError(f"Dropout p must be a probability in [0, 1), got {p!r}")
+        self.p = float(p)
+        self.rng = rng if rng is not None else get_rng()
+        self._mask: np.ndarray | None = None
+
+    def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
+        if not training or self.p == 0:
+            self._mask = None
+            return x
+        keep = self.rng.random(x.shape, dtype=x.dtype if x.dtype == np.float32 else np.float64) >= self.p
+        self._mask = keep.astype(x.dtype)
+        self._mask *= 1.0 / (1.0 - self.p)
+        return x * self._mask
+
+    def backward(self, grad_y: np.ndarray) -> np.ndarray:
+        if self._mask is None:
+            return grad_y.copy()
+        return grad_y * self._mask
+
+    def get_config(self) -> dict[str, Any]:
+        return {"p": self.p}

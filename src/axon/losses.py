@@ -1,0 +1,183 @@
+"""Costs: how good a function is. MSE, QuadraticCost, BinaryCrossEntropy, SoftmaxCrossEntropy.
+
+Every loss has ``forward(output, target) -> float`` (a mean over the batch) and ``backward() ->
+∂C/∂output`` for the last forward, and ``link(output)``: what ``predict`` reports (probabilities
+for the cross-entropies, the raw output otherwise). Targets are cast to the output's dtype.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from axon import functions as F
+
+#: Loss classes by name, for model files and the command line.
+LOSS_REGISTRY: dict[str, type[Loss]] = {}
+
+
+def _register(cls):
+    LOSS_REGISTRY[cls.__name__] = cls
+    return cls
+
+
+class Loss:
+    """Base class: subclasses implement ``forward`` and ``backward``; ``link`` defaults to identity."""
+
+    def forward(self, output: np.ndarray, target: np.ndarray) -> float:
+        raise NotImplementedError
+
+    def backward(self) -> np.ndarray:
+        raise NotImplementedError
+
+    def __call__(self, output: np.ndarray, target: np.ndarray) -> float:
+        return self.forward(output, target)
+
+    def link(self, output: np.ndarray) -> np.ndarray:
+        """The prediction reported for a network output (identity for regression losses)."""
+        return output
+
+    def get_config(self) -> dict:
+        """Constructor arguments (JSON-serialisable)."""
+        return {}
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())
+        return f"{type(self).__name__}({args})"
+
+    def _check(self, output: np.ndarray, target) -> np.ndarray:
+        target = np.asarray(target)
+        if target.ndim == 1 and output.ndim == 2 and output.shape[1] == 1:
+            target = target.reshape(-1, 1)
+        if target.shape != output.shape:
+            raise ValueError(f"{type(self).__name__}: target shape {target.shape} does not match "
+                             f"output shape {output.shape}")
+        return target.astype(output.dtype, copy=False)
+
+
+@_register
+class MSE(Loss):
+    """Mean squared error over all elements: L = 1/(n·k) Σ (a − y)², as PyTorch and Keras define it.
+
+    Shapes: output and target (n, k) or (n,). Gradient ∂L/∂a = 2(a − y)/(n·k).
+    """
+
+    def forward(self, output: np.ndarray, target: np.ndarray) -> float:
+        self._diff = output - self._check(output, target)
+        return float(np.vdot(self._diff, self._diff)) / self._diff.size
+
+    def backward(self) -> np.ndarray:
+        return self._diff * (2.0 / self._diff.size)
+
+
+@_register
+class QuadraticCost(Loss):
+    """Nielsen's quadratic cost C = 1/(2n) Σₓ ‖y(x) − a(x)‖²: half the squared error summed over
+    outputs, mean over the n samples. Gradient ∂C/∂a = (a − y)/n, the ∇ₐC of BP1.
+    """
+
+    def forward(self, output: np.ndarray, target: np.ndarray) -> float:
+        self._diff = output - self._check(output, target)
+        return 0.5 * float(np.vdot(self._diff, self._diff)) / output.shape[0]
+
+    def backward(self) -> np.ndarray:
+        return self._diff * (1.0 / self._diff.shape[0])
+
+
+@_register
+class BinaryCrossEntropy(Loss):
+    """Binary cross-entropy C = −1/N Σ [y ln a + (1 − y) ln(1 − a)], mean over all N elements.
+
+    ``from_logits=True`` (default): the output is z and a = σ(z), computed stably as
+    max(z, 0) − z·y + ln(1 + e^(−|z|)); the fused gradient is ∂C/∂z = (σ(z) − y)/N (no σ′ factor:
+    that is how cross-entropy cures the learning slowdown). ``from_logits=False``: the output is a
+    probability a; ln is clamped at −100 (as PyTorch) so a = 0 or 1 stays finite; ∂C/∂a =
+    (a − y)/(a(1 − a)N). Targets in [0, 1], shape like the output ((n,) or (n, k)).
+    """
+
+    def __init__(self, from_logits: bool = True) -> None:
+        self.from_logits = bool(from_logits)
+
+    def forward(self, output: np.ndarray, target: np.ndarray) -> float:
+        y = self._check(output, target)
+        self._y, self._out = y, output
+        if self.from_logits:
+            z = output
+            per = np.maximum(z, 0) - z * y + np.log1p(np.exp(-np.abs(z)))
+        else:
+            with np.errstate(divide="ignore"):
+                log_a = np.maximum(np.log(output), -100)
+                log_1a = np.maximum(np.log1p(-output), -100)
+            per = -(y * log_a + (1 - y) * log_1a)
+        return float(per.mean())
+
+    def backward(self) -> np.ndarray:
+        n = self._out.size
+        if self.from_logits:
+            return (F.sigmoid(self._out) - self._y) * (1.0 / n)
+        a = self._out
+        return (a - self._y) / np.maximum(a * (1 - a), 1e-12) * (1.0 / n)
+
+    def link(self, output: np.ndarray) -> np.ndarray:
+        return F.sigmoid(output) if self.from_logits else output
+
+    def get_config(self) -> dict:
+        return {"from_logits": self.from_logits}
+
+
+@_register
+class SoftmaxCrossEntropy(Loss):
+    """Softmax with log-likelihood, from logits: C = −1/n Σₓ ln aᵧ(x), a = softmax(z).
+
+    ln aᵧ = zᵧ − logsumexp(z), so logits of ±1e4 give a finite value. The fused gradient is
+    ∂C/∂z = (a − y)/n with y one-hot. Output (n, k) logits; target (n,) integer class indices
+    in [0, k) or (n, k) one-hot (or any probability rows).
+    """
+
+    def forward(self, output: np.ndarray, target: np.ndarray) -> float:
+        if output.ndim != 2:
+            raise ValueError(f"SoftmaxCrossEntropy expects logits of shape (n, k), got {output.shape}")
+        n, k = output.shape
+        target = np.asarray(target)
+        logp = F.log_softmax(output, axis=1)
+        if target.ndim == 1:
+            if target.shape[0] != n:
+                raise ValueError(f"SoftmaxCrossEntropy: {target.shape[0]} labels for {n} outputs")
+            idx = target.astype(np.intp, copy=False)
+            if idx.size and (idx.min() < 0 or idx.max() >= k):
+                raise ValueError(f"SoftmaxCrossEntropy: labels must be in [0, {k}), "
+                                 f"got values from {idx.min()} to {idx.max()}")
+            self._labels, self._onehot = idx, None
+            value = -logp[np.arange(n), idx].mean()
+        else:
+            y = self._check(output, target)
+            self._labels, self._onehot = None, y
+            value = -(y * logp).sum() / n
+        self._logp = logp
+        return float(value)
+
+    def backward(self) -> np.ndarray:
+        a = np.exp(self._logp)
+        n = a.shape[0]
+        if self._onehot is None:
+            a[np.arange(n), self._labels] -= 1
+        else:
+            a -= self._onehot
+        a *= 1.0 / n
+        return a
+
+    def link(self, output: np.ndarray) -> np.ndarray:
+        return F.softmax(output, axis=-1)
+
+
+def get_loss(spec: str | Loss) -> Loss:
+    """A loss from an instance or a name: "mse", "quadratic", "bce", "softmax_cross_entropy" / "cross_entropy"."""
+    if isinstance(spec, Loss):
+        return spec
+    aliases = {"mse": MSE, "quadratic": QuadraticCost, "quadraticcost": QuadraticCost,
+               "bce": BinaryCrossEntropy, "binary_cross_entropy": BinaryCrossEntropy,
+               "binarycrossentropy": BinaryCrossEntropy, "cross_entropy": SoftmaxCrossEntropy,
+               "softmax_cross_entropy": SoftmaxCrossEntropy, "softmaxcrossentropy": SoftmaxCrossEntropy}
+    key = str(spec).lower()
+    if key not in aliases:
+        raise ValueError(f"unknown loss {spec!r}; choose one of mse, quadratic, bce, cross_entropy")
+    return aliases[key]()
