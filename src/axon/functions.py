@@ -61,8 +61,9 @@ def logsumexp(z: np.ndarray, axis: int = -1) -> np.ndarray:
 
 
 def log_softmax(z: np.ndarray, axis: int = -1) -> np.ndarray:
-    """log softmax(z)ⱼ = zⱼ − log Σₖ e^(zₖ)."""
-    return z - logsumexp(z, axis)
+    """log softmax(z)ⱼ = zⱼ − log Σₖ e^(zₖ), computed from z − max z so it stays exact at ±1e4."""
+    shifted = z - z.max(axis=axis, keepdims=True)
+    return shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
 
 
 def softmax(z: np.ndarray, axis: int = -1) -> np.ndarray:

@@ -34,6 +34,7 @@ class Sequential:
         self.metrics: list[str] = []
         self.preprocessor = None  # e.g. a Standardizer applied by fit/predict and saved with the model
         self.stop_training = False
+        self._dtype = None  # set by to_dtype; matters only for a model without parameters
         self._name_layers()
 
     def _name_layers(self) -> None:
@@ -91,6 +92,8 @@ class Sequential:
         """The dtype of the parameters (the default dtype for a model without parameters)."""
         for p in self.parameters():
             return p.data.dtype
+        if self._dtype is not None:
+            return self._dtype
         from axon._config import get_default_dtype
         return get_default_dtype()
 
@@ -98,6 +101,7 @@ class Sequential:
         """Convert every parameter and buffer to ``dtype`` ("float32" or "float64"); returns self."""
         from axon._config import resolve_dtype
         dt = resolve_dtype(dtype)
+        self._dtype = dt
         for layer in self.layers:
             layer.to_dtype(dt)
         return self
