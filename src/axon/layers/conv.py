@@ -1,0 +1,173 @@
+"""The 2-D convolution layer (NCHW), computed as im2col and one matrix product."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from axon._config import get_rng, resolve_dtype
+from axon.initializers import initialize
+from axon.layers.base import Layer, register_layer
+from axon.layers.im2col import col2im, conv_output_size, im2col, pair
+
+
+@register_layer
+class Conv2D(Layer):
+    """2-D convolution (cross-correlation, as in every deep-learning library): NCHW in, NCHW out.
+
+    ``y[n, f, p, q] = b[f] + Σ_c Σ_i Σ_j W[f, c, i, j] · x_pad[n, c, s·p + i, s·q + j]``
+
+    Shapes: ``x`` (N, C, H, W) → ``y`` (N, F, Ho, Wo) with
+    ``Ho = (H + 2·ph − kh) // sh + 1`` and likewise ``Wo``; weight ``W`` (F, C, kh, kw) as in
+    PyTorch; bias ``b`` (F,). ``x_pad`` is ``x`` with ``padding`` zeros on each side.
+
+    Computed as im2col (see :mod:`axon.layers.im2col`): the windows become columns
+    ``X_col`` (N, C·kh·kw, Ho·Wo) and ``y = W_mat @ X_col`` with ``W_mat`` (F, C·kh·kw).
+    Backward, with δ = ∂C/∂y reshaped to (N, F, Ho·Wo):
+
+    - ∂C/∂b = Σ_{n,p,q} δ
+    - ∂C/∂W = Σ_n δ[n] · X_col[n]ᵀ                 (the convolution of the input with δ)
+    - ∂C/∂x = col2im(W_matᵀ · δ)                    (δ convolved back with the flipped kernel)
+
+    Regularisation as :class:`~axon.layers.Dense`: ``l2/2 · Σ W² + l1 · Σ |W|`` (biases excluded).
+
+    Parameters
+    ----------
+    in_channels, out_channels : C and F.
+    kernel_size : int or (kh, kw).
+    stride : int or (sh, sw), default 1.
+    padding : int or (ph, pw) zeros added on each side, default 0 ("same" size for odd k: k // 2).
+    init : "he" (default), "xavier", "lecun", "normal", "uniform", "zeros" or ``init(shape, rng)``.
+        Fans of a conv weight count the receptive field: fan_in = C·kh·kw.
+    bias : whether to add ``b``.
+    l1, l2 : penalty strengths, >= 0.
+    dtype : "float32" or "float64"; default :func:`axon.get_default_dtype`.
+    rng : generator for the initial weights; default axon's generator.
+    """
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size: int | tuple[int, int],
+                 stride: int | tuple[int, int] = 1, padding: int | tuple[int, int] = 0, *,
+                 init: str | Callable = "he", bias: bool = True, l1: float = 0.0, l2: float = 0.0,
+                 dtype=None, rng: np.random.Generator | None = None, name: str | None = None) -> None:
+        super().__init__(name)
+        for arg, v in (("in_channels", in_channels), ("out_channels", out_channels)):
+            if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
+                raise ValueError(f"Conv2D {arg} must be a positive integer, got {v!r}")
+        for arg, v in (("l1", l1), ("l2", l2)):
+            if not np.isfinite(v) or v < 0:
+                raise ValueError(f"Conv2D {arg} must be a finite number >= 0, got {v!r}")
+        self.in_channels, self.out_channels = int(in_channels), int(out_channels)
+        self.kernel_size = pair(kernel_size, "Conv2D kernel_size")
+        self.stride = pair(stride, "Conv2D stride")
+        self.padding = pair(padding, "Conv2D padding", minimum=0)
+        self.init = init
+        self.l1, self.l2 = float(l1), float(l2)
+        dt = resolve_dtype(dtype)
+        shape = (self.out_channels, self.in_channels, *self.kernel_size)
+        self.weight = self.add_parameter("weight", initialize(init, shape, rng or get_rng(), dt))
+        self.bias = self.add_parameter("bias", np.zeros(self.out_channels, dtype=dt)) if bias else None
+        self._cols: np.ndarray | None = None
+        self._in_shape: tuple[int, ...] | None = None
+        # Reused work arrays keyed by (shape, dtype): the padded input (its zero border is written
+        # once) and the column matrix. Training repeats one batch shape, so these are allocated once.
+        self._work: dict[tuple, np.ndarray] = {}
+
+    def _buffer(self, kind: str, shape: tuple[int, ...], dtype: np.dtype) -> tuple[np.ndarray, bool]:
+        key = (kind, shape, dtype)
+        buf = self._work.get(key)
+        if buf is not None:
+            return buf, False
+        if len(self._work) >= 8:  # e.g. the last, smaller batch of each epoch: keep a few shapes only
+            self._work.clear()
+        buf = self._work[key] = (np.zeros if kind == "pad" else np.empty)(shape, dtype=dtype)
+        return buf, True
+
+    def __deepcopy__(self, memo):
+        # The work arrays are a cache: copies (gradcheck, checkpoints) start without them.
+        clone = type(self).__new__(type(self))
+        memo[id(self)] = clone
+        for k, v in self.__dict__.items():
+            setattr(clone, k, {} if k == "_work" else None if k == "_cols" else copy.deepcopy(v, memo))
+        return clone
+
+    def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
+        W = self.weight.data
+        if x.ndim != 4 or x.shape[1] != self.in_channels:
+            raise ValueError(f"{self.name} expects input of shape (n, {self.in_channels}, height, width), "
+                             f"got {x.shape}")
+        if x.dtype != W.dtype:
+            x = x.astype(W.dtype)
+        N, C, H, Wd = x.shape
+        (kh, kw), (sh, sw), (ph, pw) = self.kernel_size, self.stride, self.padding
+        Ho, Wo = conv_output_size(H, kh, sh, ph), conv_output_size(Wd, kw, sw, pw)
+        if Ho < 1 or Wo < 1:
+            raise ValueError(f"{self.name}: input of size {H}x{Wd} is smaller than the kernel "
+                             f"{kh}x{kw} (padding {ph}x{pw}); use a larger input or more padding")
+        if ph or pw:
+            xp, _ = self._buffer("pad", (N, C, H + 2 * ph, Wd + 2 * pw), x.dtype)
+            xp[:, :, ph:ph + H, pw:pw + Wd] = x
+        else:
+            xp = x
+        cols, _ = self._buffer("cols", (N, C, kh, kw, Ho, Wo), x.dtype)
+        im2col(xp, kh, kw, sh, sw, Ho, Wo, out=cols)
+        self._cols, self._in_shape = cols, x.shape
+        y = W.reshape(self.out_channels, -1) @ cols.reshape(N, C * kh * kw, Ho * Wo)   # (N, F, Ho·Wo)
+        if self.bias is not None:
+            y += self.bias.data[:, None]
+        return y.reshape(N, self.out_channels, Ho, Wo)
+
+    def backward(self, grad_y: np.ndarray) -> np.ndarray:
+        N, C, H, Wd = self._in_shape
+        F = self.out_channels
+        (kh, kw), (sh, sw), (ph, pw) = self.kernel_size, self.stride, self.padding
+        Ho, Wo = grad_y.shape[2:]
+        delta = np.ascontiguousarray(grad_y).reshape(N, F, Ho * Wo)
+        cols = self._cols.reshape(N, C * kh * kw, Ho * Wo)
+        Wm = self.weight.data.reshape(F, -1)
+        # ∂C/∂W = Σ_n δ[n] · X_col[n]ᵀ as one gemm over the joint (n, pixel) axis.
+        self.weight.accumulate(np.tensordot(delta, cols, axes=([0, 2], [0, 2])).reshape(self.weight.shape))
+        if self.l2:
+            self.weight.grad += self.l2 * self.weight.data
+        if self.l1:
+            self.weight.grad += self.l1 * np.sign(self.weight.data)
+        if self.bias is not None:
+            self.bias.accumulate(delta.sum(axis=(0, 2)))
+        dcols = (Wm.T @ delta).reshape(N, C, kh, kw, Ho, Wo)
+        dxp = col2im(dcols, H + 2 * ph, Wd + 2 * pw, sh, sw)
+        if ph or pw:
+            return dxp[:, :, ph:ph + H, pw:pw + Wd]
+        return dxp
+
+    def penalty(self) -> float:
+        W = self.weight.data
+        value = 0.0
+        if self.l2:
+            value += 0.5 * self.l2 * float(np.vdot(W, W))
+        if self.l1:
+            value += self.l1 * float(np.abs(W).sum())
+        return value
+
+    def output_shape(self, input_shape: tuple[int, ...]) -> tuple[int, ...]:
+        if len(input_shape) != 3 or input_shape[0] != self.in_channels:
+            raise ValueError(f"{self.name} expects samples of shape ({self.in_channels}, height, width), "
+                             f"got {tuple(input_shape)}")
+        _, H, Wd = input_shape
+        (kh, kw), (sh, sw), (ph, pw) = self.kernel_size, self.stride, self.padding
+        return (self.out_channels, conv_output_size(H, kh, sh, ph), conv_output_size(Wd, kw, sw, pw))
+
+    def get_config(self) -> dict[str, Any]:
+        config = {"in_channels": self.in_channels, "out_channels": self.out_channels,
+                  "kernel_size": list(self.kernel_size), "stride": list(self.stride),
+                  "padding": list(self.padding), "bias": self.bias is not None,
+                  "l1": self.l1, "l2": self.l2}
+        if isinstance(self.init, str):
+            config["init"] = self.init
+        return config
+
+    def to_dtype(self, dtype: np.dtype) -> None:
+        super().to_dtype(dtype)
+        self._work.clear()
+        self._cols = None

@@ -1,0 +1,158 @@
+"""Pooling layers: MaxPool2D and AvgPool2D over NCHW images.
+
+Both slide a ``kh × kw`` window with stride ``(sh, sw)`` (default: the kernel size, so windows do
+not overlap) over each channel separately; output size ``Ho = (H − kh) // sh + 1`` (PyTorch's floor
+rule: rows and columns a window does not reach are ignored and get zero gradient).
+
+The common case, stride == kernel, is a reshape: ``x[:, :, :Ho·kh, :Wo·kw]`` viewed as
+``(N, C, Ho, kh, Wo, kw)`` and reduced over the two window axes, with no copy. Other strides loop
+over the ``kh·kw`` kernel offsets, each a strided slice of shape ``(N, C, Ho, Wo)``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from axon.layers.base import Layer, register_layer
+from axon.layers.im2col import conv_output_size, pair
+
+
+class _Pool2D(Layer):
+    """Shared window bookkeeping of the pooling layers."""
+
+    def __init__(self, kernel_size: int | tuple[int, int], stride: int | tuple[int, int] | None = None,
+                 name: str | None = None) -> None:
+        super().__init__(name)
+        kind = type(self).__name__
+        self.kernel_size = pair(kernel_size, f"{kind} kernel_size")
+        self.stride = self.kernel_size if stride is None else pair(stride, f"{kind} stride")
+        self._x: np.ndarray | None = None
+        self._y: np.ndarray | None = None
+
+    @property
+    def _tiled(self) -> bool:
+        """Windows tile the image exactly (stride == kernel): the reshape path applies."""
+        return self.stride == self.kernel_size
+
+    def _out_size(self, x_shape: tuple[int, ...]) -> tuple[int, int]:
+        if len(x_shape) != 4:
+            raise ValueError(f"{self.name} expects input of shape (n, channels, height, width), got {x_shape}")
+        (kh, kw), (sh, sw) = self.kernel_size, self.stride
+        Ho, Wo = conv_output_size(x_shape[2], kh, sh), conv_output_size(x_shape[3], kw, sw)
+        if Ho < 1 or Wo < 1:
+            raise ValueError(f"{self.name}: input of size {x_shape[2]}x{x_shape[3]} is smaller than the "
+                             f"pooling window {kh}x{kw}; use a smaller kernel_size")
+        return Ho, Wo
+
+    def _windows(self, a: np.ndarray, Ho: int, Wo: int) -> np.ndarray:
+        """The tiled view (N, C, Ho, kh, Wo, kw) of ``a`` (no copy when ``a`` is contiguous)."""
+        (kh, kw) = self.kernel_size
+        N, C = a.shape[:2]
+        return a[:, :, :Ho * kh, :Wo * kw].reshape(N, C, Ho, kh, Wo, kw)
+
+    def _offsets(self, Ho: int, Wo: int):
+        """(i, j, slice_h, slice_w) for every kernel offset, in row-major window order."""
+        (kh, kw), (sh, sw) = self.kernel_size, self.stride
+        for i in range(kh):
+            for j in range(kw):
+                yield i, j, slice(i, i + sh * (Ho - 1) + 1, sh), slice(j, j + sw * (Wo - 1) + 1, sw)
+
+    def output_shape(self, input_shape: tuple[int, ...]) -> tuple[int, ...]:
+        if len(input_shape) != 3:
+            raise ValueError(f"{self.name} expects samples of shape (channels, height, width), "
+                             f"got {tuple(input_shape)}")
+        Ho, Wo = self._out_size((1, *input_shape))
+        return (input_shape[0], Ho, Wo)
+
+    def get_config(self) -> dict[str, Any]:
+        return {"kernel_size": list(self.kernel_size), "stride": list(self.stride)}
+
+
+@register_layer
+class MaxPool2D(_Pool2D):
+    """Max pooling: ``y[n, c, p, q] = max_{i<kh, j<kw} x[n, c, sh·p + i, sw·q + j]``.
+
+    Shapes: (N, C, H, W) → (N, C, Ho, Wo). Backward routes each ∂C/∂y entry to the position of its
+    window's maximum (the first one in row-major order when several are equal, as PyTorch does), so
+    ∂C/∂x is zero elsewhere; overlapping windows (stride < kernel) add up.
+
+    Parameters
+    ----------
+    kernel_size : int or (kh, kw).
+    stride : int or (sh, sw); default ``kernel_size``.
+    """
+
+    def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
+        Ho, Wo = self._out_size(x.shape)
+        if self._tiled:
+            y = self._windows(x, Ho, Wo).max(axis=(3, 5))
+        else:
+            y = None
+            for _, _, si, sj in self._offsets(Ho, Wo):
+                y = x[:, :, si, sj].copy() if y is None else np.maximum(y, x[:, :, si, sj], out=y)
+        self._x, self._y = x, y
+        return y
+
+    def backward(self, grad_y: np.ndarray) -> np.ndarray:
+        x, y = self._x, self._y
+        Ho, Wo = y.shape[2:]
+        dx = np.zeros_like(x)
+        # Walk the window in row-major order; each output takes the first offset that holds its max.
+        unclaimed = np.ones(y.shape, dtype=bool)
+        hit = np.empty(y.shape, dtype=bool)
+        if self._tiled:
+            xw, dxw = self._windows(x, Ho, Wo), self._windows(dx, Ho, Wo)
+            for i in range(self.kernel_size[0]):
+                for j in range(self.kernel_size[1]):
+                    np.equal(xw[:, :, :, i, :, j], y, out=hit)
+                    hit &= unclaimed
+                    unclaimed &= ~hit
+                    np.multiply(grad_y, hit, out=dxw[:, :, :, i, :, j])
+            return dx
+        for _, _, si, sj in self._offsets(Ho, Wo):
+            np.equal(x[:, :, si, sj], y, out=hit)
+            hit &= unclaimed
+            unclaimed &= ~hit
+            dx[:, :, si, sj] += grad_y * hit
+        return dx
+
+
+@register_layer
+class AvgPool2D(_Pool2D):
+    """Average pooling: ``y[n, c, p, q] = 1/(kh·kw) · Σ_{i<kh, j<kw} x[n, c, sh·p + i, sw·q + j]``.
+
+    Shapes: (N, C, H, W) → (N, C, Ho, Wo). Backward spreads each ∂C/∂y entry evenly over its
+    window: ∂C/∂x = ∂C/∂y / (kh·kw) at every position the window covers (overlaps add up).
+
+    Parameters
+    ----------
+    kernel_size : int or (kh, kw).
+    stride : int or (sh, sw); default ``kernel_size``.
+    """
+
+    def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
+        Ho, Wo = self._out_size(x.shape)
+        scale = 1.0 / (self.kernel_size[0] * self.kernel_size[1])
+        if self._tiled:
+            y = self._windows(x, Ho, Wo).sum(axis=(3, 5))
+        else:
+            y = None
+            for _, _, si, sj in self._offsets(Ho, Wo):
+                y = x[:, :, si, sj].copy() if y is None else np.add(y, x[:, :, si, sj], out=y)
+        y *= scale
+        self._x = x
+        return y
+
+    def backward(self, grad_y: np.ndarray) -> np.ndarray:
+        x = self._x
+        Ho, Wo = grad_y.shape[2:]
+        g = grad_y * (1.0 / (self.kernel_size[0] * self.kernel_size[1]))
+        dx = np.zeros_like(x)
+        if self._tiled:
+            self._windows(dx, Ho, Wo)[...] = g[:, :, :, None, :, None]
+            return dx
+        for _, _, si, sj in self._offsets(Ho, Wo):
+            dx[:, :, si, sj] += g
+        return dx
