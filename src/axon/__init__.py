@@ -13,11 +13,17 @@ from axon import data, datasets, layers, losses, optim
 from axon._config import get_default_dtype, get_rng, set_default_dtype, set_seed
 from axon.gradcheck import GradcheckReport, gradcheck
 from axon.layers import (
+    AvgPool2D,
+    BatchNorm1d,
+    BatchNorm2d,
+    Conv2D,
     Dense,
     Dropout,
+    Flatten,
     Identity,
     Layer,
     LeakyReLU,
+    MaxPool2D,
     ReLU,
     Sigmoid,
     Softmax,
@@ -36,6 +42,7 @@ _LAZY_NAMES = {"save": "axon.io", "load": "axon.io", "save_checkpoint": "axon.io
                "History": "axon.training"}
 
 __all__ = [
+    "AvgPool2D", "BatchNorm1d", "BatchNorm2d", "Conv2D", "Flatten", "MaxPool2D",
     "Dense", "Dropout", "GradcheckReport", "Identity", "Layer", "LeakyReLU", "Parameter", "ReLU",
     "Sequential", "Sigmoid", "Softmax", "Tanh", "data", "datasets", "get_default_dtype", "get_rng",
     "gradcheck", "layers", "losses", "optim", "set_default_dtype", "set_seed",
