@@ -1,0 +1,178 @@
+"""Conv2D and the im2col helpers: against PyTorch, gradient checks, dtypes, shapes, errors."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import axon as ax
+from axon.layers.im2col import col2im, conv_output_size, im2col
+
+# (N, C, F, H, W, kernel, stride, padding): stride 1 and 2, padding 0 and 1, odd sizes, several channels.
+CASES = [
+    (2, 1, 1, 5, 5, 3, 1, 0),
+    (3, 1, 4, 7, 7, 3, 1, 1),
+    (2, 3, 5, 8, 6, 3, 2, 0),
+    (2, 3, 2, 9, 7, 3, 2, 1),
+    (1, 2, 3, 6, 5, (3, 2), (2, 1), (1, 0)),
+    (4, 4, 6, 5, 5, 1, 1, 0),
+    (2, 2, 3, 11, 11, 5, 2, 2),
+    (2, 5, 2, 4, 4, 4, 1, 1),
+]
+
+
+def torch_conv(x, W, b, stride, padding, grad_y):
+    """PyTorch's output and gradients (dx, dW, db) for the same convolution, float64."""
+    torch = pytest.importorskip("torch")
+    xt = torch.tensor(x, requires_grad=True)
+    Wt = torch.tensor(W, requires_grad=True)
+    bt = torch.tensor(b, requires_grad=True)
+    yt = torch.nn.functional.conv2d(xt, Wt, bt, stride=stride, padding=padding)
+    yt.backward(torch.tensor(grad_y))
+    return yt.detach().numpy(), xt.grad.numpy(), Wt.grad.numpy(), bt.grad.numpy()
+
+
+def check_against_torch(N, C, F, H, W, k, s, p, seed=0):
+    rng = np.random.default_rng(seed)
+    conv = ax.Conv2D(C, F, k, stride=s, padding=p, dtype="float64", rng=rng)
+    conv.bias.data[:] = rng.standard_normal(F)
+    x = rng.standard_normal((N, C, H, W))
+    y = conv.forward(x, training=True)
+    grad_y = rng.standard_normal(y.shape)
+    conv.zero_grad()
+    dx = conv.backward(grad_y)
+    ty, tdx, tdW, tdb = torch_conv(x, conv.weight.data, conv.bias.data, s, p, grad_y)
+    np.testing.assert_allclose(y, ty, rtol=1e-10, atol=1e-10)
+    np.testing.assert_allclose(dx, tdx, rtol=1e-10, atol=1e-10)
+    np.testing.assert_allclose(conv.weight.grad, tdW, rtol=1e-10, atol=1e-10)
+    np.testing.assert_allclose(conv.bias.grad, tdb, rtol=1e-10, atol=1e-10)
+    assert conv.output_shape((C, H, W)) == y.shape[1:]
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_conv_matches_torch(case):
+    check_against_torch(*case)
+
+
+@settings(max_examples=25, deadline=None)
+@given(N=st.integers(1, 3), C=st.integers(1, 4), F=st.integers(1, 4), H=st.integers(3, 9),
+       W=st.integers(3, 9), k=st.integers(1, 3), s=st.integers(1, 3), p=st.integers(0, 2),
+       seed=st.integers(0, 1000))
+def test_conv_matches_torch_hypothesis(N, C, F, H, W, k, s, p, seed):
+    pytest.importorskip("torch")
+    check_against_torch(N, C, F, H, W, k, s, p, seed)
+
+
+def test_im2col_col2im_are_adjoint():
+    # <im2col(x), c> == <x, col2im(c)>: col2im is exactly the transpose of im2col.
+    rng = np.random.default_rng(1)
+    for k, s in [(3, 1), (2, 2), (3, 2), (1, 3)]:
+        x = rng.standard_normal((2, 3, 9, 8))
+        Ho, Wo = conv_output_size(9, k, s), conv_output_size(8, k, s)
+        cols = im2col(x, k, k, s, s, Ho, Wo)
+        c = rng.standard_normal(cols.shape)
+        assert np.vdot(cols, c) == pytest.approx(np.vdot(x, col2im(c, 9, 8, s, s)), rel=1e-12)
+
+
+def test_gradcheck_small_cnn():
+    rng = np.random.default_rng(0)
+    model = ax.Sequential(ax.Conv2D(2, 3, 3, padding=1, rng=rng, l2=0.01), ax.Tanh(),
+                          ax.Conv2D(3, 2, 3, stride=2, rng=rng, l1=0.01), ax.Tanh(),
+                          ax.Flatten(), ax.Dense(8, 3, rng=rng))
+    X = rng.standard_normal((4, 2, 5, 5))
+    y = np.array([0, 2, 1, 0])
+    report = ax.gradcheck(model, ax.losses.SoftmaxCrossEntropy(), X, y)
+    assert report.ok, str(report)
+    assert {r.name for r in report.rows} >= {"conv2d_1.weight", "conv2d_1.bias", "conv2d_2.weight"}
+
+
+def test_float32_in_float32_out_and_float64_works():
+    x = np.random.default_rng(0).standard_normal((2, 3, 6, 6))
+    conv32 = ax.Conv2D(3, 4, 3, padding=1)
+    y = conv32.forward(x.astype(np.float32), training=True)
+    assert y.dtype == np.float32
+    assert conv32.backward(np.ones_like(y)).dtype == np.float32
+    assert conv32.weight.grad.dtype == np.float32
+    conv64 = ax.Conv2D(3, 4, 3, padding=1, dtype="float64")
+    y64 = conv64.forward(x)
+    assert y64.dtype == np.float64 and conv64.backward(np.ones_like(y64)).dtype == np.float64
+    # float64 data into a float32 layer is converted to the layer's dtype, not upcast.
+    assert conv32.forward(x).dtype == np.float32
+
+
+def test_reused_buffers_do_not_leak_between_calls():
+    rng = np.random.default_rng(0)
+    conv = ax.Conv2D(2, 3, 3, padding=1, dtype="float64", rng=rng)
+    a, b = rng.standard_normal((4, 2, 5, 5)), rng.standard_normal((4, 2, 5, 5))
+    ya = conv.forward(a)
+    ya_copy = ya.copy()
+    conv.forward(b)
+    np.testing.assert_array_equal(ya, ya_copy)                 # outputs are fresh arrays
+    small = conv.forward(a[:3])                                # a new batch size
+    np.testing.assert_allclose(small, ya_copy[:3], rtol=1e-12)
+    np.testing.assert_allclose(conv.forward(a), ya_copy, rtol=1e-12)
+
+
+def test_to_dtype_and_deepcopy_keep_results():
+    import copy
+    rng = np.random.default_rng(0)
+    conv = ax.Conv2D(2, 3, 3, padding=1, rng=rng)
+    x = rng.standard_normal((2, 2, 5, 5)).astype(np.float32)
+    y32 = conv.forward(x)
+    clone = copy.deepcopy(conv)
+    np.testing.assert_array_equal(clone.forward(x), y32)
+    conv.to_dtype(np.float64)
+    y64 = conv.forward(x)
+    assert y64.dtype == np.float64
+    np.testing.assert_allclose(y64, y32, rtol=1e-5, atol=1e-5)
+
+
+def test_config_rebuilds_the_layer_and_registry_knows_it():
+    conv = ax.Conv2D(3, 8, (3, 5), stride=2, padding=(1, 2), bias=False, l2=1e-4)
+    config = conv.get_config()
+    assert config == {"in_channels": 3, "out_channels": 8, "kernel_size": [3, 5], "stride": [2, 2],
+                      "padding": [1, 2], "bias": False, "l1": 0.0, "l2": 1e-4, "init": "he"}
+    rebuilt = ax.layers.LAYER_REGISTRY["Conv2D"](**config)
+    assert rebuilt.weight.shape == (8, 3, 3, 5) and rebuilt.bias is None
+    assert rebuilt.output_shape((3, 9, 9)) == (8, 5, 5)
+
+
+def test_he_init_variance_uses_receptive_field():
+    conv = ax.Conv2D(16, 64, 3, rng=np.random.default_rng(0))
+    assert conv.weight.data.std() == pytest.approx(np.sqrt(2 / (16 * 9)), rel=0.05)
+
+
+def test_penalty_matches_formula():
+    conv = ax.Conv2D(2, 3, 3, l1=0.1, l2=0.2, rng=np.random.default_rng(0), dtype="float64")
+    W = conv.weight.data
+    assert conv.penalty() == pytest.approx(0.1 * np.abs(W).sum() + 0.1 * (W ** 2).sum())
+
+
+@pytest.mark.parametrize("kwargs, word", [
+    ({"in_channels": 0, "out_channels": 3, "kernel_size": 3}, "in_channels"),
+    ({"in_channels": 1, "out_channels": 3, "kernel_size": 0}, "kernel_size"),
+    ({"in_channels": 1, "out_channels": 3, "kernel_size": 3, "stride": 0}, "stride"),
+    ({"in_channels": 1, "out_channels": 3, "kernel_size": 3, "padding": -1}, "padding"),
+    ({"in_channels": 1, "out_channels": 3, "kernel_size": 3, "l2": -1.0}, "l2"),
+])
+def test_bad_arguments_name_the_argument(kwargs, word):
+    with pytest.raises(ValueError, match=word):
+        ax.Conv2D(**kwargs)
+
+
+def test_bad_input_shapes_raise_clear_errors():
+    conv = ax.Conv2D(3, 4, 5)
+    with pytest.raises(ValueError, match="expects input of shape"):
+        conv.forward(np.zeros((2, 1, 8, 8), np.float32))
+    with pytest.raises(ValueError, match="smaller than the kernel"):
+        conv.forward(np.zeros((2, 3, 4, 4), np.float32))
+
+
+def test_summary_shows_conv_shapes():
+    model = ax.Sequential(ax.Conv2D(1, 8, 3, padding=1), ax.ReLU(), ax.MaxPool2D(2), ax.Flatten(),
+                          ax.Dense(8 * 4 * 4, 10))
+    text = model.summary(input_shape=(1, 8, 8))
+    assert "(n, 8, 8, 8)" in text and "(n, 8, 4, 4)" in text and "(n, 128)" in text
+    assert "Total params: 1,370" in text
