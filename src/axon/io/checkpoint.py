@@ -178,8 +178,6 @@ def _read_optimizer(opt: Any, tensors: dict[str, np.ndarray]) -> dict[str, Any]:
     _expect(not leftover, f"unexpected optimizer tensors {leftover[:5]}")
     rest = {k: v for k, v in opt.items() if k != "state"}
     check_json_value(rest, "optimizer")
-    # JSON turns tuples (Adam's betas) into lists; hyperparameters are tuples in Python.
-    rest["config"] = {k: tuple(v) if isinstance(v, list) else v for k, v in config.items()}
     return {**rest, "state": restored}
 
 

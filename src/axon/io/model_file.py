@@ -6,7 +6,7 @@ Layout of a ``.axon`` file (a valid safetensors file that any safetensors reader
     N bytes   JSON header: one entry per tensor (dtype, shape, byte offsets) and "__metadata__",
               whose key "axon" holds one JSON string: format_version, kind ("model" or
               "checkpoint"), dtype, architecture (model.get_config()), frozen parameter names,
-              compile info (loss type + config, metrics) and the preprocessor (type + config)
+              compile info (loss and optimizer type + config, metrics) and the preprocessor
     data      the tensors: every parameter ("dense_1.weight"), every layer buffer
               ("batchnorm2d_1.running_mean"), the preprocessor's arrays ("preprocessor.mean")
 
@@ -200,7 +200,13 @@ def model_payload(model) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
     }
     if model.loss is not None:
         loss = _type_entry(model.loss, LOSS_REGISTRY, "the loss", "use a loss from axon.losses")
-        meta["compile"] = {"loss": loss, "metrics": [_metric_name(m) for m in (model.metrics or [])]}
+        meta["compile"] = {"loss": loss, "metrics": [_metric_name(m) for m in (model.metrics or [])],
+                           "optimizer": None}
+        opt = model.optimizer
+        # The optimizer's type and hyperparameters (not its state: that is what checkpoints are
+        # for), so that a loaded model can go on training; custom optimizers are left out.
+        if opt is not None and _optimizer_classes().get(type(opt).__name__) is type(opt):
+            meta["compile"]["optimizer"] = _type_entry(opt, _optimizer_classes(), "the optimizer", "")
     pre = model.preprocessor
     if pre is not None:
         meta["preprocessor"] = _type_entry(pre, PREPROCESSOR_REGISTRY, "the preprocessor",
@@ -228,9 +234,10 @@ def save(model, path: str | os.PathLike) -> None:
     """Save ``model`` to one file: weights as safetensors, architecture as JSON metadata.
 
     Stores every parameter and layer buffer, the architecture (layer types, names and configs,
-    ``model.input_shape``), the dtype (float32 or float64 is kept), frozen parameters, the loss
-    and metrics when compiled, and ``model.preprocessor``. The write is atomic: a crash leaves the
-    old file or the new one, never a half-written file. Load it with :func:`load`.
+    ``model.input_shape``), the dtype (float32 or float64 is kept), frozen parameters, the loss,
+    metrics and optimizer type and hyperparameters when compiled, and ``model.preprocessor``.
+    The write is atomic: a crash leaves the old file or the new one, never a half-written file.
+    Load it with :func:`load`.
 
     Parameters
     ----------
@@ -455,6 +462,14 @@ def build_model(meta: dict[str, Any], tensors: dict[str, np.ndarray]):
                 and all(isinstance(m, str) and 0 < len(m) <= 64 for m in metrics),
                 "'metrics' must be a list of metric names")
         model.metrics = list(metrics)
+        opt = compiled.get("optimizer")
+        if opt is not None:
+            type_name, config = _typed_entry(opt, "the optimizer")
+            cls = _optimizer_classes().get(type_name)
+            _expect(cls is not None, f"unknown optimizer type {type_name[:80]!r}")
+            _expect("params" not in config, "the optimizer config has an unknown argument 'params'")
+            model.optimizer = _construct(cls, config, f"the optimizer {type_name}")
+            model.optimizer.bind(model.parameters())
 
     pre = meta.get("preprocessor")
     if pre is not None:
@@ -468,6 +483,11 @@ def build_model(meta: dict[str, Any], tensors: dict[str, np.ndarray]):
         except Exception as e:
             raise ValueError(f"the preprocessor cannot be rebuilt: {e}") from None
     return model
+
+
+def _optimizer_classes() -> dict[str, type]:
+    from axon.optim import OPTIMIZERS
+    return {cls.__name__: cls for cls in OPTIMIZERS.values()}
 
 
 def _flat(value: Any):
@@ -486,7 +506,8 @@ def load(path: str | os.PathLike):
 
     Returns a ``Sequential`` with the saved weights (bit-identical predictions), layer names,
     dtype, ``input_shape``, frozen parameters, loss and metrics (when it was compiled; the
-    optimizer is not restored) and preprocessor. Layer types are looked up by name in the layer
+    optimizer's type and hyperparameters, bound to the parameters, with fresh state) and
+    preprocessor. Layer types are looked up by name in the layer
     registry: custom layers must be registered (``@register_layer``) and imported first.
 
     Raises
