@@ -172,3 +172,14 @@ def test_pipeline_in_grid_search_on_digits():
     grid.fit(X[:600], y[:600])
     assert grid.best_params_["axonclassifier__hidden_layer_sizes"] in [(16,), (64,)]
     assert grid.score(Xt, yt) > 0.85
+
+
+def test_grid_search_example_runs(capsys):
+    import runpy
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "examples" / "sklearn_grid_search.py"
+    runpy.run_path(str(path), run_name="__main__")
+    out = capsys.readouterr().out
+    accuracy = float(out.split("test accuracy:")[1].split()[0])
+    assert accuracy > 0.9
