@@ -1,0 +1,222 @@
+"""Input checks for fit, evaluate, predict and trace: catch a user's mistake before training starts.
+
+Every check raises ValueError (wrong value) or TypeError (wrong kind of thing) with a message
+that names the argument, says what is wrong and how to fix it, e.g.::
+
+    ValueError: X has 63 features per sample but the model's first layer expects 64;
+    pass data with 64 columns or build the model with Dense(63, ...)
+
+The checks never copy the data except where a conversion is needed (labels stored as floats are
+turned into integers); the finiteness test runs over row blocks so it allocates only a few MB.
+"""
+
+from __future__ import annotations
+
+import numbers
+from typing import Any
+
+import numpy as np
+
+#: Elements per block in the finiteness check (a bool temporary of this size, ~4 MB).
+_BLOCK = 1 << 22
+
+
+def check_compiled(model: Any, action: str = "fit") -> None:
+    """Raise ValueError when ``model.compile`` was not called before ``fit``/``evaluate``."""
+    if getattr(model, "loss", None) is None or (action == "fit" and getattr(model, "optimizer", None) is None):
+        raise ValueError(f"model is not compiled: call model.compile(loss=..., optimizer=...) before "
+                         f"model.{action}(), e.g. model.compile(loss='cross_entropy', optimizer='sgd')")
+
+
+def as_numeric_array(a: Any, name: str, *, allow_empty: bool = False) -> np.ndarray:
+    """``a`` as a numeric NumPy array (no copy when it already is one); checks kind, emptiness and NaN/Inf.
+
+    Raises TypeError for object, string, complex or datetime data, ValueError for an empty
+    array or one holding NaN or ±Inf.
+    """
+    if a is None:
+        raise TypeError(f"{name} is None; pass a NumPy array of numbers")
+    try:
+        arr = np.asarray(a)
+    except (ValueError, TypeError) as e:  # ragged lists
+        raise TypeError(f"{name} cannot be turned into an array ({e}); pass a rectangular NumPy array") from e
+    if arr.dtype.kind not in "biuf":
+        raise TypeError(f"{name} has dtype {arr.dtype} but must hold numbers (int or float); convert it, "
+                        f"e.g. {name}.astype('float32'), after encoding any text columns")
+    if arr.ndim == 0:
+        raise ValueError(f"{name} is a scalar; pass an array with one row per sample")
+    if arr.shape[0] == 0 and not allow_empty:
+        raise ValueError(f"{name} is empty (0 samples); pass at least one sample")
+    if arr.dtype.kind == "f":
+        bad = _first_non_finite(arr)
+        if bad is not None:
+            raise ValueError(f"{name} contains NaN or infinite values (first at row {bad}); remove or impute "
+                             f"them before training, e.g. with np.nan_to_num or by dropping those rows")
+    return arr
+
+
+def _first_non_finite(arr: np.ndarray) -> int | None:
+    """Row index of the first NaN/Inf, or None; scans blocks of rows to keep memory small."""
+    n = arr.shape[0]
+    per_row = max(1, arr.size // max(n, 1))
+    step = max(1, _BLOCK // per_row)
+    for start in range(0, n, step):
+        block = arr[start:start + step]
+        if not np.isfinite(block).all():
+            rows = ~np.isfinite(block.reshape(len(block), -1)).all(axis=1)
+            return start + int(np.argmax(rows))
+    return None
+
+
+def expected_input_shape(model: Any) -> tuple[int, ...] | None:
+    """One sample's input shape as the model declares it, or None when it cannot be told.
+
+    ``model.input_shape`` when set; otherwise ``(in_features,)`` of a first Dense layer.
+    """
+    shape = getattr(model, "input_shape", None)
+    if shape is not None:
+        return tuple(shape)
+    for layer in getattr(model, "layers", []):
+        if hasattr(layer, "in_features"):
+            return (int(layer.in_features),)
+        if layer.parameters():
+            return None
+    return None
+
+
+def output_shape(model: Any, input_shape: tuple[int, ...] | None = None) -> tuple[int, ...] | None:
+    """One sample's output shape, following each layer's ``output_shape``; None if unknown."""
+    shape = input_shape if input_shape is not None else expected_input_shape(model)
+    if shape is None:
+        return None
+    try:
+        for layer in model.layers:
+            shape = layer.output_shape(tuple(shape))
+    except Exception:  # a user layer without a usable output_shape: skip the check, forward will tell
+        return None
+    return tuple(shape)
+
+
+def check_features(model: Any, X: np.ndarray, name: str = "X") -> None:
+    """Raise ValueError when the samples of ``X`` do not have the shape the model takes."""
+    expected = expected_input_shape(model)
+    if expected is not None:
+        if X.shape[1:] != tuple(expected):
+            if len(expected) == 1 and X.ndim == 2:
+                raise ValueError(f"{name} has {X.shape[1]} features per sample but the model's first layer "
+                                 f"expects {expected[0]}; pass data with {expected[0]} columns or build the "
+                                 f"model for {X.shape[1]} inputs")
+            raise ValueError(f"{name} has samples of shape {X.shape[1:]} but the model expects {tuple(expected)}; "
+                             f"reshape {name} to (n, {', '.join(map(str, expected))})")
+        return
+    first = next((layer for layer in getattr(model, "layers", []) if layer.parameters()), None)
+    channels = getattr(first, "in_channels", None)
+    if channels is not None and (X.ndim != 4 or X.shape[1] != channels):
+        raise ValueError(f"{name} has shape {X.shape} but the model's first layer expects images "
+                         f"(n, {channels}, height, width); reshape {name}, e.g. X.reshape(-1, {channels}, h, w)")
+
+
+def check_X(model: Any, X: Any, name: str = "X") -> np.ndarray:
+    """Check data to feed the model: numbers, non-empty, finite, right shape per sample."""
+    arr = as_numeric_array(X, name)
+    check_features(model, arr, name)
+    return arr
+
+
+def check_targets(y: Any, n_samples: int, loss: Any = None, n_outputs: int | None = None,
+                  name: str = "y", x_name: str = "X") -> np.ndarray:
+    """Check targets against the number of samples, the loss and the number of outputs.
+
+    SoftmaxCrossEntropy: integer class indices in [0, n_outputs) (floats allowed only when whole
+    numbers; they are converted to int64) or rows of shape (n, n_outputs).
+    BinaryCrossEntropy: values in [0, 1]. Other losses: finite numbers.
+    Returns the targets as an array (a new one only when labels were converted).
+    """
+    arr = as_numeric_array(y, name)
+    if arr.shape[0] != n_samples:
+        raise ValueError(f"{x_name} has {n_samples} samples but {name} has {arr.shape[0]}; they must have "
+                         f"one target per sample (same length)")
+    kind = type(loss).__name__ if loss is not None else ""
+    if kind == "SoftmaxCrossEntropy":
+        if arr.ndim == 1:
+            if arr.dtype.kind == "f":
+                if not np.array_equal(arr, np.floor(arr)):
+                    raise ValueError(f"{name} holds non-integer values but SoftmaxCrossEntropy needs class "
+                                     f"indices 0, 1, 2, ...; for regression use loss='mse'")
+            if arr.dtype.kind == "b":
+                raise TypeError(f"{name} is boolean; SoftmaxCrossEntropy needs integer class indices, "
+                                f"e.g. {name}.astype(int)")
+            lo, hi = arr.min(), arr.max()
+            if lo < 0:
+                raise ValueError(f"{name} has a negative label ({lo:g}); class labels must be 0, 1, ..., k-1 "
+                                 f"(map them with np.unique({name}, return_inverse=True))")
+            if n_outputs is not None and hi >= n_outputs:
+                raise ValueError(f"{name} has label {hi:g} but the model has {n_outputs} outputs (classes "
+                                 f"0..{n_outputs - 1}); give the last layer {int(hi) + 1} outputs or fix the labels")
+            if arr.dtype.kind != "i" or arr.dtype.itemsize != 8:
+                arr = arr.astype(np.int64)
+        elif arr.ndim == 2:
+            if n_outputs is not None and arr.shape[1] != n_outputs:
+                raise ValueError(f"{name} has {arr.shape[1]} columns but the model has {n_outputs} outputs; "
+                                 f"one-hot targets need one column per class")
+        else:
+            raise ValueError(f"{name} has shape {arr.shape}; SoftmaxCrossEntropy takes labels (n,) or one-hot (n, k)")
+        return arr
+    if n_outputs is not None:
+        cols = 1 if arr.ndim == 1 else int(np.prod(arr.shape[1:]))
+        if cols != n_outputs:
+            raise ValueError(f"{name} has {cols} value(s) per sample but the model has {n_outputs} outputs; "
+                             f"make the last layer Dense(..., {cols}) or reshape {name}")
+    if kind == "BinaryCrossEntropy":
+        if arr.size and (arr.min() < 0 or arr.max() > 1):
+            raise ValueError(f"{name} must hold values in [0, 1] for BinaryCrossEntropy, got values from "
+                             f"{arr.min():g} to {arr.max():g}; use 0/1 labels")
+    return arr
+
+
+def n_outputs(model: Any) -> int | None:
+    """Number of output values per sample (e.g. classes), or None when unknown."""
+    shape = output_shape(model)
+    return None if shape is None else int(np.prod(shape))
+
+
+def check_xy(model: Any, X: Any, y: Any = None, loss: Any = None, *, x_name: str = "X",
+             y_name: str = "y") -> tuple[np.ndarray, np.ndarray | None]:
+    """Check inputs and (optionally) targets for ``model``; returns them as arrays.
+
+    The one call fit, evaluate, predict and :func:`axon.trace` make. ``loss`` defaults to
+    ``model.loss``.
+    """
+    X = check_X(model, X, x_name)
+    if y is None:
+        return X, None
+    loss = loss if loss is not None else getattr(model, "loss", None)
+    return X, check_targets(y, X.shape[0], loss, n_outputs(model), y_name, x_name)
+
+
+def _is_int(v: Any) -> bool:
+    return isinstance(v, (numbers.Integral, np.integer)) and not isinstance(v, bool)
+
+
+def check_positive_int(value: Any, name: str, example: int) -> int:
+    """``value`` as a positive int; ValueError/TypeError naming ``name`` otherwise."""
+    if not _is_int(value):
+        raise TypeError(f"{name} must be a positive integer, got {value!r}; e.g. {name}={example}")
+    if value < 1:
+        raise ValueError(f"{name} must be at least 1, got {value}; e.g. {name}={example}")
+    return int(value)
+
+
+def check_fit_params(*, epochs: Any, batch_size: Any, validation_split: Any, verbose: Any,
+                     seed: Any) -> None:
+    """Check fit's hyperparameters: epochs >= 1, batch_size >= 1, 0 <= validation_split < 1, ..."""
+    check_positive_int(epochs, "epochs", 10)
+    check_positive_int(batch_size, "batch_size", 32)
+    if isinstance(validation_split, bool) or not isinstance(validation_split, numbers.Real) \
+            or not 0 <= validation_split < 1:
+        raise ValueError(f"validation_split must be a fraction in [0, 1), got {validation_split!r}; "
+                         f"e.g. validation_split=0.1")
+    if verbose not in (0, 1, 2):
+        raise ValueError(f"verbose must be 0 (silent), 1 (progress bar) or 2 (one line per epoch), got {verbose!r}")
+    if seed is not None and not (_is_int(seed) and seed >= 0):
+        raise ValueError(f"seed must be a non-negative integer or None, got {seed!r}; e.g. seed=0")
