@@ -46,7 +46,8 @@ class Standardizer:
 
     ``fit`` computes, per feature (every axis but the first, the sample axis), ``mean_`` and
     ``scale_`` = the population standard deviation (ddof=0, as scikit-learn's StandardScaler),
-    with zeros replaced by 1 so that constant features map to 0 instead of dividing by zero.
+    with zeros replaced by 1 so that constant features map to 0 instead of dividing by zero
+    (a column counts as constant when its variance is within floating-point rounding of 0).
     Statistics are computed and kept in float64; ``transform`` returns the dtype it was given
     (float32 stays float32; integer input becomes the default dtype).
 
@@ -74,9 +75,15 @@ class Standardizer:
         if not np.isfinite(X).all():
             raise ValueError("Standardizer.fit: X contains NaN or infinity; clean or impute it first")
         X64 = X.astype(np.float64, copy=False)
+        n = X64.shape[0]
         mean = X64.mean(axis=0)
-        std = X64.std(axis=0)
-        std[std == 0] = 1.0
+        var = X64.var(axis=0)
+        # A constant column can get a variance of a few ulps from rounding in the mean; treat
+        # anything within that rounding bound as zero (the bound scikit-learn uses).
+        eps = np.finfo(np.float64).eps
+        constant = var <= n * eps * var + (n * mean * eps) ** 2
+        std = np.sqrt(var)
+        std[constant] = 1.0
         self._set(mean, std)
         return self
 
