@@ -241,7 +241,7 @@ def load_csv(path: str | os.PathLike, target: str | int | None, *, features: Seq
     if path.is_dir():
         raise ValueError(f"{path} is a folder; load_csv needs a CSV file")
     with open(path, newline="", encoding="utf-8-sig") as f:
-        reader = csv.reader(f, delimiter=delimiter)
+        reader = csv.reader(f, delimiter=delimiter, skipinitialspace=True)
         header = None
         rows: list[list[str]] = []
         lines: list[int] = []
