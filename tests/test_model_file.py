@@ -276,3 +276,10 @@ def test_atomic_write_replaces_content_and_keeps_mode(tmp_path):
     assert path.read_bytes() == b"two"
     assert path.stat().st_mode & 0o777 == 0o640
     assert [p.name for p in tmp_path.iterdir()] == ["f.bin"]
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs named pipes")
+def test_a_named_pipe_is_refused_without_blocking(tmp_path):
+    os.mkfifo(tmp_path / "pipe.axon")
+    with pytest.raises(ModelFileError, match="regular file"):
+        ax.load(tmp_path / "pipe.axon")

@@ -25,6 +25,7 @@ import inspect
 import json
 import math
 import os
+import stat
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -141,14 +142,10 @@ def _type_entry(obj: Any, registry: Mapping[str, type], what: str, how: str) -> 
     return {"type": name, "config": json.loads(_dumps(config, f"the config of {what} {name}"))}
 
 
-def _metric_name(m: Any) -> str:
-    if isinstance(m, str):
-        return m
-    for attr in ("name", "__name__"):
-        n = getattr(m, attr, None)
-        if isinstance(n, str):
-            return n
-    raise TypeError(f"cannot save metric {m!r}: give metrics by name (e.g. 'accuracy')")
+def _metric_names(metrics: Any) -> list[str]:
+    # Metrics given by name are saved; metric functions are code, which a model file never holds
+    # (pass them to compile again after loading).
+    return [m for m in (metrics or []) if isinstance(m, str)]
 
 
 def model_payload(model) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
@@ -200,7 +197,7 @@ def model_payload(model) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
     }
     if model.loss is not None:
         loss = _type_entry(model.loss, LOSS_REGISTRY, "the loss", "use a loss from axon.losses")
-        meta["compile"] = {"loss": loss, "metrics": [_metric_name(m) for m in (model.metrics or [])],
+        meta["compile"] = {"loss": loss, "metrics": _metric_names(model.metrics),
                            "optimizer": None}
         opt = model.optimizer
         # The optimizer's type and hyperparameters (not its state: that is what checkpoints are
@@ -235,7 +232,8 @@ def save(model, path: str | os.PathLike) -> None:
 
     Stores every parameter and layer buffer, the architecture (layer types, names and configs,
     ``model.input_shape``), the dtype (float32 or float64 is kept), frozen parameters, the loss,
-    metrics and optimizer type and hyperparameters when compiled, and ``model.preprocessor``.
+    metrics (by name; metric functions are not saved) and optimizer type and hyperparameters
+    when compiled, and ``model.preprocessor``.
     The write is atomic: a crash leaves the old file or the new one, never a half-written file.
     Load it with :func:`load`.
 
@@ -288,6 +286,9 @@ def read_file(path: str | os.PathLike) -> tuple[dict[str, Any], dict[str, np.nda
     """
     path = Path(path)
     try:
+        # A FIFO or device would block or never end: only regular files are model files.
+        if path.exists() and not path.is_dir() and not stat.S_ISREG(path.stat().st_mode):
+            raise ModelFileError(f"{path}: not a regular file, so not a model file")
         with open(path, "rb") as f:
             size = os.fstat(f.fileno()).st_size
             if size < 8:
@@ -332,7 +333,9 @@ def read_file(path: str | os.PathLike) -> tuple[dict[str, Any], dict[str, np.nda
             raw = st_load(blob)
         except Exception as e:  # safetensors raises its own error types; all mean "bad file"
             raise ModelFileError(f"{path}: corrupted tensor data: {e}") from None
-        tensors = {k: np.array(v, dtype=v.dtype.newbyteorder("="), copy=True) for k, v in raw.items()}
+        # Native byte order; callers copy what they keep (into parameters, optimizer state).
+        tensors = {k: np.require(v, dtype=v.dtype.newbyteorder("="), requirements=["C"])
+                   for k, v in raw.items()}
     return meta, tensors
 
 
