@@ -328,3 +328,9 @@ def test_only_missing_files_are_downloaded(data_home, served):
     ax.datasets.load_mnist(mirrors=[src.as_uri()], progress=False)
     assert not (folder / "t10k-labels-idx1-ubyte.gz").exists()
     assert (folder / "train-images-idx3-ubyte.gz").exists()
+
+
+def test_a_malformed_mirror_is_skipped(data_home, served):
+    src, _ = served
+    (X, _), _ = ax.datasets.load_mnist(mirrors=["not a url", src.as_uri()], progress=False)
+    assert len(X) == N_TRAIN

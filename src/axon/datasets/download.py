@@ -156,13 +156,17 @@ def fetch(filename: str, folder: str | os.PathLike, mirrors: Sequence[str], sha2
     DatasetNotFoundError
         Every mirror failed (no network, not found, wrong checksum); the message lists each attempt.
     """
+    from http.client import HTTPException
+
     dest = Path(folder) / filename
     failures = []
     for mirror in mirrors:
         url = mirror.rstrip("/") + "/" + filename
         try:
             return download(url, dest, sha256, progress=progress)
-        except (OSError, ChecksumError) as exc:  # URLError, HTTPError, timeouts are OSErrors
+        # URLError, HTTPError and timeouts are OSErrors; a malformed mirror URL and ChecksumError are
+        # ValueErrors; a connection cut mid-body can be http.client.IncompleteRead.
+        except (OSError, ValueError, HTTPException) as exc:
             failures.append(f"{url}: {exc}")
     tried = "; ".join(failures) if failures else "no mirrors were given"
     raise DatasetNotFoundError(f"could not download {filename} for {dataset} from any mirror ({tried}); "
