@@ -1,0 +1,129 @@
+"""The course's demos: each writes its images and returns the numbers behind them, which tell the
+story the demo is about (checked here)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from axon.demos import DEMOS, DemoResult, run_demo
+
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+_cache: dict[str, DemoResult] = {}
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    """Run a demo once per test module (into its own temporary folder) and reuse the result."""
+
+    def get(name: str) -> DemoResult:
+        if name not in _cache:
+            _cache[name] = DEMOS[name](tmp_path_factory.mktemp(name), seed=0)
+        return _cache[name]
+
+    return get
+
+
+def test_registry_names_match_the_contract():
+    assert set(DEMOS) == {"fit", "xor", "slowdown", "activations", "vanishing", "boundary", "overfit"}
+
+
+@pytest.mark.parametrize("name", sorted(DEMOS))
+def test_each_demo_writes_png_and_json_numbers(demo, name):
+    result = demo(name)
+    assert isinstance(result, DemoResult) and result.name == name
+    pngs = [f for f in result.files if f.suffix == ".png"]
+    assert pngs, "a demo writes at least one PNG"
+    for f in result.files:
+        assert Path(f).is_file() and Path(f).stat().st_size > 1000
+    for f in pngs:
+        assert Path(f).read_bytes()[:8] == PNG_MAGIC
+    json.dumps(result.numbers)  # plain numbers: the CLI can print or save them
+    assert result.text.startswith(name)
+
+
+def test_fit_error_falls_as_the_number_of_units_grows(demo):
+    mse = demo("fit").numbers["mse"]
+    s = mse["sigmoid"]
+    assert s["1"] > s["3"] > s["10"]
+    assert s["1"] > 10 * s["10"]
+    r = mse["relu"]
+    assert r["1"] > r["3"] and r["1"] > 10 * r["10"]
+    assert r["10"] <= r["3"] * 1.05  # at the noise floor (noise σ = 0.05, so MSE ≥ 0.0025) or below k = 3
+
+
+def test_xor_predictions_within_0_2(demo):
+    n = demo("xor").numbers
+    np.testing.assert_allclose(n["predictions"], [0, 1, 1, 0], atol=0.2)
+    assert len(n["loss"]) == 1500 and n["loss"][-1] < n["loss"][0] / 10
+
+
+def test_slowdown_cross_entropy_learns_faster_at_first(demo):
+    n = demo("slowdown").numbers
+    assert len(n["quadratic_cost"]) == len(n["cross_entropy_cost"]) == 300
+    drop = n["early_relative_drop"]
+    assert drop["cross_entropy"] > drop["quadratic"] + 0.5
+    k = n["early_epochs"]
+    assert n["cross_entropy_output"][k] < n["quadratic_output"][k] - 0.5  # output moved towards 0
+    assert n["quadratic_output"][0] == pytest.approx(1 / (1 + np.exp(-4)))
+
+
+def test_activations_derivative_maxima(demo):
+    n = demo("activations").numbers
+    assert n["sigmoid"]["max_derivative"] == pytest.approx(0.25, abs=1e-6)
+    assert n["tanh"]["max_derivative"] == pytest.approx(1.0, abs=1e-6)
+    assert n["relu"]["derivative_at_-5"] == 0 and n["relu"]["derivative_at_5"] == 1
+    assert n["leaky_relu"]["derivative_at_-5"] > 0
+    assert n["sigmoid"]["derivative_at_5"] < 0.01
+
+
+def test_vanishing_gradient_numbers(demo):
+    n = demo("vanishing").numbers
+    assert len(n["initial"]["sigmoid"]) == len(n["sizes"]) - 1
+    sigmoid_ratio, relu_ratio = n["ratio"]["sigmoid"], n["ratio"]["relu"]
+    assert sigmoid_ratio <= 0.1               # first layer's gradient at least 10x below the last's
+    assert 0.2 <= relu_ratio <= 5             # ReLU + He: the same order of magnitude
+    assert abs(np.log10(relu_ratio)) < abs(np.log10(sigmoid_ratio)) - 1
+    # the norms grow from the first to the last layer in the sigmoid net
+    assert np.all(np.diff(n["initial"]["sigmoid"]) > 0)
+    during = n["during"]["sigmoid"]
+    assert set(during) == {f"dense_{i}" for i in range(1, 6)}
+    assert all(len(v) == n["epochs"] for v in during.values())
+
+
+def test_boundary_accuracy_rises(demo):
+    n = demo("boundary").numbers
+    for name, accs in n["accuracy"].items():
+        assert len(accs) == len(n["snapshots"])
+        assert accs[-1] >= 0.9, name
+        assert accs[-1] > accs[0]
+    gifs = [f for f in demo("boundary").files if f.suffix == ".gif"]
+    if gifs:
+        assert gifs[0].read_bytes()[:6] in (b"GIF87a", b"GIF89a")
+
+
+def test_overfit_validation_loss_turns_and_early_stopping_keeps_the_best(demo):
+    n = demo("overfit").numbers
+    final = n["final"]
+    none = final["none"]
+    assert none["train_loss"] < 0.05 < none["val_loss"]          # memorised the training set
+    assert none["val_loss"] > none["min_val_loss"] * 1.05        # validation loss went back up
+    es = final["early_stopping"]
+    assert es["epochs"] < len(n["curves"]["none"]["val_loss"])
+    assert es["val_loss"] == pytest.approx(es["min_val_loss"], rel=1e-5)   # best weights restored
+    assert es["val_loss"] < none["val_loss"]
+    assert final["l2"]["train_loss"] > none["train_loss"]        # the penalty keeps weights small
+
+
+def test_run_demo_rejects_unknown_names(tmp_path):
+    with pytest.raises(ValueError, match="choose one of"):
+        run_demo("nope", tmp_path)
+
+
+def test_demos_do_not_touch_numpy_global_random_state(tmp_path):
+    state = np.random.get_state()[1].copy()  # noqa: NPY002 - checking that nothing else uses it
+    DEMOS["xor"](tmp_path)
+    assert np.array_equal(np.random.get_state()[1], state)  # noqa: NPY002
