@@ -185,7 +185,7 @@ def test_bad_parameters_raise_value_error_naming_them(param, value):
 def test_divergence_is_reported():
     X, y = _blobs(40)
     reg = AxonRegressor(hidden_layer_sizes=(8,), optimizer="sgd", lr=1e3, epochs=50, random_state=0)
-    with pytest.raises(ValueError, match="lower lr"):
+    with pytest.raises(ValueError, match="diverged.*lower learning rate"):
         reg.fit(X, (y == "cat") * 1e4)
 
 

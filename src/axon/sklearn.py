@@ -2,7 +2,8 @@
 
 :class:`AxonClassifier` and :class:`AxonRegressor` build a :class:`~axon.Sequential` of
 ``Dense → activation (→ Dropout)`` blocks, one per entry of ``hidden_layer_sizes``, and a
-``Dense`` output layer, and train it with minibatch gradient descent. They behave as any
+``Dense`` output layer, and train it with :func:`axon.training.fit` (minibatch gradient descent;
+early stopping with :class:`axon.callbacks.EarlyStopping` on a stratified validation split). They behave as any
 scikit-learn estimator: cloneable, usable in a ``Pipeline`` and ``GridSearchCV``, and they pass
 scikit-learn's own estimator checks. The trained network is ``est.model_``, so it can be saved
 (``ax.save(est.model_, path)``), inspected (``ax.trace``) or exported (``ax.export_onnx``).
@@ -35,7 +36,6 @@ from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_dat
 import axon.optim as optim
 from axon import functions as F
 from axon._config import resolve_dtype
-from axon.data import batches
 from axon.layers import Dense, Dropout, Identity, LeakyReLU, ReLU, Sigmoid, Tanh
 from axon.losses import MSE, Loss, SoftmaxCrossEntropy
 from axon.model import Sequential
@@ -149,53 +149,34 @@ class _AxonMLP(BaseEstimator):
         layers.append(Dense(width, n_outputs, init="xavier", l2=self.l2, dtype=self.dtype, rng=rng))
         return Sequential(*layers)
 
-    def _make_optimizer(self, model: Sequential) -> optim.Optimizer:
-        opt = optim.get_optimizer(self.optimizer, lr=float(self.lr))
-        opt.bind(model.parameters())
-        return opt
-
     def _initialize(self, n_features: int, n_outputs: int) -> None:
         """Fresh network, optimizer, generator and curves (the start of ``fit`` or a first ``partial_fit``)."""
         self._check_params()
         self._rng = _make_rng(self.random_state)
         self.model_ = self._build(n_features, n_outputs, self._rng)
-        self.model_.loss = self._loss()
-        self.optimizer_ = self._make_optimizer(self.model_)
+        self.model_.compile(loss=self._loss(), optimizer=optim.get_optimizer(self.optimizer, lr=float(self.lr)))
+        self.optimizer_ = self.model_.optimizer
         self.loss_curve_: list[float] = []
         self.n_iter_ = 0
 
-    def _epoch(self, X: np.ndarray, T: np.ndarray) -> float:
-        """One pass over a fresh permutation of (X, T); returns the mean loss plus the penalty."""
-        model, loss, opt = self.model_, self.model_.loss, self.optimizer_
-        total = 0.0
-        for xb, tb in batches(X, T, batch_size=int(self.batch_size), shuffle=True, seed=self._rng):
-            out = model.forward(xb, training=True)
-            value = loss.forward(out, tb)
-            if not np.isfinite(value):
-                raise ValueError(f"{type(self).__name__}: the training loss became {value} in epoch "
-                                 f"{self.n_iter_ + 1}; lower lr (now {self.lr!r}) or scale the inputs "
-                                 "(e.g. StandardScaler)")
-            total += value * len(xb)
-            model.zero_grad()
-            model.backward(loss.backward())
-            opt.step()
-        value = total / len(X) + model.penalty()
-        self.n_iter_ += 1
-        self.loss_curve_.append(value)
-        if self.verbose:
-            print(f"epoch {self.n_iter_}: loss {value:.6f}")
-        return value
-
-    def _validation_loss(self, X: np.ndarray, T: np.ndarray) -> float:
-        return self.model_.loss.forward(self.model_.forward(X), T) + self.model_.penalty()
+    def _run_fit(self, X: np.ndarray, T: np.ndarray, epochs: int, **kwargs: Any) -> Any:
+        """``epochs`` epochs of :func:`axon.training.fit`, seeded from the estimator's generator
+        (shuffling and dropout masks), continuing from the current weights and optimizer state."""
+        history = self.model_.fit(X, T, epochs=epochs, batch_size=int(self.batch_size), shuffle=True,
+                                  seed=int(self._rng.integers(2**63)), verbose=min(int(self.verbose), 2),
+                                  **kwargs)
+        self.loss_curve_ += [float(v) for v in history.history["loss"]]
+        self.n_iter_ += len(history.epoch)
+        return history
 
     def _train(self, X: np.ndarray, T: np.ndarray, stratify: np.ndarray | None) -> None:
         """Run ``epochs`` epochs; with early stopping, hold out a validation fraction, stop when its
         loss has not improved by ``tol`` for ``n_iter_no_change`` epochs, and keep the best weights."""
         if not self.early_stopping:
-            for _ in range(int(self.epochs)):
-                self._epoch(X, T)
+            self._run_fit(X, T, int(self.epochs))
             return
+        from axon.callbacks import EarlyStopping
+
         seed = int(self._rng.integers(np.iinfo(np.int32).max))
         try:
             X, Xv, T, Tv = train_test_split(X, T, test_size=self.validation_fraction,
@@ -204,23 +185,11 @@ class _AxonMLP(BaseEstimator):
             raise ValueError(f"early_stopping: cannot hold out validation_fraction="
                              f"{self.validation_fraction!r} of {len(X)} samples ({err}); "
                              "use more data or early_stopping=False") from err
-        self.validation_loss_curve_: list[float] = []
-        best, best_params, waited = np.inf, None, 0
-        for _ in range(int(self.epochs)):
-            self._epoch(X, T)
-            value = self._validation_loss(Xv, Tv)
-            self.validation_loss_curve_.append(value)
-            if value < best - self.tol:
-                best, waited = value, 0
-                best_params = [p.data.copy() for p in self.model_.parameters()]
-            else:
-                waited += 1
-                if waited >= self.n_iter_no_change:
-                    break
-        if best_params is not None:
-            for p, data in zip(self.model_.parameters(), best_params):
-                p.data[...] = data
-        self.best_validation_loss_ = float(best)
+        stopper = EarlyStopping(monitor="val_loss", patience=int(self.n_iter_no_change),
+                                min_delta=float(self.tol), restore_best=True)
+        history = self._run_fit(X, T, int(self.epochs), validation_data=(Xv, Tv), callbacks=[stopper])
+        self.validation_loss_curve_ = [float(v) for v in history.history["val_loss"]]
+        self.best_validation_loss_ = float(stopper.best)
 
     def _forward(self, X: Any) -> np.ndarray:
         check_is_fitted(self, "model_")
@@ -253,7 +222,7 @@ class AxonClassifier(ClassifierMixin, _AxonMLP):
     validation_fraction, n_iter_no_change, tol : see ``early_stopping``.
     random_state : None, int, RandomState or Generator; seeds the initial weights, the shuffling,
         the dropout masks and the validation split (an int makes ``fit`` reproducible).
-    verbose : print the loss after every epoch when > 0.
+    verbose : 0 silent (default), 1 a progress bar per epoch, 2 one line per epoch (as ``fit``).
     dtype : "float32" (default, fast) or "float64", the dtype of the weights and computations.
         In float32 a row predicted alone can differ from the same row predicted in a batch by
         float32 rounding (~1e-7 relative: BLAS sums a lone row in another order); float64 makes that ~1e-16.
@@ -309,7 +278,7 @@ class AxonClassifier(ClassifierMixin, _AxonMLP):
         if first:
             self.classes_ = unique_labels(classes)
             self._initialize(X.shape[1], len(self.classes_))
-        self._epoch(X, self._encode(y))
+        self._run_fit(X, self._encode(y), 1)
         return self
 
     def predict_proba(self, X: Any) -> np.ndarray:
@@ -370,7 +339,7 @@ class AxonRegressor(RegressorMixin, _AxonMLP):
         if first:
             self.n_outputs_ = T.shape[1]
             self._initialize(X.shape[1], self.n_outputs_)
-        self._epoch(X, T)
+        self._run_fit(X, T, 1)
         return self
 
     def predict(self, X: Any) -> np.ndarray:
