@@ -225,3 +225,19 @@ def test_errors_name_the_argument(tmp_path):
 def test_lazy_top_level_name():
     assert ax.export_onnx is not None
     assert ax.io.export_onnx.__doc__ and "onnx" in ax.io.export_onnx.__doc__.lower()
+
+
+def test_loaded_model_file_exports_like_predict(digits, tmp_path):
+    """What `axon export MODEL --onnx OUT` does: load a model file (loss, preprocessor and input
+    shape come with it) and export it; onnxruntime on raw images equals model.predict."""
+    pytest.importorskip("axon.training")
+    X, _ = digits
+    Xi = X.reshape(-1, 1, 8, 8)
+    model = _cnn(3)
+    model.input_shape = (1, 8, 8)
+    model.compile("cross_entropy", "adam")
+    model.preprocessor = Standardizer().fit(Xi)
+    ax.save(model, tmp_path / "cnn.axon")
+    loaded = ax.load(tmp_path / "cnn.axon")
+    ax.export_onnx(loaded, tmp_path / "cnn.onnx")
+    assert np.abs(_run(tmp_path / "cnn.onnx", Xi) - model.predict(Xi)).max() <= ATOL
