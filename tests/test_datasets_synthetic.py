@@ -60,6 +60,12 @@ def test_float64_and_unshuffled(name):
     np.testing.assert_array_equal(y, expected)
 
 
+def test_xor_accepts_n_as_the_sample_count():
+    X, y = make_xor(n=12, seed=0)
+    np.testing.assert_array_equal(X, make_xor(12, seed=0)[0])
+    assert X.shape == (12, 2) and np.bincount(y).tolist() == [6, 6]
+
+
 def test_xor_table_and_bias_column():
     X, y = make_xor(table=True)
     np.testing.assert_array_equal(X, [[0, 0], [0, 1], [1, 0], [1, 1]])

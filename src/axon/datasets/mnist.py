@@ -105,8 +105,8 @@ def _locate(name: str, path: str | os.PathLike | None, download: bool,
     if not missing:
         return found  # type: ignore[return-value]
     if not download:
-        raise _dl.DatasetNotFoundError(_missing_message(name, folder, missing, f"{', '.join(missing)} missing "
-                                                        f"from {folder} and download=False"))
+        raise _dl.DatasetNotFoundError(_missing_message(name, folder, missing, f"the files are not in {folder} "
+                                                        "and download=False"))
     urls = list(mirrors) if mirrors is not None else _dl.mirrors_from_env(MIRRORS_ENV[name], MIRRORS[name])
     for stem in missing:
         filename = stem + ".gz"

@@ -58,9 +58,9 @@ def _finish(X: np.ndarray, y: np.ndarray, rng: np.random.Generator, shuffle: boo
     return X.astype(resolve_dtype(dtype)), y.astype(np.int64)
 
 
-def make_xor(n_samples: int = 200, *, noise: float = 0.1, seed: int | np.random.Generator | None = None,
-             table: bool = False, bias_column: bool = False, shuffle: bool = True, dtype=None
-             ) -> tuple[np.ndarray, np.ndarray]:
+def make_xor(n_samples: int = 200, *, n: int | None = None, noise: float = 0.1,
+             seed: int | np.random.Generator | None = None, table: bool = False, bias_column: bool = False,
+             shuffle: bool = True, dtype=None) -> tuple[np.ndarray, np.ndarray]:
     """The XOR problem: label 1 when exactly one of the two inputs is 1; no line separates the classes.
 
     Parameters
@@ -68,6 +68,8 @@ def make_xor(n_samples: int = 200, *, noise: float = 0.1, seed: int | np.random.
     n_samples : int
         Number of points: each is a corner (a, b) of the unit square, a quarter of the points per
         corner, plus Gaussian noise of standard deviation ``noise``; label ``y = a XOR b``.
+    n : int, optional
+        Another name for ``n_samples`` (``make_xor(n=100)``); give one of the two.
     noise : float
         Standard deviation of the noise added to both inputs.
     seed : int, Generator or None
@@ -93,7 +95,7 @@ def make_xor(n_samples: int = 200, *, noise: float = 0.1, seed: int | np.random.
     if table:
         X, y = XOR_TABLE.astype(np.float64), XOR_LABELS.copy()
     else:
-        n = _check_count("n_samples", n_samples, 4)
+        n = _check_count("n_samples", n_samples if n is None else n, 4)
         noise = _check_noise(noise)
         rng = _rng(seed)
         corner = _balanced_labels(n, 4)
