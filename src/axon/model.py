@@ -61,14 +61,25 @@ class Sequential:
 
     __call__ = forward
 
-    def backward(self, grad: np.ndarray) -> np.ndarray:
+    def backward(self, grad: np.ndarray, input_grad: bool = True) -> np.ndarray | None:
         """Backpropagate ∂C/∂output through the layers in reverse; returns ∂C/∂input.
 
         Each layer adds its parameters' gradients into ``.grad`` (call :meth:`zero_grad` first).
+        ``input_grad=False`` returns None instead of ∂C/∂input, which training never needs: the
+        layers before the first one with parameters are skipped and that one does not compute
+        its input gradient (for an MLP on MNIST, about a fifth of the work of a step).
         """
-        for layer in reversed(self.layers):
+        if input_grad:
+            for layer in reversed(self.layers):
+                grad = layer.backward(grad)
+            return grad
+        layers = self.layers
+        first = next((i for i, layer in enumerate(layers) if layer.parameters()), len(layers))
+        for layer in reversed(layers[first + 1:]):
             grad = layer.backward(grad)
-        return grad
+        if first < len(layers):
+            layers[first].backward_params(grad)
+        return None
 
     def parameters(self) -> list[Parameter]:
         """Every parameter of every layer, in layer order, then insertion order."""

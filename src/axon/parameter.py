@@ -48,6 +48,17 @@ class Parameter:
         else:
             self.grad += value
 
+    def accumulate_matmul(self, a: np.ndarray, b: np.ndarray) -> None:
+        """``grad += a @ b``; the product is written straight into ``grad`` when it is fresh.
+
+        Saves a temporary and a copy per step for the weight gradients (BP4: ∂C/∂W = aᵀ·δ).
+        """
+        if self._fresh:
+            np.matmul(a, b, out=self.grad)
+            self._fresh = False
+        else:
+            self.grad += a @ b
+
     def astype(self, dtype: np.dtype) -> None:
         """Convert ``data`` and ``grad`` to ``dtype`` in place of the old arrays."""
         self.data = self.data.astype(dtype)

@@ -113,6 +113,14 @@ class Layer:
         """Given ∂C/∂y of the last forward, add ∂C/∂θ to the parameters' ``.grad`` and return ∂C/∂x."""
         raise NotImplementedError(f"{type(self).__name__} must implement backward(grad_y)")
 
+    def backward_params(self, grad_y: np.ndarray) -> None:
+        """Like :meth:`backward` when nobody needs ∂C/∂x (the first layer of a model in training).
+
+        Adds ∂C/∂θ into the parameters' ``.grad`` and returns nothing; a layer may override it to
+        skip computing ∂C/∂x (Dense skips the product δ·Wᵀ, a third of its backward work).
+        """
+        self.backward(grad_y)
+
     def __call__(self, x: np.ndarray, training: bool = False) -> np.ndarray:
         return self.forward(x, training=training)
 
