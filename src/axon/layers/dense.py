@@ -71,15 +71,18 @@ class Dense(Layer):
         return z
 
     def backward(self, grad_y: np.ndarray) -> np.ndarray:
+        self.backward_params(grad_y)
+        return grad_y @ self.weight.data.T                    # BP2: δ·Wᵀ (the σ′ factor is the activation's)
+
+    def backward_params(self, grad_y: np.ndarray) -> None:
         delta = grad_y
-        self.weight.accumulate(self._x.T @ delta)             # BP4: ∂C/∂W = aᵀ·δ
+        self.weight.accumulate_matmul(self._x.T, delta)       # BP4: ∂C/∂W = aᵀ·δ
         if self.l2:
             self.weight.grad += self.l2 * self.weight.data
         if self.l1:
             self.weight.grad += self.l1 * np.sign(self.weight.data)
         if self.bias is not None:
             self.bias.accumulate(delta.sum(axis=0))           # BP3: ∂C/∂b = δ
-        return delta @ self.weight.data.T                     # BP2: δ·Wᵀ (the σ′ factor is the activation's)
 
     def penalty(self) -> float:
         W = self.weight.data

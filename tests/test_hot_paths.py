@@ -1,0 +1,82 @@
+"""The fast paths give the same numbers as the plain formulas they replace."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import axon as ax
+
+
+def mlp(first=()):
+    ax.set_seed(3)
+    return ax.Sequential(*first, ax.Dense(6, 5, l2=0.1, l1=0.01), ax.LeakyReLU(0.1), ax.Dense(5, 4),
+                         ax.Sigmoid(), ax.Dense(4, 3, bias=False), ax.Tanh(), ax.Dense(3, 2))
+
+
+@pytest.mark.parametrize("first", [(), (ax.Dropout(0.0), ax.Identity())], ids=["dense-first", "dropout-first"])
+def test_backward_without_input_grad_gives_the_same_parameter_gradients(first):
+    X = np.random.default_rng(0).standard_normal((7, 6))
+    y = np.random.default_rng(1).integers(0, 2, 7)
+    model = mlp(first).to_dtype("float64")
+    loss = ax.losses.SoftmaxCrossEntropy()
+    grads = []
+    for input_grad in (True, False):
+        loss.forward(model.forward(X, training=True), y)
+        model.zero_grad()
+        out = model.backward(loss.backward(), input_grad=input_grad)
+        assert (out is None) == (not input_grad)
+        grads.append([p.grad.copy() for p in model.parameters()])
+    for a, b in zip(*grads):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=0)
+
+
+def test_backward_params_accumulates_like_backward():
+    layer = ax.Dense(4, 3, dtype="float64")
+    x = np.random.default_rng(0).standard_normal((5, 4))
+    g = np.random.default_rng(1).standard_normal((5, 3))
+    layer.forward(x)
+    layer.backward_params(g)
+    layer.backward_params(g)  # a second call adds
+    np.testing.assert_allclose(layer.weight.grad, 2 * x.T @ g)
+    np.testing.assert_allclose(layer.bias.grad, 2 * g.sum(axis=0))
+
+
+def test_accumulate_matmul_writes_then_adds():
+    p = ax.Parameter(np.zeros((2, 2), dtype=np.float32))
+    a = np.arange(4, dtype=np.float32).reshape(2, 2)
+    p.accumulate_matmul(a, a)
+    np.testing.assert_array_equal(p.grad, a @ a)
+    p.accumulate_matmul(a.T, a)
+    np.testing.assert_array_equal(p.grad, a @ a + a.T @ a)
+    p.zero_grad()
+    np.testing.assert_array_equal(p.grad, 0)
+    assert p.grad.dtype == np.float32
+
+
+@pytest.mark.parametrize("alpha", [0.0, 0.01, 0.3, 1.0, 2.5])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_leaky_relu_matches_its_definition(alpha, dtype):
+    z = np.random.default_rng(0).standard_normal((6, 9)).astype(dtype)
+    z[0, :3] = 0
+    g = np.random.default_rng(1).standard_normal((6, 9)).astype(dtype)
+    layer = ax.LeakyReLU(alpha)
+    y = layer.forward(z, training=True)
+    dz = layer.backward(g)
+    np.testing.assert_array_equal(y, np.where(z > 0, z, z * dtype(alpha)))
+    np.testing.assert_allclose(dz, np.where(z > 0, g, g * dtype(alpha)), rtol=1e-6)
+    assert y.dtype == dtype and dz.dtype == dtype
+
+
+@pytest.mark.parametrize("layer", [ax.ReLU(), ax.Sigmoid(), ax.Tanh()], ids=["relu", "sigmoid", "tanh"])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_activation_backward_keeps_dtype_and_leaves_the_gradient_alone(layer, dtype):
+    z = np.random.default_rng(0).standard_normal((4, 5)).astype(dtype)
+    g = np.random.default_rng(1).standard_normal((4, 5)).astype(dtype)
+    g0 = g.copy()
+    y = layer.forward(z, training=True)
+    dz = layer.backward(g)
+    np.testing.assert_array_equal(g, g0)
+    assert dz.dtype == dtype and dz is not g
+    deriv = {"ReLU": (z > 0).astype(dtype), "Sigmoid": y * (1 - y), "Tanh": 1 - y * y}[type(layer).__name__]
+    np.testing.assert_allclose(dz, g * deriv, rtol=1e-6)
