@@ -205,7 +205,7 @@ def evaluate(model: Any, X: Any, y: Any, batch_size: int = 256) -> dict[str, flo
     """
     V.check_compiled(model, "evaluate")
     batch_size = V.check_positive_int(batch_size, "batch_size", 256)
-    X, y = V.check_xy(model, X, y)
+    X, y = V.check_xy(model, X, y, y_required=True)
     return _evaluate_arrays(model, _transform(model, X), y, batch_size, _metric_fns(model))
 
 
@@ -595,13 +595,13 @@ def fit(model: Any, X: Any, y: Any, *, epochs: int = 1, batch_size: int = 32,
         if not isinstance(c, Callback):
             raise TypeError(f"callbacks[{i}] is a {type(c).__name__}, not an axon.callbacks.Callback; "
                             f"subclass ax.callbacks.Callback")
-    X, y = V.check_xy(model, X, y)
+    X, y = V.check_xy(model, X, y, y_required=True)
     val = None
     if validation_data is not None:
         if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
             raise TypeError("validation_data must be a pair (X_val, y_val)")
         Xv, yv = V.check_xy(model, validation_data[0], validation_data[1], x_name="validation_data[0]",
-                            y_name="validation_data[1]")
+                            y_name="validation_data[1]", y_required=True)
         val = (_transform(model, Xv), yv)
     X = _transform(model, X)
     if validation_split:

@@ -181,14 +181,16 @@ def n_outputs(model: Any) -> int | None:
 
 
 def check_xy(model: Any, X: Any, y: Any = None, loss: Any = None, *, x_name: str = "X",
-             y_name: str = "y") -> tuple[np.ndarray, np.ndarray | None]:
+             y_name: str = "y", y_required: bool = False) -> tuple[np.ndarray, np.ndarray | None]:
     """Check inputs and (optionally) targets for ``model``; returns them as arrays.
 
     The one call fit, evaluate, predict and :func:`axon.trace` make. ``loss`` defaults to
-    ``model.loss``.
+    ``model.loss``; ``y_required`` makes a missing ``y`` a TypeError.
     """
     X = check_X(model, X, x_name)
     if y is None:
+        if y_required:
+            raise TypeError(f"{y_name} is None; pass the targets (labels or values), one per sample of {x_name}")
         return X, None
     loss = loss if loss is not None else getattr(model, "loss", None)
     return X, check_targets(y, X.shape[0], loss, n_outputs(model), y_name, x_name)
