@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 onnx = pytest.importorskip("onnx")
 ort = pytest.importorskip("onnxruntime")
@@ -241,3 +243,23 @@ def test_loaded_model_file_exports_like_predict(digits, tmp_path):
     loaded = ax.load(tmp_path / "cnn.axon")
     ax.export_onnx(loaded, tmp_path / "cnn.onnx")
     assert np.abs(_run(tmp_path / "cnn.onnx", Xi) - model.predict(Xi)).max() <= ATOL
+
+
+_ACTS = [ax.Sigmoid, ax.Tanh, ax.ReLU, lambda: ax.LeakyReLU(0.05), ax.Identity, lambda: ax.Dropout(0.4)]
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(widths=st.lists(st.integers(1, 12), min_size=1, max_size=4),
+       acts=st.lists(st.integers(0, len(_ACTS) - 1), min_size=4, max_size=4),
+       n=st.integers(1, 9), seed=st.integers(0, 2**16), link=st.booleans())
+def test_random_mlps_match_onnxruntime(tmp_path, widths, acts, n, seed, link):
+    rng = np.random.default_rng(seed)
+    layers = []
+    for i, (a, b) in enumerate(zip(widths[:-1], widths[1:])):
+        layers += [ax.Dense(a, b, rng=rng), _ACTS[acts[i]]()]
+    model = ax.Sequential(*layers, ax.Dense(widths[-1], 3, rng=rng))
+    model.loss = ax.losses.SoftmaxCrossEntropy()
+    X = (rng.normal(size=(n, widths[0])) * 3).astype(np.float32)
+    path = tmp_path / f"m{seed}.onnx"
+    export_onnx(model, path, include_link=link)
+    assert np.abs(_run(path, X) - _expected(model, X, link=link)).max() <= ATOL
