@@ -282,7 +282,8 @@ def read_file(path: str | os.PathLike) -> tuple[dict[str, Any], dict[str, np.nda
     the file and under :data:`MAX_HEADER_BYTES` (before reading further); the header is JSON with
     well-formed tensor entries (allowed dtypes, shapes matching byte ranges, ranges tiling the data
     exactly); the metadata holds an axon description of a known format version. Tensors are then
-    decoded by safetensors and copied into owned native-endian arrays.
+    decoded by safetensors (whose errors also become :class:`ModelFileError`) into native-endian
+    arrays.
     """
     path = Path(path)
     try:
@@ -307,6 +308,8 @@ def read_file(path: str | os.PathLike) -> tuple[dict[str, Any], dict[str, np.nda
         raise ModelFileError(f"{path}: is a folder, not a model file") from None
     except PermissionError:
         raise ModelFileError(f"{path}: permission denied; cannot read the model file") from None
+    except OSError as e:
+        raise ModelFileError(f"{path}: cannot read the model file: {e.strerror or e}") from None
     try:
         header = json.loads(blob[8:8 + n])
         _expect(isinstance(header, dict), "the header is not a JSON object")
@@ -427,7 +430,10 @@ def build_model(meta: dict[str, Any], tensors: dict[str, np.ndarray]):
             layers.append(layer)
     finally:
         _config.get_rng().bit_generator.state = rng_state
-    model = Sequential(*layers, input_shape=tuple(input_shape) if input_shape is not None else None)
+    try:
+        model = Sequential(*layers, input_shape=tuple(input_shape) if input_shape is not None else None)
+    except Exception as e:
+        raise ValueError(f"the layers do not form a model: {e}") from None
 
     def take(name: str, shape: tuple[int, ...], dt: np.dtype | None, what: str) -> np.ndarray:
         _expect(name in tensors, f"{what} {name!r} is missing")
@@ -508,10 +514,10 @@ def load(path: str | os.PathLike):
     """Load a model saved by :func:`save` (or the model inside a checkpoint).
 
     Returns a ``Sequential`` with the saved weights (bit-identical predictions), layer names,
-    dtype, ``input_shape``, frozen parameters, loss and metrics (when it was compiled; the
-    optimizer's type and hyperparameters, bound to the parameters, with fresh state) and
-    preprocessor. Layer types are looked up by name in the layer
-    registry: custom layers must be registered (``@register_layer``) and imported first.
+    dtype, ``input_shape``, frozen parameters, preprocessor and, when it was compiled, loss,
+    metrics and optimizer (same type and hyperparameters, bound to the parameters, fresh state).
+    Layer types are looked up by name in the layer registry: custom layers must be registered
+    (``@register_layer``) and their module imported before loading.
 
     Raises
     ------
