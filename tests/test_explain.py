@@ -165,7 +165,9 @@ def test_trace_applies_the_preprocessor_and_uses_model_loss():
     (np.full((3, 5), np.nan), np.zeros(3, int), ValueError, "NaN"),
     (np.zeros((3, 5)), np.zeros(4, int), ValueError, "samples"),
     (np.zeros(5), np.zeros(1, int), ValueError, "shape"),
-    (np.array([["a"] * 5]), np.zeros(1, int), TypeError, "numeric"),
+    (np.array([["a"] * 5]), np.zeros(1, int), TypeError, "numbers"),
+    (np.zeros((3, 4)), np.zeros(3, int), ValueError, "features"),
+    (np.zeros((3, 5)), np.array([0, 1, 7]), ValueError, "label"),
 ])
 def test_bad_inputs_raise_clear_errors(X, y, exc, word):
     with pytest.raises(exc, match=word):
@@ -184,6 +186,7 @@ def test_gradient_stats_measures_layer_norms_per_epoch():
     opt = ax.optim.SGD(model.parameters(), lr=0.1)
     cb = GradientStats()
     cb.set_model(model)
+    cb.on_train_begin()
     history: dict[str, list[float]] = {}
     expected = {}
     for epoch in range(2):
@@ -204,3 +207,26 @@ def test_gradient_stats_measures_layer_norms_per_epoch():
     assert set(history) == {"grad_norm/dense_1", "grad_norm/dense_2", "grad_norm/dense_3", "grad_norm/dense_4"}
     np.testing.assert_allclose(history["grad_norm/dense_1"], expected["dense_1"], rtol=1e-12)
     assert all(len(v) == 2 for v in history.values())
+
+
+def test_gradient_stats_in_fit_writes_history_and_is_exposed_in_callbacks():
+    assert ax.callbacks.GradientStats is GradientStats
+    rng = np.random.default_rng(0)
+    model = ax.Sequential(ax.Dense(5, 8, rng=rng), ax.Sigmoid(), ax.Dense(8, 3, rng=rng))
+    model.compile(loss="cross_entropy", optimizer=ax.optim.SGD(lr=0.1))
+    X, y = _data(40)
+    history = model.fit(X, y, epochs=3, batch_size=16, callbacks=[GradientStats()], verbose=0, seed=0)
+    for name in ("dense_1", "dense_2"):
+        values = history.history[f"grad_norm/{name}"]
+        assert len(values) == 3 and all(v > 0 for v in values)
+    assert "grad_norm/sigmoid_1" not in history.history
+
+
+def test_gradient_stats_state_round_trip():
+    cb = GradientStats()
+    cb._sums, cb._count = {"dense_1": 3.0}, 2
+    other = GradientStats()
+    other.load_state_dict(cb.state_dict())
+    logs: dict[str, float] = {}
+    other.on_epoch_end(0, logs)
+    assert logs == {"grad_norm/dense_1": 1.5}

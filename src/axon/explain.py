@@ -27,6 +27,7 @@ from typing import Any
 
 import numpy as np
 
+from axon.callbacks import Callback
 from axon.layers.base import Layer
 from axon.losses import Loss, get_loss
 from axon.model import Sequential
@@ -167,21 +168,14 @@ def _shape(s: tuple[int, ...]) -> str:
     return "(n, " + ", ".join(map(str, s)) + ")"
 
 
-def _check_inputs(model: Sequential, X, y) -> tuple[np.ndarray, np.ndarray]:
+def _check_inputs(model: Sequential, loss: Loss, X, y) -> tuple[np.ndarray, np.ndarray]:
+    from axon.validation import check_xy
+
     if not isinstance(model, Sequential):
         raise TypeError(f"trace: model must be an axon Sequential, got {type(model).__name__}")
-    X = np.asarray(X)
-    y = np.asarray(y)
-    if X.dtype.kind not in "biuf" or y.dtype.kind not in "biuf":
-        raise TypeError("trace: X and y must be numeric arrays; convert strings or objects with "
-                        "np.asarray(..., dtype=float)")
-    if X.ndim < 2 or len(X) == 0:
-        raise ValueError(f"trace: X must be a non-empty batch of shape (n, features), got shape {X.shape}; "
-                         "for one sample use X[None]")
-    if len(y) != len(X):
-        raise ValueError(f"trace: X has {len(X)} samples but y has {len(y)}; pass matching rows")
-    if not np.all(np.isfinite(X)):
-        raise ValueError("trace: X contains NaN or Inf; clean or impute the data first")
+    X, y = check_xy(model, X, y, loss, y_required=True)
+    if X.ndim < 2:
+        raise ValueError(f"X has shape {X.shape}; trace takes a batch (n, features): for one sample use X[None]")
     return X, y
 
 
@@ -212,7 +206,7 @@ def trace(model: Sequential, loss: Loss | str | None, X: np.ndarray, y: np.ndarr
         if loss is None:
             raise ValueError("trace: pass a loss (e.g. ax.losses.MSE()) or compile the model first")
     loss = copy.deepcopy(get_loss(loss))  # the caller's loss keeps its cached batch
-    X, y = _check_inputs(model, X, y)
+    X, y = _check_inputs(model, loss, X, y)
     if getattr(model, "preprocessor", None) is not None:
         X = model.preprocessor.transform(X)
     dtype = model.dtype
@@ -259,34 +253,28 @@ def trace(model: Sequential, loss: Loss | str | None, X: np.ndarray, y: np.ndarr
     return Trace(records, float(value), float(penalty))
 
 
-def _callback_base() -> type:
-    try:
-        from axon.callbacks import Callback
-    except ImportError:  # pragma: no cover - only while axon.callbacks is not installed
-        return object
-    return Callback
-
-
-class GradientStats(_callback_base()):  # type: ignore[misc]
+class GradientStats(Callback):
     """Training callback: per-epoch gradient norm of every layer with parameters, into the history.
 
-    After each batch's backward pass (``on_batch_end``) it measures ‖∂C/∂W‖, the Frobenius norm of
-    the layer's "weight" gradient (all its parameters together when it has no "weight"); at the
-    end of the epoch it writes the mean over the epoch's batches as ``logs["grad_norm/<layer
-    name>"]``, so ``history.history["grad_norm/dense_1"]`` has one value per epoch. A vanishing
-    gradient shows as the first layers' norms far below the last layers'.
+    After each batch's backward pass (``on_batch_end``, where ``fit`` leaves this batch's gradients
+    in ``.grad``) it measures ‖∂C/∂W‖, the Frobenius norm of the layer's "weight" gradient (of all
+    its parameters together when it has no "weight"); at the end of the epoch it writes the mean
+    over the epoch's batches as ``logs["grad_norm/<layer name>"]``, so
+    ``history.history["grad_norm/dense_1"]`` has one value per epoch. A vanishing gradient shows as
+    the first layers' norms far below the last layers'.
+
+    Example::
+
+        history = model.fit(X, y, epochs=5, callbacks=[ax.callbacks.GradientStats()])
+        history.history["grad_norm/dense_1"]      # [‖∂C/∂W₁‖ averaged over epoch 1, ...]
     """
 
     def __init__(self) -> None:
-        if hasattr(super(), "__init__"):
-            super().__init__()
-        self.model: Any = getattr(self, "model", None)
         self._sums: dict[str, float] = {}
         self._count = 0
 
-    def set_model(self, model: Sequential) -> None:
-        """Remember the model being trained (the training loop calls this)."""
-        self.model = model
+    def on_train_begin(self, logs: dict | None = None) -> None:
+        self._sums, self._count = {}, 0
 
     @staticmethod
     def layer_norms(model: Sequential) -> dict[str, float]:
@@ -301,8 +289,8 @@ class GradientStats(_callback_base()):  # type: ignore[misc]
         return out
 
     def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
-        self._sums = {}
-        self._count = 0
+        if getattr(self.loop, "batch", 0) == 0:  # not a resume in the middle of this epoch
+            self._sums, self._count = {}, 0
 
     def on_batch_end(self, batch: int, logs: dict | None = None) -> None:
         for name, norm in self.layer_norms(self.model).items():
@@ -315,6 +303,14 @@ class GradientStats(_callback_base()):  # type: ignore[misc]
         for name, total in self._sums.items():
             logs[f"grad_norm/{name}"] = total / self._count
         self._sums, self._count = {}, 0
+
+    def state_dict(self) -> dict[str, Any]:
+        """The running sums of the current epoch (so a resumed fit averages over the whole epoch)."""
+        return {"sums": dict(self._sums), "count": self._count}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self._sums = {str(k): float(v) for k, v in state.get("sums", {}).items()}
+        self._count = int(state.get("count", 0))
 
 
 __all__ = ["SIGMOID_SATURATION", "TANH_SATURATION", "GradientStats", "Trace", "TraceRecord", "trace"]
