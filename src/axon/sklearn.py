@@ -67,8 +67,8 @@ def _make_rng(random_state: Any) -> np.random.Generator:
 class _AxonMLP(BaseEstimator):
     """Shared hyperparameters, validation, network construction and the training loop.
 
-    Subclasses say how targets become network targets (``_encode_targets``), the output width and
-    the loss (``_loss``). No work happens in ``__init__`` (scikit-learn's clone contract).
+    Subclasses validate and encode the targets (``_targets``), choose the output width and the
+    loss (``_loss``). No work happens in ``__init__`` (scikit-learn's clone contract).
     """
 
     def __init__(self, hidden_layer_sizes: tuple[int, ...] = (100,), activation: str = "relu",
