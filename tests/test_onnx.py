@@ -263,3 +263,13 @@ def test_random_mlps_match_onnxruntime(tmp_path, widths, acts, n, seed, link):
     path = tmp_path / f"m{seed}.onnx"
     export_onnx(model, path, include_link=link)
     assert np.abs(_run(path, X) - _expected(model, X, link=link)).max() <= ATOL
+
+
+@pytest.mark.parametrize("opset", [13, 15, 17, 21])
+def test_other_opsets(opset, tmp_path):
+    model = _cnn(4)
+    model.loss = ax.losses.SoftmaxCrossEntropy()
+    proto = export_onnx(model, tmp_path / "m.onnx", opset=opset, input_shape=(1, 8, 8))
+    assert proto.opset_import[0].version == opset
+    Xi = np.random.default_rng(opset).normal(size=(5, 1, 8, 8)).astype(np.float32)
+    assert np.abs(_run(tmp_path / "m.onnx", Xi) - _expected(model, Xi)).max() <= ATOL
