@@ -30,6 +30,7 @@ from axon.io.model_file import (
 
 # rng states of some bit generators (MT19937) hold arrays; these dtypes may appear in them.
 _STATE_ARRAY_DTYPES = {"uint32", "uint64", "int64", "float64"}
+_BIT_GENERATORS = {"PCG64", "PCG64DXSM", "MT19937", "Philox", "SFC64"}
 
 
 @dataclass
@@ -84,6 +85,18 @@ def _decode_state(value: Any) -> Any:
     if isinstance(value, list):
         return [_decode_state(v) for v in value]
     return value
+
+
+def _check_rng_state(state: dict | None) -> None:
+    """Raise ValueError unless ``state`` can be set on a generator of the bit generator it names."""
+    if state is None:
+        return
+    name = state.get("bit_generator")
+    _expect(name in _BIT_GENERATORS, f"rng_state names an unknown bit generator {str(name)[:40]!r}")
+    try:
+        getattr(np.random, name)().state = state  # name is from the allow-list above
+    except Exception as e:
+        raise ValueError(f"rng_state is not a valid {name} state: {e}") from None
 
 
 def _optimizer_payload(optimizer) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
@@ -144,6 +157,10 @@ def save_checkpoint(path: str | os.PathLike, model, optimizer=None, *, epoch: in
     opt_meta = None
     if optimizer is not None:
         opt_tensors, opt_meta = _optimizer_payload(optimizer)
+        clash = tensors.keys() & opt_tensors.keys()
+        if clash:
+            raise ValueError(f"cannot save: layer tensors {sorted(clash)} clash with the optimizer's "
+                             "state names; rename those layers")
         tensors.update(opt_tensors)
     rng_state = _encode_state(rng.bit_generator.state, "rng") if rng is not None else None
     ckpt = {"epoch": int(epoch), "batch": int(batch), "rng_state": rng_state, "history": hist,
@@ -209,6 +226,7 @@ def load_checkpoint(path: str | os.PathLike) -> Checkpoint:
         rng_state = ck.get("rng_state")
         _expect(rng_state is None or isinstance(rng_state, dict), "rng_state must be an object")
         rng_state = _decode_state(rng_state) if rng_state is not None else None
+        _check_rng_state(rng_state)
         history = ck.get("history", {})
         _expect(isinstance(history, dict) and all(
             isinstance(v, list) and all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in v)
