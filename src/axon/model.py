@@ -101,8 +101,9 @@ class Sequential:
     @property
     def dtype(self) -> np.dtype:
         """The dtype of the parameters (the default dtype for a model without parameters)."""
-        for p in self.parameters():
-            return p.data.dtype
+        for layer in self.layers:  # the first parameter, without listing them all (forward asks every batch)
+            for p in layer.parameters():
+                return p.data.dtype
         if self._dtype is not None:
             return self._dtype
         from axon._config import get_default_dtype
