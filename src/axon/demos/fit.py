@@ -30,7 +30,7 @@ def sum_of_units(k: int, unit: str, rng: np.random.Generator, lo: float, hi: flo
     """
     m = k if unit == "sigmoid" else 2 * k
     first, last = Dense(1, m, rng=rng), Dense(m, 1, rng=rng)
-    scale = 3.0 if unit == "sigmoid" else 1.0
+    scale = (3.0 if unit == "sigmoid" else 1.0) * 6.0 / (hi - lo)  # slopes for the width of the data
     w = rng.choice([-1.0, 1.0], m) * rng.uniform(0.5 * scale, 1.5 * scale, m)
     centre = np.linspace(lo, hi, m + 2)[1:-1] + rng.normal(0.0, 0.2, m)
     first.weight.data[0] = w
@@ -48,7 +48,7 @@ def components(model: Sequential, x: np.ndarray) -> np.ndarray:
 def run(out_dir: Path, seed: int = 0) -> DemoResult:
     """Fit the curve with 1, 3 and 10 sigmoids and as many ReLU pairs; one figure of the fits and
     their component units. Numbers: the final training MSE for each k and unit type."""
-    x, y = _data.curve(seed=seed)
+    x, y = _data.curve(n_samples=200, noise=0.05, seed=seed)
     lo, hi = float(x.min()), float(x.max())
     grid = np.linspace(lo, hi, 400, dtype=np.float32)[:, None]
     rng = np.random.default_rng(seed)
