@@ -1,0 +1,178 @@
+"""Options of ``axon train``: defaults, then a TOML file (``--config``), then command-line flags.
+
+Every option has one name used everywhere: the flag ``--batch-size``, the TOML key ``batch_size``
+(``batch-size`` is accepted too) and the key in ``run.json``. The defaults depend on the data:
+images get a 256-128 MLP trained 40 epochs with Adam; a CSV table gets a smaller network, feature
+standardisation and early stopping (see :func:`defaults_for`).
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+#: Options that apply to every data set (None: decided by :func:`defaults_for`).
+BASE_DEFAULTS: dict[str, Any] = {
+    "dataset": "digits", "target": None, "model": "mlp", "layers": None, "activation": "relu",
+    "loss": None, "optimizer": "adam", "lr": 1e-3, "momentum": 0.9, "epochs": None, "batch_size": None,
+    "dropout": 0.0, "l1": 0.0, "l2": 0.0, "early_stopping": None, "seed": 0, "validation_split": None,
+    "standardize": None, "grad_stats": False, "data_dir": None,
+}
+
+# Measured on the bundled digits (3 seeds, 2 cores): test accuracy 0.97-0.98 in a few seconds.
+_IMAGE = {"layers": None, "epochs": 40, "batch_size": 32, "early_stopping": 0, "validation_split": 0.1,
+          "standardize": False}
+# Measured on the course's COVID-19 table: beats linear least squares on held-out rows.
+_CSV_REGRESSION = {"layers": "64", "epochs": 300, "batch_size": 64, "l2": 1e-3, "early_stopping": 20,
+                   "validation_split": 0.2, "standardize": True}
+_CSV_CLASSIFICATION = {"layers": "64", "epochs": 100, "batch_size": 32, "early_stopping": 10,
+                       "validation_split": 0.2, "standardize": True}
+
+
+def defaults_for(dataset: str, task: str | None) -> dict[str, Any]:
+    """The defaults for a data set spec and task ("classification", "regression" or None: not known yet)."""
+    if not dataset.startswith("csv:"):
+        table = _IMAGE
+    elif task == "classification":
+        table = _CSV_CLASSIFICATION
+    else:
+        table = _CSV_REGRESSION
+    return {**BASE_DEFAULTS, **table}
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except (TypeError, ValueError):
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+    return value
+
+
+def _nonneg_int(text: str) -> int:
+    try:
+        value = int(text)
+    except (TypeError, ValueError):
+        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {text!r}")
+    return value
+
+
+def _nonneg_float(text: str) -> float:
+    try:
+        value = float(text)
+    except (TypeError, ValueError):
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not value >= 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"expected a finite number >= 0, got {text!r}")
+    return value
+
+
+def _positive_float(text: str) -> float:
+    value = _nonneg_float(text)
+    if value == 0:
+        raise argparse.ArgumentTypeError(f"expected a number > 0, got {text!r}")
+    return value
+
+
+def _fraction(text: str) -> float:
+    value = _nonneg_float(text)
+    if value >= 1:
+        raise argparse.ArgumentTypeError(f"expected a fraction in [0, 1), got {text!r}")
+    return value
+
+
+def _int(text: str) -> int:
+    try:
+        return int(text)
+    except (TypeError, ValueError):
+        raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
+
+
+def _bool(text: str | bool) -> bool:
+    if isinstance(text, bool):
+        return text
+    low = str(text).lower()
+    if low in ("1", "true", "yes", "on"):
+        return True
+    if low in ("0", "false", "no", "off"):
+        return False
+    raise argparse.ArgumentTypeError(f"expected true or false, got {text!r}")
+
+
+#: option -> (type converter, metavar, help). Flags are --option-with-dashes.
+OPTIONS: dict[str, tuple[Any, str, str]] = {
+    "dataset": (str, "NAME", "digits (default, bundled), mnist, fashion-mnist or csv:PATH"),
+    "target": (str, "COL", "for csv: the column to predict (whole numbers: classification, else regression)"),
+    "model": (str, "KIND", "mlp (default) or cnn"),
+    "layers": (str, "SPEC", "hidden layers, e.g. 256,128 or conv32x3,maxpool2,128 (default: per data set)"),
+    "activation": (str, "NAME", "relu (default), leaky_relu, tanh or sigmoid"),
+    "loss": (str, "NAME", "cross_entropy (classification default), mse (regression default), quadratic, bce"),
+    "optimizer": (str, "NAME", "adam (default), adamw, sgd, rmsprop or adagrad"),
+    "lr": (_positive_float, "RATE", "learning rate (default 1e-3)"),
+    "momentum": (_nonneg_float, "MU", "momentum for --optimizer sgd (default 0.9)"),
+    "epochs": (_positive_int, "N", "passes over the training data (default 40; csv 300 with early stopping)"),
+    "batch_size": (_positive_int, "N", "samples per gradient step (default 32; csv regression 64)"),
+    "dropout": (_fraction, "P", "dropout probability after each hidden layer (default 0)"),
+    "l1": (_nonneg_float, "L1", "L1 penalty l1*sum|w| added to the loss (default 0)"),
+    "l2": (_nonneg_float, "L2", "L2 penalty (l2/2)*sum w^2 added to the loss (default 0; csv 1e-3)"),
+    "early_stopping": (_nonneg_int, "PATIENCE",
+                       "stop after this many epochs without a better val_loss and keep the best weights "
+                       "(0: off; default 0, csv 20)"),
+    "seed": (_int, "N", "seed of the weights, the validation split, shuffling and dropout (default 0)"),
+    "validation_split": (_fraction, "F", "fraction of the training rows held out for validation "
+                                         "(default 0.1; csv 0.2)"),
+    "standardize": (_bool, "BOOL", "standardise the features (z = (x - mean)/std, saved in the model "
+                                   "file); default: on for csv, off for images"),
+    "grad_stats": (_bool, "BOOL", "record each layer's gradient norm per epoch (shown in the report)"),
+    "data_dir": (str, "DIR", "folder with the MNIST/Fashion-MNIST IDX files (default: axon's cache)"),
+}
+
+
+def read_config_file(path: str) -> dict[str, Any]:
+    """Read ``--config FILE.toml``: flat ``key = value`` lines (a ``[train]`` table is also accepted)."""
+    import tomllib
+
+    p = Path(path)
+    if not p.is_file():
+        raise ValueError(f"--config: no such file {path!r}")
+    try:
+        with open(p, "rb") as f:
+            raw = tomllib.load(f)
+    except tomllib.TOMLDecodeError as e:
+        raise ValueError(f"--config {path}: not valid TOML ({e})") from None
+    if isinstance(raw.get("train"), dict):
+        raw = {**{k: v for k, v in raw.items() if k != "train"}, **raw["train"]}
+    out: dict[str, Any] = {}
+    for key, value in raw.items():
+        name = key.replace("-", "_")
+        if name not in OPTIONS:
+            raise ValueError(f"--config {path}: unknown option {key!r}; the options are "
+                             f"{', '.join(OPTIONS)}")
+        convert = OPTIONS[name][0]
+        if name == "layers" and isinstance(value, list):
+            value = ",".join(str(v) for v in value)
+        try:
+            out[name] = convert(value) if convert is _bool else convert(str(value))
+        except argparse.ArgumentTypeError as e:
+            raise ValueError(f"--config {path}: {key}: {e}") from None
+    return out
+
+
+def add_train_options(parser: argparse.ArgumentParser) -> None:
+    """Add every option of :data:`OPTIONS` as a flag whose default is None (= not given)."""
+    for name, (convert, metavar, text) in OPTIONS.items():
+        flag = "--" + name.replace("_", "-")
+        if convert is _bool:
+            parser.add_argument(flag, nargs="?", const=True, type=_bool, default=None, metavar=metavar,
+                                help=text)
+        else:
+            parser.add_argument(flag, type=convert, default=None, metavar=metavar, help=text)
+
+
+def given(args: argparse.Namespace) -> dict[str, Any]:
+    """The options given on the command line (those not None)."""
+    return {k: getattr(args, k) for k in OPTIONS if getattr(args, k, None) is not None}

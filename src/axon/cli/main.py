@@ -1,0 +1,105 @@
+"""The ``axon`` command line: one parser, one module per subcommand, one way to fail.
+
+Errors a user can cause (a bad path, a malformed CSV, NaN in the data, an unknown data set,
+labels out of range, a model that does not fit the data, a corrupted model file, a bad option)
+are ValueError, TypeError or OSError inside axon; :func:`main` prints them as one line
+``axon: error: ...`` on stderr and exits with status 2, never a traceback. Ctrl-C exits with 130.
+Anything else is a bug in axon and keeps its traceback; ``AXON_DEBUG=1`` shows the traceback
+of user errors too.
+
+Heavy modules (matplotlib, the training loop, the data loaders) are imported by the subcommand
+that needs them, so ``axon --help`` is quick.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+
+EPILOG = """\
+examples:
+  axon train                                  # MLP on the bundled digits, with a report
+  axon train --dataset csv:covid.train.csv --target tested_positive
+  axon evaluate runs/digits-*/model.axon --dataset digits
+  axon predict runs/covid-*/model.axon covid.test.csv --out pred.csv
+  axon summary model.axon
+  axon gradcheck --layers 16,8
+  axon explain model.axon --dataset digits
+  axon export model.axon --onnx model.onnx
+  axon demo fit --out demo-figures
+
+Run `axon COMMAND --help` for the options of a command.
+"""
+
+
+class UsageError(ValueError):
+    """A bad command line (unknown option, missing argument): exit status 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line (``axon: error: ...``) instead of usage + message."""
+
+    def error(self, message: str):  # type: ignore[override]
+        raise UsageError(f"{message} (see `{self.prog} --help`)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The parser of the ``axon`` command with every subcommand."""
+    from axon import __version__
+    from axon.cli import demo, inspect, predict, train
+
+    parser = _Parser(prog="axon", description="axon: deep learning from scratch on NumPy.",
+                     epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--version", action="version", version=f"axon {__version__}")
+    sub = parser.add_subparsers(title="commands", dest="command", metavar="COMMAND", parser_class=_Parser)
+    train.add_parser(sub)
+    predict.add_evaluate_parser(sub)
+    predict.add_predict_parser(sub)
+    inspect.add_summary_parser(sub)
+    inspect.add_gradcheck_parser(sub)
+    inspect.add_explain_parser(sub)
+    inspect.add_export_parser(sub)
+    demo.add_parser(sub)
+    return parser
+
+
+def _one_line(exc: BaseException) -> str:
+    text = str(exc).strip() or type(exc).__name__
+    if isinstance(exc, OSError) and exc.filename is not None and exc.strerror:
+        text = f"{exc.filename}: {exc.strerror}"
+    return " ".join(text.split())  # one line, whatever the message held
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the ``axon`` command with ``argv`` (default ``sys.argv[1:]``); returns the exit status.
+
+    As the console script it exits with that status: 0 success, 1 a failed check (gradcheck),
+    2 an error the user can fix (one line on stderr), 130 interrupted.
+    """
+    argv = list(sys.argv[1:] if argv is None else argv)
+    try:
+        parser = build_parser()
+        args = parser.parse_args(argv)
+        if not getattr(args, "command", None):
+            parser.print_help()
+            return 2
+        status = args.func(args)
+    except KeyboardInterrupt:
+        print("axon: interrupted", file=sys.stderr)
+        status = 130
+    except (ValueError, TypeError, OSError, ArithmeticError) as exc:
+        if os.environ.get("AXON_DEBUG"):  # developers: see the traceback
+            raise
+        print(f"axon: error: {_one_line(exc)}", file=sys.stderr)
+        status = 2
+    return int(status or 0)
+
+
+def console() -> None:  # pragma: no cover - the installed script
+    sys.exit(main())
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,259 @@
+"""``axon train``: train a model on a data set and write a run folder with a report.
+
+Steps: resolve the options (defaults < ``--config`` file < flags), load the data and split off a
+validation set, build the model (:func:`axon.architectures.build_model`), compile it, create a new
+run folder, ``fit`` with a checkpoint every epoch (and early stopping when asked), then write the
+model file, ``metrics.json``, ``history.csv`` and ``report.html`` and print the figures.
+
+Regression (a CSV target that is not whole numbers): the features are standardised by an
+:class:`axon.preprocessing.Standardizer` stored in the model (``model.preprocessor``), and the
+network is trained on the standardised target t = (y - m)/s, which keeps the output layer's
+scale near 1 whatever the target's units. After training, the inverse y = s·t + m is folded into
+the last Dense layer (W ← s·W, b ← s·b + m), so the saved model predicts y itself and needs
+nothing beside it. The training curves are therefore in standardised units (MSE of t = MSE of
+y / s²); the final figures are in the target's units. A linear least-squares fit on the same
+split is printed as a baseline.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shlex
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from axon.cli import config as C
+
+EPILOG = """\
+examples:
+  axon train                                   # MLP on the bundled 8x8 digits, report in runs/
+  axon train --layers 128 --epochs 20 --lr 3e-3 --out runs/small
+  axon train --model cnn --epochs 10           # a small CNN on the digits
+  axon train --dataset mnist --layers 256,128 --dropout 0.2 --early-stopping 5
+  axon train --dataset csv:covid.train.csv --target tested_positive
+  axon train --config experiment.toml --lr 3e-3   # flags override the file
+  axon train --resume runs/digits-20250101-120000 --epochs 60   # continue a run
+
+A --config file holds the same options as TOML keys, e.g.:
+  dataset = "digits"
+  layers = "256,128"
+  lr = 1e-3
+  epochs = 40
+
+The run folder gets model.axon, checkpoint.axon, run.json, metrics.json, history.csv and
+report.html; an existing folder is never reused (NAME-2, NAME-3, ... instead).
+Ctrl-C stops after the current batch, keeps the checkpoint and exits with status 130.
+"""
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("train", help="train a model and write a run folder with a report",
+                       description="Train a model; write the model file, metrics, history and report.html.",
+                       epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    C.add_train_options(p)
+    p.add_argument("--config", metavar="FILE.toml", help="options from a TOML file (flags override it)")
+    p.add_argument("--out", metavar="DIR", help="run folder (default runs/<dataset>-<time>)")
+    p.add_argument("--resume", metavar="RUN_DIR", help="continue the run in RUN_DIR from its checkpoint")
+    p.add_argument("--quiet", "-q", action="store_true", help="no progress bar, only the final figures")
+    p.set_defaults(func=run)
+
+
+# -- the run --------------------------------------------------------------------------------------
+def _resolve(args: argparse.Namespace, task: str | None, resumed: dict[str, Any] | None) -> dict[str, Any]:
+    user: dict[str, Any] = {}
+    if resumed is not None:
+        user.update(resumed)
+    if args.config:
+        user.update(C.read_config_file(args.config))
+    user.update(C.given(args))
+    dataset = user.get("dataset", C.BASE_DEFAULTS["dataset"])
+    return {**C.defaults_for(dataset, task), **user}
+
+
+def _check_choices(cfg: dict[str, Any]) -> None:
+    if cfg["model"] not in ("mlp", "cnn"):
+        raise ValueError(f"--model must be mlp or cnn, got {cfg['model']!r}")
+    from axon.architectures import ACTIVATIONS
+    if cfg["activation"] not in ACTIVATIONS:
+        raise ValueError(f"--activation: unknown activation {cfg['activation']!r}; choose one of "
+                         f"{', '.join(ACTIVATIONS)}")
+
+
+def build(cfg: dict[str, Any], data) -> Any:
+    """The model for ``cfg`` and ``data``, compiled with the loss, optimizer and metrics."""
+    import axon as ax
+    from axon.architectures import build_model
+
+    model = build_model(cfg["layers"], data.input_shape, data.n_outputs, kind=cfg["model"],
+                        activation=cfg["activation"], dropout=cfg["dropout"], l1=cfg["l1"], l2=cfg["l2"])
+    loss = cfg["loss"] or ("cross_entropy" if data.task == "classification" else "mse")
+    loss = ax.losses.get_loss(loss)
+    opt_kwargs: dict[str, Any] = {"lr": cfg["lr"]}
+    if cfg["optimizer"].lower() == "sgd":
+        opt_kwargs["momentum"] = cfg["momentum"]
+    optimizer = ax.optim.get_optimizer(cfg["optimizer"], **opt_kwargs)
+    metrics = ["accuracy"] if data.task == "classification" else ["mae"]
+    if data.task == "classification" and type(loss).__name__ != "SoftmaxCrossEntropy":
+        raise ValueError(f"--loss {cfg['loss']}: classification here trains with cross_entropy (softmax "
+                         f"outputs); use --loss cross_entropy or leave --loss out")
+    model.compile(loss=loss, optimizer=optimizer, metrics=metrics)
+    return model
+
+
+def _fold_target_scale(model, mean: float, scale: float) -> None:
+    """Make the last Dense layer output y = scale·t + mean instead of t (exact, in place)."""
+    last = model.layers[-1]
+    last.weight.data *= scale
+    if getattr(last, "bias", None) is not None:
+        last.bias.data *= scale
+        last.bias.data += mean
+
+
+def lstsq_baseline(X_train: np.ndarray, y_train: np.ndarray, X_val: np.ndarray, y_val: np.ndarray) -> float:
+    """Validation MSE of the linear least-squares fit y ≈ [X, 1]·w on the training rows (float64)."""
+    A = np.c_[X_train.astype(np.float64), np.ones(len(X_train))]
+    w, *_ = np.linalg.lstsq(A, y_train.astype(np.float64), rcond=None)
+    pred = np.c_[X_val.astype(np.float64), np.ones(len(X_val))] @ w
+    return float(np.mean((pred - y_val) ** 2))
+
+
+def _regression_figures(pred: np.ndarray, y: np.ndarray) -> dict[str, float]:
+    err = pred.astype(np.float64) - y.astype(np.float64)
+    var = float(np.var(y))
+    return {"mse": float(np.mean(err ** 2)), "mae": float(np.mean(np.abs(err))),
+            "r2": 1.0 - float(np.mean(err ** 2)) / var if var > 0 else float("nan")}
+
+
+def _evaluate(model, data, pred_split: str) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+    """Final figures on validation and test, and the predictions the report draws."""
+    figures: dict[str, Any] = {}
+    preds: dict[str, np.ndarray] = {}
+    for split in ("val", "test"):
+        X, y = getattr(data, f"X_{split}"), getattr(data, f"y_{split}")
+        if X is None or len(X) == 0:
+            continue
+        out = model.predict(X)
+        if data.task == "classification":
+            figures[split] = model.evaluate(X, y)
+            preds[split] = out
+        else:
+            out = out.reshape(len(X))
+            figures[split] = _regression_figures(out, y)
+            preds[split] = out
+    return figures, preds
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run ``axon train``; returns the exit status (0, or 130 when interrupted)."""
+    from axon import runs
+    from axon.cli.data import load_dataset
+
+    command = "axon " + shlex.join(sys.argv[1:]) if sys.argv[1:2] == ["train"] else "axon train"
+    resumed = None
+    run_dir: Path | None = None
+    if args.resume:
+        run_dir = Path(args.resume)
+        info_path = run_dir / runs.RUN_INFO_FILE
+        if not (run_dir / runs.CHECKPOINT_FILE).is_file() or not info_path.is_file():
+            raise ValueError(f"--resume {args.resume}: no {runs.CHECKPOINT_FILE} and {runs.RUN_INFO_FILE} "
+                             f"there; give a run folder written by axon train")
+        if args.out:
+            raise ValueError("--resume continues in the run's own folder; leave out --out")
+        resumed = runs.read_json(info_path).get("config", {})
+    cfg = _resolve(args, None, resumed)
+    _check_choices(cfg)
+    data = load_dataset(cfg["dataset"], target=cfg["target"], kind=cfg["model"],
+                        validation_split=cfg["validation_split"], seed=cfg["seed"], data_dir=cfg["data_dir"])
+    cfg = _resolve(args, data.task, resumed)  # now with the defaults of the task
+    quiet = args.quiet
+
+    import axon as ax
+    ax.set_seed(cfg["seed"])
+    model = build(cfg, data)
+
+    y_train, y_val = data.y_train, data.y_val
+    target_scale = None
+    if cfg["standardize"]:
+        from axon.preprocessing import Standardizer
+        model.preprocessor = Standardizer().fit(data.X_train)
+    if data.task == "regression":
+        m, s = float(np.mean(y_train)), float(np.std(y_train)) or 1.0
+        target_scale = {"mean": m, "scale": s}
+        y_train = ((y_train - m) / s).astype(y_train.dtype)
+        y_val = None if y_val is None else ((y_val - m) / s).astype(y_val.dtype)
+
+    if run_dir is None:
+        run_dir = runs.new_run_dir(args.out or Path("runs") / runs.default_run_name(cfg["dataset"]))
+    info = {"command": command, "config": cfg, "task": data.task, "dataset": data.name,
+            "target_name": data.target_name, "feature_names": data.feature_names,
+            "class_names": data.class_names, "input_shape": list(data.input_shape),
+            "image_shape": list(data.image_shape) if data.image_shape else None,
+            "target_scale": target_scale,
+            "n_train": len(data.X_train), "n_val": 0 if data.X_val is None else len(data.X_val),
+            "n_test": 0 if data.X_test is None else len(data.X_test)}
+    runs.write_json(run_dir / runs.RUN_INFO_FILE, info)
+
+    callbacks: list[Any] = [ax.callbacks.ModelCheckpoint(run_dir / runs.CHECKPOINT_FILE)]
+    if cfg["early_stopping"]:
+        monitor = "val_loss" if data.X_val is not None else "loss"
+        callbacks.append(ax.callbacks.EarlyStopping(monitor=monitor, patience=cfg["early_stopping"],
+                                                    restore_best=True))
+    if cfg["grad_stats"]:
+        callbacks.append(ax.callbacks.GradientStats())
+
+    say = (lambda *a: None) if quiet else print
+    say(f"axon train: {data.name}, {data.task}, {len(data.X_train)} training / "
+        f"{0 if data.X_val is None else len(data.X_val)} validation"
+        + (f" / {len(data.X_test)} test" if data.X_test is not None else "") + " samples")
+    say(model.summary())
+    say(f"run folder: {run_dir}")
+    start = time.perf_counter()
+    history = model.fit(data.X_train, y_train, epochs=cfg["epochs"], batch_size=cfg["batch_size"],
+                        validation_data=None if data.X_val is None else (data.X_val, y_val),
+                        callbacks=callbacks, shuffle=True, seed=cfg["seed"], verbose=0 if quiet else 1,
+                        resume_from=(run_dir / runs.CHECKPOINT_FILE) if resumed is not None else None)
+    seconds = time.perf_counter() - start
+    if getattr(history, "interrupted", False):
+        ckpt = getattr(history, "checkpoint_path", None) or run_dir / runs.CHECKPOINT_FILE
+        print(f"axon: interrupted; checkpoint kept in {ckpt}; continue with: axon train --resume {run_dir}",
+              file=sys.stderr)
+        return 130
+
+    if target_scale is not None:
+        _fold_target_scale(model, target_scale["mean"], target_scale["scale"])
+    ax.save(model, run_dir / runs.MODEL_FILE)
+    figures, preds = _evaluate(model, data, "test")
+    metrics: dict[str, Any] = {"task": data.task, "dataset": data.name, "epochs_run": len(history.epoch),
+                               "stopped_early": bool(getattr(history, "stopped_early", False)),
+                               "train_seconds": round(seconds, 3), **figures}
+    if data.task == "regression" and data.X_val is not None:
+        metrics["baseline"] = {"lstsq_val_mse": lstsq_baseline(data.X_train, data.y_train,
+                                                                data.X_val, data.y_val)}
+    runs.write_json(run_dir / runs.METRICS_FILE, metrics)
+    runs.write_history_csv(run_dir / runs.HISTORY_FILE, history.history)
+
+    from axon.report import write_report
+    write_report(run_dir / runs.REPORT_FILE, model=model, data=data, history=history.history,
+                 metrics=metrics, predictions=preds, info=info)
+    _print_figures(metrics, data.task)
+    print(f"run folder: {run_dir}  (model.axon, metrics.json, history.csv, report.html)")
+    return 0
+
+
+def _print_figures(metrics: dict[str, Any], task: str) -> None:
+    names = {"val": "validation", "test": "test"}
+    for split in ("val", "test"):
+        if split not in metrics:
+            continue
+        f = metrics[split]
+        if task == "classification":
+            print(f"{names[split]} accuracy: {f['accuracy']:.4f}   {names[split]} loss: {f['loss']:.4f}")
+        else:
+            print(f"{names[split]} MSE: {f['mse']:.4f}   MAE: {f['mae']:.4f}   R^2: {f['r2']:.4f}")
+    if "baseline" in metrics:
+        b = metrics["baseline"]["lstsq_val_mse"]
+        print(f"linear least-squares baseline on the same split: validation MSE {b:.4f}")
