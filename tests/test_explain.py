@@ -230,3 +230,19 @@ def test_gradient_stats_state_round_trip():
     logs: dict[str, float] = {}
     other.on_epoch_end(0, logs)
     assert logs == {"grad_norm/dense_1": 1.5}
+
+
+def test_training_mode_trace_restores_batchnorm_statistics_and_works_for_conv():
+    rng = np.random.default_rng(0)
+    model = ax.Sequential(ax.Conv2D(1, 2, 3, padding=1), ax.BatchNorm2d(2), ax.ReLU(), ax.Flatten(),
+                          ax.Dense(2 * 4 * 4, 3, rng=rng))
+    X = rng.normal(size=(6, 1, 4, 4)).astype(np.float32)
+    y = rng.integers(0, 3, size=6)
+    bn = model.layers[1]
+    before = {k: v.copy() for k, v in bn.buffers().items()}
+    t = ax.trace(model, "cross_entropy", X, y, training=True)
+    for k, v in bn.buffers().items():
+        np.testing.assert_array_equal(v, before[k])
+    assert t["conv2d_1"].param_grads["weight"].shape == model.layers[0].weight.shape
+    assert t["conv2d_1"].grad_input.shape == X.shape
+    assert 0 <= t["relu_1"].dead_fraction <= 1
