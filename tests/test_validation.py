@@ -151,3 +151,11 @@ def test_finiteness_scan_finds_the_row_in_a_large_array():
     X[250_123, 7] = np.inf
     assert V._first_non_finite(X) == 250_123
     assert V._first_non_finite(X[:250_000]) is None
+
+
+def test_finiteness_scan_is_not_fooled_by_overflowing_squares():
+    X = np.full((1000, 10), 1e30, dtype=np.float32)  # x·x overflows, yet every value is finite
+    assert V._first_non_finite(X) is None
+    X[999, 9] = np.nan
+    assert V._first_non_finite(X) == 999
+    assert V._first_non_finite(np.asfortranarray(X)) == 999

@@ -62,6 +62,12 @@ def _first_non_finite(arr: np.ndarray) -> int | None:
     step = max(1, _BLOCK // per_row)
     for start in range(0, n, step):
         block = arr[start:start + step]
+        if block.flags.c_contiguous:
+            # Fast path: x·x is finite when every x is (one BLAS pass, no temporary); an overflow of
+            # the sum of squares only sends us to the exact test below.
+            flat = block.reshape(-1)
+            if np.isfinite(np.vdot(flat, flat)):
+                continue
         if not np.isfinite(block).all():
             rows = ~np.isfinite(block.reshape(len(block), -1)).all(axis=1)
             return start + int(np.argmax(rows))
