@@ -74,7 +74,7 @@ def run(out_dir: Path, seed: int = 0) -> DemoResult:
             ax.plot(grid[:, 0], model.forward(grid)[:, 0], color="crimson", lw=2, label="b + Σ components")
             name = f"{k} sigmoid{'s' * (k > 1)}" if unit == "sigmoid" else f"{k} ReLU pair{'s' * (k > 1)}"
             ax.set_title(f"{name}: MSE {mse[unit][k]:.4f}")
-            ax.axhline(bias, color="0.3", lw=0.6)
+            ax.axhline(bias, color="0.3", lw=0.6, label="b (the constant)")
     axes[0, 0].set_ylabel(r"dashed: $c_i\,\sigma(b_i + w_i x)$")
     axes[1, 0].set_ylabel(r"dashed: $c_j\,\mathrm{ReLU}(b_j + w_j x)$")
     axes[0, 0].legend(loc="upper left", fontsize=8)
