@@ -375,10 +375,16 @@ class FitLoop:
             if i < len(self.model.layers) and isinstance(getattr(self.model.layers[i], "rng", None),
                                                          np.random.Generator):
                 self.model.layers[i].rng.bit_generator.state = state
+        self.model.stop_training = bool(extra.get("stop_training", False))
+        self._saved_callbacks = (extra, os.path.dirname(os.path.abspath(path)))
+
+    def _restore_callbacks(self) -> None:
+        """Give the callbacks their saved state (after their on_train_begin reset it)."""
+        extra, folder = self._saved_callbacks
         saved = extra.get("callbacks") or []
         arrays: dict[str, np.ndarray] = {}
         if extra.get("callback_arrays"):
-            file = os.path.join(os.path.dirname(os.path.abspath(path)), extra["callback_arrays"])
+            file = os.path.join(folder, extra["callback_arrays"])
             if os.path.exists(file):
                 with np.load(file, allow_pickle=False) as data:
                     arrays = {k: data[k] for k in data.files}
@@ -390,7 +396,6 @@ class FitLoop:
                 if mine:
                     c.load_state_arrays(mine)
         self._state_version = tuple(c.arrays_version for c in self.callbacks)
-        self.model.stop_training = bool(extra.get("stop_training", False))
 
     # -- Ctrl-C --------------------------------------------------------------------------------
     def _on_sigint(self, signum, frame) -> None:
@@ -407,15 +412,18 @@ class FitLoop:
     def run(self, resume_from: str | os.PathLike | None = None) -> History:
         model = self.model
         model.stop_training = False
+        self._saved_callbacks: tuple[dict, str] = ({}, "")
         self.history.params = {"epochs": self.epochs, "batch_size": self.batch_size,
                                "steps": self.n_batches, "samples": self.n}
         for c in self.callbacks:
             c.set_model(model)
             c.loop = self
+        if resume_from is not None:
+            self.restore(resume_from)  # weights, optimizer, position: callbacks may look at it
         for c in self.callbacks:
             c.on_train_begin()
         if resume_from is not None:
-            self.restore(resume_from)
+            self._restore_callbacks()
         if self._epoch_rng_state is None:
             self._epoch_rng_state = self.rng.bit_generator.state
 
