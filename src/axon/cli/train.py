@@ -169,6 +169,9 @@ def run(args: argparse.Namespace) -> int:
     data = load_dataset(cfg["dataset"], target=cfg["target"], kind=cfg["model"],
                         validation_split=cfg["validation_split"], seed=cfg["seed"], data_dir=cfg["data_dir"])
     cfg = _resolve(args, data.task, resumed)  # now with the defaults of the task
+    if cfg["layers"] is None:  # record the architecture actually built
+        from axon.architectures import DEFAULT_MLP, default_cnn_spec
+        cfg["layers"] = default_cnn_spec(data.input_shape) if cfg["model"] == "cnn" else DEFAULT_MLP
     quiet = args.quiet
 
     import axon as ax

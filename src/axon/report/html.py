@@ -45,7 +45,7 @@ def _curve_groups(history: dict[str, list[float]]) -> list[tuple[str, list[str]]
             continue
         keys = [key] + ([f"val_{key}"] if f"val_{key}" in history else [])
         groups.append((key, keys))
-    if "lr" in history:
+    if "lr" in history and len(set(history["lr"])) > 1:  # a constant rate is in the configuration
         groups.append(("lr", ["lr"]))
     return groups
 
@@ -104,7 +104,7 @@ def write_report(path: str | os.PathLike, *, model, data, history: dict[str, lis
     # Curves
     parts.append("<h2>Training curves</h2>")
     for name, keys in _curve_groups(history):
-        parts.append(_img(plots.curves(history, keys, name, name, log=name == "lr" and len(set(history["lr"])) > 1),
+        parts.append(_img(plots.curves(history, keys, name, name, log=name == "lr"),
                           f"{name} per epoch"))
     grad_keys = [k for k in history if k.startswith("grad_norm/")]
     if grad_keys:
