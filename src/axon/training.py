@@ -491,7 +491,7 @@ class FitLoop:
                 if not math.isfinite(value):
                     self._diverged(value, epoch, b, params, snapshot)
                 model.zero_grad()
-                model.backward(loss.backward())
+                model.backward(loss.backward(), input_grad=False)  # ∂C/∂X is never needed here
                 opt.step()
                 m = xb.shape[0]
                 sums[0] += value
