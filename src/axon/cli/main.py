@@ -44,6 +44,13 @@ class _Parser(argparse.ArgumentParser):
     def error(self, message: str):  # type: ignore[override]
         raise UsageError(f"{message} (see `{self.prog} --help`)")
 
+    def parse_args(self, args=None, namespace=None):  # type: ignore[override]
+        ns, extra = self.parse_known_args(args, namespace)
+        if extra:  # name the subcommand whose help lists the options
+            prog = f"axon {ns.command}" if getattr(ns, "command", None) else self.prog
+            raise UsageError(f"unrecognized arguments: {' '.join(extra)} (see `{prog} --help`)")
+        return ns
+
 
 def build_parser() -> argparse.ArgumentParser:
     """The parser of the ``axon`` command with every subcommand."""
@@ -85,7 +92,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         if not getattr(args, "command", None):
             parser.print_help()
             return 2
-        status = args.func(args)
+        import numpy as np
+        # A diverging run is reported by fit as one error line; NumPy's overflow warnings on
+        # the way there would only add noise to stderr.
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            status = args.func(args)
     except KeyboardInterrupt:
         print("axon: interrupted", file=sys.stderr)
         status = 130

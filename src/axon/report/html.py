@@ -61,7 +61,7 @@ def _first_layer_weights(model, image_shape: tuple[int, int] | None) -> tuple[np
             W = layer.weight.data  # (in, out): column j is unit j's weights
             k = min(W.shape[1], 32)
             images = W[:, :k].T.reshape(k, *image_shape)
-            return images, [f"unit {j}" for j in range(k)]
+            return images, [str(j) for j in range(k)]
         if layer.parameters():  # a conv layer first: not an MLP on pixels
             return None
     return None
@@ -129,9 +129,9 @@ def write_report(path: str | os.PathLike, *, model, data, history: dict[str, lis
                 if wrong.size:
                     show = wrong[:32]
                     imgs = X[show].reshape(len(show), *data.image_shape)
-                    caps = [f"true {names[y[i]]}\npred {names[pred[i]]}" for i in show]
+                    caps = [f"{names[y[i]]}→{names[pred[i]]}" for i in show]
                     parts.append(f'<p class="note">{wrong.size} of {len(y)} misclassified; the first '
-                                 f'{len(show)} shown.</p>')
+                                 f'{len(show)} shown, captioned true→predicted.</p>')
                     parts.append(_img(plots.image_grid(imgs, caps, f"misclassified ({label})"),
                                       "misclassified images"))
                 else:
