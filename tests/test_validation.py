@@ -159,3 +159,12 @@ def test_finiteness_scan_is_not_fooled_by_overflowing_squares():
     X[999, 9] = np.nan
     assert V._first_non_finite(X) == 999
     assert V._first_non_finite(np.asfortranarray(X)) == 999
+
+
+def test_label_range_is_checked_for_a_conv_model_from_the_image_shape():
+    layers = pytest.importorskip("axon.layers")
+    m = ax.Sequential(layers.Conv2D(1, 2, 3), layers.Flatten(), ax.Dense(2 * 6 * 6, 3))
+    m.compile("cross_entropy")
+    X = np.zeros((4, 1, 8, 8), dtype=np.float32)
+    with pytest.raises(ValueError, match="label 5 but the model has 3 outputs"):
+        m.fit(X, np.array([0, 1, 2, 5]), verbose=0)

@@ -180,9 +180,12 @@ def check_targets(y: Any, n_samples: int, loss: Any = None, n_outputs: int | Non
     return arr
 
 
-def n_outputs(model: Any) -> int | None:
-    """Number of output values per sample (e.g. classes), or None when unknown."""
-    shape = output_shape(model)
+def n_outputs(model: Any, input_shape: tuple[int, ...] | None = None) -> int | None:
+    """Number of output values per sample (e.g. classes), or None when unknown.
+
+    ``input_shape`` (one sample's, e.g. ``X.shape[1:]``) is used when the model does not declare one.
+    """
+    shape = output_shape(model, expected_input_shape(model) or input_shape)
     return None if shape is None else int(np.prod(shape))
 
 
@@ -199,7 +202,7 @@ def check_xy(model: Any, X: Any, y: Any = None, loss: Any = None, *, x_name: str
             raise TypeError(f"{y_name} is None; pass the targets (labels or values), one per sample of {x_name}")
         return X, None
     loss = loss if loss is not None else getattr(model, "loss", None)
-    return X, check_targets(y, X.shape[0], loss, n_outputs(model), y_name, x_name)
+    return X, check_targets(y, X.shape[0], loss, n_outputs(model, X.shape[1:]), y_name, x_name)
 
 
 def _is_int(v: Any) -> bool:
