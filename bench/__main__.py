@@ -1,0 +1,101 @@
+"""``python -m bench [--quick | --full]``: run the benchmarks, print a table, write bench/RESULTS.md."""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import shlex
+import sys
+import time
+from pathlib import Path
+
+from bench import report
+from bench.common import environment
+
+MODES = {  # rounds (epochs per contestant), tiny-net steps and rounds, import repeats
+    "quick": {"rounds": 3, "tiny_steps": 1500, "tiny_rounds": 3, "import_repeats": 5},
+    "full": {"rounds": 7, "tiny_steps": 1500, "tiny_rounds": 9, "import_repeats": 15},
+}
+SECTIONS = ("mlp", "tiny", "startup", "profile")
+
+
+def _notes(results: dict) -> list[str]:
+    """By how much each missed target is missed, in words."""
+    notes = []
+    for target, measured, ok in report.targets(results):
+        if ok is False:
+            notes.append(f"- Missed: {target}; measured {measured}.")
+    if notes and results.get("mlp"):
+        for r in results["mlp"]:
+            s = r["seconds"]
+            fast, ceil = s.get(report.FAST), s.get(report.CEIL)
+            if fast and ceil:
+                notes.append(f"- {r['threads']} thread(s), {r['optimizer']}: {fast - ceil:.3f} s of the "
+                             f"{fast:.3f} s epoch is outside the matrix products (gather, activations, "
+                             f"loss, optimizer update, Python), {100 * (1 - ceil / fast):.0f}%.")
+        notes.append("- NumPy runs element-wise operations (activations, their derivatives, the "
+                     "optimizer's update, the batch gather) on one thread, so a second BLAS thread "
+                     "halves only the products: the fraction of the ceiling falls with more threads, "
+                     "while PyTorch also spreads its element-wise kernels over threads. See the profile.")
+    return notes
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    mode = parser.add_mutually_exclusive_group()
+    mode.add_argument("--quick", action="store_true", help="3 epochs per contestant (the default)")
+    mode.add_argument("--full", action="store_true", help="7 epochs per contestant, more repeats")
+    parser.add_argument("--threads", default="1,2", help="BLAS thread counts to compare (default 1,2)")
+    parser.add_argument("--optimizers", default="sgd-momentum,adam", help="default sgd-momentum,adam")
+    parser.add_argument("--samples", type=int, default=60_000, help="MLP training rows (default 60000)")
+    parser.add_argument("--sections", default=",".join(SECTIONS), help=f"default {','.join(SECTIONS)}")
+    parser.add_argument("--out", type=Path, default=Path(__file__).with_name("RESULTS.md"),
+                        help="where to write the markdown report (default bench/RESULTS.md)")
+    parser.add_argument("--no-write", action="store_true", help="print only")
+    args = parser.parse_args(argv)
+    mode_name = "full" if args.full else "quick"
+    cfg = MODES[mode_name]
+    sections = [s.strip() for s in args.sections.split(",") if s.strip()]
+    unknown = set(sections) - set(SECTIONS)
+    if unknown:
+        parser.error(f"unknown sections {sorted(unknown)}; choose from {','.join(SECTIONS)}")
+    thread_counts = tuple(int(t) for t in args.threads.split(","))
+    optimizers = tuple(o.strip() for o in args.optimizers.split(","))
+
+    def log(msg: str) -> None:
+        print(msg, flush=True)
+
+    start = time.perf_counter()
+    results: dict = {"environment": environment()}
+    log(f"axon bench ({mode_name}): {results['environment']['cpu']}, {results['environment']['cores']} cores")
+    if "startup" in sections:
+        log("import time and peak memory (fresh interpreters)")
+        from bench import startup
+        results["imports"] = startup.import_times(cfg["import_repeats"], log)
+        results["memory"] = startup.peak_memory(args.samples, log)
+    if "tiny" in sections:
+        log("tiny nets")
+        from bench import tiny
+        results["tiny"] = tiny.run(cfg["tiny_steps"], cfg["tiny_rounds"], log)
+    if "mlp" in sections:
+        log(f"MLP epochs ({args.samples:,} samples, {cfg['rounds']} rounds)")
+        from bench import mlp
+        results["mlp"] = mlp.run(args.samples, cfg["rounds"], thread_counts, optimizers, log)
+    if "profile" in sections:
+        from bench import mlp
+        results["profile_threads"] = max(thread_counts)
+        results["profile"] = mlp.profile_epoch(args.samples, max(thread_counts))
+    results["notes"] = _notes(results)
+    results["config"] = {"command": "python -m bench " + shlex.join(sys.argv[1:] if argv is None else argv),
+                         "date": datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+                         "mode": mode_name, "rounds": cfg["rounds"], "seconds": time.perf_counter() - start}
+    print()
+    print(report.console(results))
+    if not args.no_write:
+        args.out.write_text(report.markdown(results), encoding="utf-8")
+        print(f"\nwrote {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

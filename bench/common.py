@@ -1,0 +1,94 @@
+"""Timing, thread limits and the description of the machine, shared by every benchmark."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import platform
+import statistics
+import sys
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+clock = time.perf_counter  # wall time: what a user waits for
+
+
+def timed(fn: Callable[[], Any]) -> float:
+    """Seconds one call of ``fn`` takes (wall clock)."""
+    start = clock()
+    fn()
+    return clock() - start
+
+
+def median(values: list[float]) -> float:
+    """The median, robust to the one epoch another process slowed down."""
+    return statistics.median(values)
+
+
+@contextlib.contextmanager
+def threads(n: int) -> Iterator[None]:
+    """Limit NumPy's BLAS (threadpoolctl) and PyTorch's intra-op pool to ``n`` threads."""
+    from threadpoolctl import threadpool_limits
+    torch = sys.modules.get("torch")
+    before = torch.get_num_threads() if torch is not None else None
+    if torch is not None:
+        torch.set_num_threads(n)
+    try:
+        with threadpool_limits(limits=n):
+            yield
+    finally:
+        if torch is not None and before is not None:
+            torch.set_num_threads(before)
+
+
+def _cpu_model() -> str:
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def _load_average() -> str:
+    try:
+        return " ".join(f"{v:.2f}" for v in os.getloadavg())
+    except OSError:
+        return "n/a"
+
+
+def environment() -> dict[str, Any]:
+    """Machine, versions and BLAS kernels, for RESULTS.md."""
+    import numpy as np
+    from threadpoolctl import threadpool_info
+
+    info: dict[str, Any] = {
+        "cpu": _cpu_model(),
+        "cores": os.cpu_count(),
+        "platform": platform.platform(),
+        "python": platform.python_version(),
+        "numpy": np.__version__,
+        "load average at start": _load_average(),
+        "OPENBLAS_CORETYPE": os.environ.get("OPENBLAS_CORETYPE", "(unset)"),
+        "OPENBLAS_L2_SIZE": os.environ.get("OPENBLAS_L2_SIZE", "(unset)"),
+    }
+    for name in ("axon", "torch", "sklearn", "threadpoolctl"):
+        try:
+            mod = __import__(name)
+            info[name] = getattr(mod, "__version__", "?")
+        except ImportError:
+            info[name] = "not installed"
+    try:
+        import torch  # noqa: F401  (so threadpoolctl also lists torch's pools)
+    except ImportError:
+        pass
+    pools = []
+    for pool in threadpool_info():
+        arch = pool.get("architecture") or pool.get("threading_layer") or ""
+        pools.append(f"{pool['internal_api']} {pool.get('version') or ''} {arch} "
+                     f"({os.path.basename(pool['filepath'])}, {pool['num_threads']} threads)")
+    info["thread pools"] = pools
+    return info
