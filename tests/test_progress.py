@@ -111,3 +111,15 @@ def test_output_to_a_file_from_a_subprocess_is_clean(tmp_path):
     lines = text.splitlines()
     assert [line.split(" - ")[0] for line in lines] == [f"Epoch {i}/4" for i in range(1, 5)]
     assert b"\r" not in proc.stderr
+
+
+def test_messages_during_an_epoch_are_printed_above_the_bar():
+    stream = FakeTerminal()
+    p = Progress(1, epochs=1, n_batches=3, stream=stream)
+    p.epoch_begin(0)
+    p.write("Interrupted: finishing the current batch")
+    p.batch_end(3, lambda: {"loss": 1.0})
+    p.epoch_end(0, {"loss": 1.0})
+    text = stream.getvalue()
+    assert "Interrupted: finishing the current batch\n" in text
+    assert text.index("Interrupted") < text.index("Epoch 1/1 - ")

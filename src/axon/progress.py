@@ -122,6 +122,9 @@ class Progress:
         """Write one line (not in silent mode)."""
         if self.mode == "silent":
             return
+        if self._bar is not None:  # print above the bar instead of through it
+            self._bar.write(line, file=self.stream)
+            return
         self.stream.write(line + "\n")
         self.stream.flush()
 
