@@ -104,8 +104,7 @@ def image_grid(images: np.ndarray, captions: list[str], title: str, cols: int = 
     ax = axes[0, 0]
     import matplotlib
 
-    cm = matplotlib.colormaps[cmap].copy()
-    cm.set_bad("white")
+    cm = matplotlib.colormaps[cmap].with_extremes(bad="white")
     ax.imshow(np.ma.masked_invalid(mosaic), cmap=cm, vmin=-1 if symmetric else 0, vmax=1,
               interpolation="nearest")
     for i, text in enumerate(captions[:n]):
