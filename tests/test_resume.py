@@ -253,3 +253,18 @@ def test_sigint_from_outside_while_training(tmp_path):
     assert os.path.exists(tmp_path / "train.ckpt")
     history = json.loads((tmp_path / "history-slow.json").read_text())
     assert isinstance(history, dict)
+
+
+def test_each_kept_checkpoint_keeps_its_own_state_file(data, tmp_path):
+    def cbs():
+        return [EarlyStopping(patience=3), ModelCheckpoint(tmp_path / "ck-{epoch}.axon")]
+
+    m = _model()
+    _fit(m, data, cbs())
+    for epoch in range(1, 6):
+        extra = ax.load_checkpoint(tmp_path / f"ck-{epoch}.axon").extra
+        assert (tmp_path / extra["callback_arrays"]).exists()
+    # resume from an early one: the same end as the run that went through
+    m2 = _model(seed=4)
+    _fit(m2, data, cbs(), resume_from=tmp_path / "ck-2.axon")
+    assert all(np.array_equal(a.data, b.data) for a, b in zip(m.parameters(), m2.parameters()))

@@ -28,6 +28,8 @@ the layers' generators alone.
 
 from __future__ import annotations
 
+import contextlib
+import glob
 import math
 import os
 import signal
@@ -265,8 +267,8 @@ class FitLoop:
         self._batches_done = 0
         self._epoch_rng_state: dict | None = None
         self._interrupted = False
-        self._state_file: str | None = None
-        self._state_version: tuple = ()
+        # checkpoint path -> (state file it names, callbacks' arrays_version when written)
+        self._state_files: dict[str, tuple[str, tuple]] = {}
         self.progress = Progress(verbose, epochs, self.n_batches)
         self._rng_layers = [(i, layer) for i, layer in enumerate(model.layers)
                             if isinstance(getattr(layer, "rng", None), np.random.Generator)]
@@ -292,7 +294,6 @@ class FitLoop:
         Path(path).parent.mkdir(parents=True, exist_ok=True)
         rng = np.random.default_rng()
         rng.bit_generator.state = self._epoch_rng_state  # the epoch's permutation is redrawn on resume
-        old_state_file = self._state_file
         state_file = self._write_callback_arrays(path)
         extra = {
             "axon_fit": 1,
@@ -309,31 +310,36 @@ class FitLoop:
         }
         save_checkpoint(path, self.model, self.optimizer, epoch=self.epoch, batch=self.batch, rng=rng,
                         history=self.history.history, extra=extra)
-        if old_state_file and old_state_file != state_file and os.path.exists(old_state_file):
-            os.remove(old_state_file)
+        # Files named <path>.state-* belong to this checkpoint path only; now that the checkpoint
+        # names state_file, the others are unreferenced.
+        for old in glob.glob(glob.escape(os.path.abspath(path)) + ".state-*.npz"):
+            if old != state_file:
+                with contextlib.suppress(OSError):
+                    os.remove(old)
         self.history.checkpoint_path = path
         return path
 
     def _write_callback_arrays(self, path: str) -> str | None:
         """Callbacks' arrays (EarlyStopping's best weights) into ``<path>.state-<step>.npz``."""
         arrays = {}
+        key = os.path.abspath(path)
         version = tuple(c.arrays_version for c in self.callbacks)
-        if version == self._state_version and self._state_file and os.path.exists(self._state_file) \
-                and os.path.dirname(self._state_file) == os.path.dirname(os.path.abspath(path)):
-            return self._state_file
+        written = self._state_files.get(key)
+        if written is not None and written[1] == version and os.path.exists(written[0]):
+            return written[0]  # unchanged since the last write for this path: name it again
         for i, c in enumerate(self.callbacks):
             for k, v in c.state_arrays().items():
                 arrays[f"{i}/{k}"] = v
         if not arrays:
             return None
-        target = os.path.abspath(f"{path}.state-{self.global_step}.npz")
+        target = f"{key}.state-{self.global_step}.npz"
         tmp = f"{target}.tmp-{os.getpid()}"
         with open(tmp, "wb") as f:
             np.savez(f, **arrays)
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, target)
-        self._state_file, self._state_version = target, version
+        self._state_files[key] = (target, version)
         return target
 
     def restore(self, path: str | os.PathLike) -> None:
@@ -376,26 +382,27 @@ class FitLoop:
                                                          np.random.Generator):
                 self.model.layers[i].rng.bit_generator.state = state
         self.model.stop_training = bool(extra.get("stop_training", False))
-        self._saved_callbacks = (extra, os.path.dirname(os.path.abspath(path)))
+        self._saved_callbacks = (extra, os.path.abspath(path))
 
     def _restore_callbacks(self) -> None:
         """Give the callbacks their saved state (after their on_train_begin reset it)."""
-        extra, folder = self._saved_callbacks
+        extra, ckpt_path = self._saved_callbacks
         saved = extra.get("callbacks") or []
         arrays: dict[str, np.ndarray] = {}
-        if extra.get("callback_arrays"):
-            file = os.path.join(folder, extra["callback_arrays"])
+        file = None
+        if isinstance(extra.get("callback_arrays"), str):
+            file = os.path.join(os.path.dirname(ckpt_path), os.path.basename(extra["callback_arrays"]))
             if os.path.exists(file):
                 with np.load(file, allow_pickle=False) as data:
                     arrays = {k: data[k] for k in data.files}
-                self._state_file = file
         for i, c in enumerate(self.callbacks):
             if i < len(saved) and saved[i].get("type") == type(c).__name__:
                 c.load_state_dict(saved[i].get("state") or {})
                 mine = {k.split("/", 1)[1]: v for k, v in arrays.items() if k.split("/", 1)[0] == str(i)}
                 if mine:
                     c.load_state_arrays(mine)
-        self._state_version = tuple(c.arrays_version for c in self.callbacks)
+        if file is not None and arrays:
+            self._state_files[ckpt_path] = (file, tuple(c.arrays_version for c in self.callbacks))
 
     # -- Ctrl-C --------------------------------------------------------------------------------
     def _on_sigint(self, signum, frame) -> None:
