@@ -1,0 +1,42 @@
+"""The benchmark package runs end to end on a tiny problem and writes its report (no timing asserted)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))
+
+bench_main = pytest.importorskip("bench.__main__")
+pytest.importorskip("threadpoolctl")
+
+
+def test_ceiling_performs_exactly_one_steps_products():
+    from bench import mlp
+    # 784·256 + 256·128 + 128·10 weights; forward, aᵀ·δ, and δ·Wᵀ for all but the first layer.
+    w = 784 * 256 + 256 * 128 + 128 * 10
+    assert mlp.flops_per_epoch(10) == 2 * 10 * (3 * w - 784 * 256)
+
+
+def test_quick_run_writes_results(tmp_path):
+    out = tmp_path / "RESULTS.md"
+    rc = bench_main.main(["--samples", "384", "--threads", "1", "--optimizers", "sgd-momentum",
+                          "--sections", "mlp", "--out", str(out)])
+    assert rc == 0
+    text = out.read_text(encoding="utf-8")
+    assert "## a. MLP 784-256-128-10" in text and "NumPy matmul ceiling" in text
+    assert "## Machine and versions" in text and "numpy" in text
+    assert "| 1 | sgd-momentum |" in text
+
+
+def test_axon_loop_trains_and_keeps_float32():
+    from bench import mlp
+    X, y = mlp.make_data(512)
+    runner = mlp.axon_loop("adam", input_grad=False)
+    assert runner.epoch(X, y, 0) > 0
+    assert X.dtype == np.float32
