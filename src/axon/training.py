@@ -86,10 +86,11 @@ class History:
         self.params: dict[str, Any] = {}
 
     def append(self, epoch: int, logs: dict[str, Any]) -> None:
-        """Record the figures of ``epoch``."""
+        """Record the figures of ``epoch`` (numbers only: other values a callback logs are not kept)."""
         self.epoch.append(epoch)
         for k, v in logs.items():
-            self.history.setdefault(k, []).append(float(v))
+            if isinstance(v, (int, float, np.number)) and not isinstance(v, bool):
+                self.history.setdefault(k, []).append(float(v))
 
     def __repr__(self) -> str:
         last = {k: round(v[-1], 4) for k, v in self.history.items() if v}
@@ -292,7 +293,7 @@ class FitLoop:
 
         path = str(path)
         Path(path).parent.mkdir(parents=True, exist_ok=True)
-        rng = np.random.default_rng()
+        rng = np.random.default_rng(0)  # a container for the saved state
         rng.bit_generator.state = self._epoch_rng_state  # the epoch's permutation is redrawn on resume
         state_file = self._write_callback_arrays(path)
         extra = {
