@@ -7,8 +7,8 @@ from axon.layers.dense import Dense
 from axon.layers.dropout import Dropout
 from axon.layers.normalization import BatchNorm1d, BatchNorm2d
 from axon.layers.pooling import AvgPool2D, MaxPool2D
-from axon.layers.reshape import Flatten
+from axon.layers.reshape import Flatten, Reshape
 
 __all__ = ["Layer", "register_layer", "LAYER_REGISTRY", "Dense", "Sigmoid", "Tanh", "ReLU",
            "LeakyReLU", "Softmax", "Identity", "Dropout", "Conv2D", "MaxPool2D", "AvgPool2D",
-           "BatchNorm1d", "BatchNorm2d", "Flatten"]
+           "BatchNorm1d", "BatchNorm2d", "Flatten", "Reshape"]

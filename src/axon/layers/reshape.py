@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 
@@ -33,3 +34,39 @@ class Flatten(Layer):
 
     def output_shape(self, input_shape: tuple[int, ...]) -> tuple[int, ...]:
         return (math.prod(input_shape),)
+
+
+@register_layer
+class Reshape(Layer):
+    """Reshape every sample: (N, …) → (N, *shape), e.g. flat 64-pixel rows to (1, 8, 8) images.
+
+    The number of values per sample must stay the same. Backward reshapes ∂C/∂y back to the input
+    shape. ``shape`` is one sample's target shape (no batch axis).
+    """
+
+    def __init__(self, shape: tuple[int, ...] | list[int], name: str | None = None) -> None:
+        super().__init__(name)
+        shape = tuple(shape) if isinstance(shape, (list, tuple)) else (shape,)
+        if not shape or any(isinstance(s, bool) or not isinstance(s, (int, np.integer)) or s < 1
+                            for s in shape):
+            raise ValueError(f"Reshape shape must be a tuple of positive integers, got {shape!r}")
+        self.shape = tuple(int(s) for s in shape)
+        self._in_shape: tuple[int, ...] | None = None
+
+    def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
+        if x.ndim < 1 or math.prod(x.shape[1:]) != math.prod(self.shape):
+            raise ValueError(f"{self.name} cannot reshape samples of shape {x.shape[1:]} to {self.shape}: "
+                             f"{math.prod(self.shape)} values per sample are needed")
+        self._in_shape = x.shape
+        return x.reshape(x.shape[0], *self.shape)
+
+    def backward(self, grad_y: np.ndarray) -> np.ndarray:
+        return grad_y.reshape(self._in_shape)
+
+    def output_shape(self, input_shape: tuple[int, ...]) -> tuple[int, ...]:
+        if math.prod(input_shape) != math.prod(self.shape):
+            raise ValueError(f"{self.name} cannot reshape samples of shape {tuple(input_shape)} to {self.shape}")
+        return self.shape
+
+    def get_config(self) -> dict[str, Any]:
+        return {"shape": list(self.shape)}
