@@ -128,7 +128,7 @@ def _regression_figures(pred: np.ndarray, y: np.ndarray) -> dict[str, float]:
             "r2": 1.0 - float(np.mean(err ** 2)) / var if var > 0 else float("nan")}
 
 
-def _evaluate(model, data, pred_split: str) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+def _evaluate(model, data) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
     """Final figures on validation and test, and the predictions the report draws."""
     figures: dict[str, Any] = {}
     preds: dict[str, np.ndarray] = {}
@@ -229,7 +229,7 @@ def run(args: argparse.Namespace) -> int:
     if target_scale is not None:
         _fold_target_scale(model, target_scale["mean"], target_scale["scale"])
     ax.save(model, run_dir / runs.MODEL_FILE)
-    figures, preds = _evaluate(model, data, "test")
+    figures, preds = _evaluate(model, data)
     metrics: dict[str, Any] = {"task": data.task, "dataset": data.name, "epochs_run": len(history.epoch),
                                "stopped_early": bool(getattr(history, "stopped_early", False)),
                                "train_seconds": round(seconds, 3), **figures}
