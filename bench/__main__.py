@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 
 from bench import report
-from bench.common import environment
+from bench.common import environment, load_average
 
 MODES = {  # rounds (epochs per contestant), tiny-net steps and rounds, import repeats
     "quick": {"rounds": 3, "tiny_steps": 1500, "tiny_rounds": 3, "import_repeats": 5},
@@ -67,32 +67,45 @@ def main(argv: list[str] | None = None) -> int:
 
     start = time.perf_counter()
     results: dict = {"environment": environment()}
+    command = "python -m bench " + shlex.join(sys.argv[1:] if argv is None else argv)
+
+    def save(done: bool) -> None:
+        """Write RESULTS.md; also after each section, so a run cut short keeps what it measured."""
+        results["notes"] = _notes(results)
+        results["config"] = {"command": command.strip(), "mode": mode_name, "rounds": cfg["rounds"],
+                             "date": datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+                             "seconds": time.perf_counter() - start, "complete": done}
+        if not args.no_write:
+            args.out.write_text(report.markdown(results), encoding="utf-8")
+
     log(f"axon bench ({mode_name}): {results['environment']['cpu']}, {results['environment']['cores']} cores")
     if "startup" in sections:
         log("import time and peak memory (fresh interpreters)")
         from bench import startup
         results["imports"] = startup.import_times(cfg["import_repeats"], log)
         results["memory"] = startup.peak_memory(args.samples, log)
+        save(False)
     if "tiny" in sections:
         log("tiny nets")
         from bench import tiny
         results["tiny"] = tiny.run(cfg["tiny_steps"], cfg["tiny_rounds"], log)
+        save(False)
     if "mlp" in sections:
         log(f"MLP epochs ({args.samples:,} samples, {cfg['rounds']} rounds)")
         from bench import mlp
-        results["mlp"] = mlp.run(args.samples, cfg["rounds"], thread_counts, optimizers, log)
+        results["mlp"] = []
+        for nt in thread_counts:  # one thread count at a time, saved as it completes
+            results["mlp"] += mlp.run(args.samples, cfg["rounds"], (nt,), optimizers, log)
+            save(False)
     if "profile" in sections:
         from bench import mlp
         results["profile_threads"] = max(thread_counts)
         results["profile"] = mlp.profile_epoch(args.samples, max(thread_counts))
-    results["notes"] = _notes(results)
-    results["config"] = {"command": "python -m bench " + shlex.join(sys.argv[1:] if argv is None else argv),
-                         "date": datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC"),
-                         "mode": mode_name, "rounds": cfg["rounds"], "seconds": time.perf_counter() - start}
+    results["environment"]["load average at end"] = load_average()
+    save(True)
     print()
     print(report.console(results))
     if not args.no_write:
-        args.out.write_text(report.markdown(results), encoding="utf-8")
         print(f"\nwrote {args.out}")
     return 0
 

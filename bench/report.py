@@ -117,9 +117,13 @@ def markdown(results: dict[str, Any]) -> str:
     from bench.mlp import flops_per_epoch
     env, cfg = results["environment"], results["config"]
     lines = ["# axon benchmarks", "",
-             f"Written by `{cfg['command']}` on {cfg['date']} ({cfg['mode']} mode, {cfg['seconds']:.0f} s). "
+             f"Written by `{cfg['command']}` on {cfg['date']} ({cfg['mode']} mode, {cfg['seconds']:.0f} s"
+             f"{'' if cfg.get('complete', True) else '; INCOMPLETE: the run was still going or was stopped'}). "
              "Every comparison ran interleaved in one process (round by round), so the ratios are "
-             "fairer than the absolute seconds on a shared machine. Times are wall-clock medians.", "",
+             "fairer than the absolute seconds on a shared machine. Times are wall-clock medians. "
+             "The load averages below say how busy the machine was: with other work on every core, "
+             "2 BLAS threads can stall for seconds in OpenBLAS's spin-waits (for NumPy and PyTorch "
+             "alike), and those rows measure the machine, not the libraries.", "",
              "## Machine and versions", "", "| | |", "|---|---|"]
     for k, v in env.items():
         if isinstance(v, list):
