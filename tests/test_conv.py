@@ -176,3 +176,23 @@ def test_summary_shows_conv_shapes():
     text = model.summary(input_shape=(1, 8, 8))
     assert "(n, 8, 8, 8)" in text and "(n, 8, 4, 4)" in text and "(n, 128)" in text
     assert "Total params: 1,370" in text
+
+
+def test_backward_params_matches_backward_and_model_skips_input_grad():
+    rng = np.random.default_rng(0)
+    conv = ax.Conv2D(2, 3, 3, padding=1, dtype="float64", rng=rng, l2=0.1)
+    x = rng.standard_normal((3, 2, 6, 6))
+    g = rng.standard_normal((3, 3, 6, 6))
+    conv.forward(x, training=True)
+    conv.zero_grad()
+    conv.backward(g)
+    full = conv.weight.grad.copy(), conv.bias.grad.copy()
+    conv.zero_grad()
+    assert conv.backward_params(g) is None
+    np.testing.assert_allclose(conv.weight.grad, full[0], rtol=1e-12)
+    np.testing.assert_allclose(conv.bias.grad, full[1], rtol=1e-12)
+    model = ax.Sequential(conv, ax.ReLU(), ax.Flatten(), ax.Dense(108, 2, dtype="float64", rng=rng))
+    out = model.forward(x, training=True)
+    model.zero_grad()
+    assert model.backward(np.ones_like(out), input_grad=False) is None
+    assert np.abs(conv.weight.grad).sum() > 0

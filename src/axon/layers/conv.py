@@ -120,26 +120,38 @@ class Conv2D(Layer):
         return y.reshape(N, self.out_channels, Ho, Wo)
 
     def backward(self, grad_y: np.ndarray) -> np.ndarray:
+        delta = self._param_grads(grad_y)
         N, C, H, Wd = self._in_shape
-        F = self.out_channels
         (kh, kw), (sh, sw), (ph, pw) = self.kernel_size, self.stride, self.padding
+        Ho, Wo = grad_y.shape[2:]
+        Wm = self.weight.data.reshape(self.out_channels, -1)
+        dcols = (Wm.T @ delta).reshape(N, C, kh, kw, Ho, Wo)      # ∂C/∂X_col = W_matᵀ · δ
+        dxp = col2im(dcols, H + 2 * ph, Wd + 2 * pw, sh, sw)
+        if ph or pw:
+            return dxp[:, :, ph:ph + H, pw:pw + Wd]
+        return dxp
+
+    def backward_params(self, grad_y: np.ndarray) -> None:
+        """∂C/∂W and ∂C/∂b only: the first layer of a model skips the col2im of ∂C/∂x."""
+        self._param_grads(grad_y)
+
+    def _param_grads(self, grad_y: np.ndarray) -> np.ndarray:
+        """Accumulate ∂C/∂W and ∂C/∂b; returns δ as (N, F, Ho·Wo)."""
+        N, C = self._in_shape[:2]
+        F = self.out_channels
+        kh, kw = self.kernel_size
         Ho, Wo = grad_y.shape[2:]
         delta = np.ascontiguousarray(grad_y).reshape(N, F, Ho * Wo)
         cols = self._cols.reshape(N, C * kh * kw, Ho * Wo)
-        Wm = self.weight.data.reshape(F, -1)
-        # ∂C/∂W = Σ_n δ[n] · X_col[n]ᵀ as one gemm over the joint (n, pixel) axis.
-        self.weight.accumulate(np.tensordot(delta, cols, axes=([0, 2], [0, 2])).reshape(self.weight.shape))
+        # ∂C/∂W = Σ_n δ[n] · X_col[n]ᵀ: one batched product, summed over the batch.
+        self.weight.accumulate((delta @ cols.transpose(0, 2, 1)).sum(axis=0).reshape(self.weight.shape))
         if self.l2:
             self.weight.grad += self.l2 * self.weight.data
         if self.l1:
             self.weight.grad += self.l1 * np.sign(self.weight.data)
         if self.bias is not None:
             self.bias.accumulate(delta.sum(axis=(0, 2)))
-        dcols = (Wm.T @ delta).reshape(N, C, kh, kw, Ho, Wo)
-        dxp = col2im(dcols, H + 2 * ph, Wd + 2 * pw, sh, sw)
-        if ph or pw:
-            return dxp[:, :, ph:ph + H, pw:pw + Wd]
-        return dxp
+        return delta
 
     def penalty(self) -> float:
         W = self.weight.data
