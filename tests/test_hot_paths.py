@@ -99,3 +99,45 @@ def test_softmax_row_reductions_match_the_plain_formula(n, k, scale, dtype):
     np.testing.assert_allclose(F.log_softmax(z, axis=1), ref, rtol=tol, atol=tol)
     np.testing.assert_allclose(F.softmax(z, axis=-1), np.exp(ref), rtol=tol, atol=tol)
     assert F.log_softmax(z, axis=1).dtype == dtype
+
+
+def test_zero_grad_is_lazy_but_reads_as_zero():
+    p = ax.Parameter(np.ones((3, 2), dtype=np.float32))
+    p.accumulate(np.full((3, 2), 2.0, dtype=np.float32))
+    buffer = p._grad
+    p.zero_grad()
+    np.testing.assert_array_equal(p.grad, 0)          # reading clears it
+    assert p.grad is buffer and p.grad.dtype == np.float32
+    p.accumulate(np.full((3, 2), 3.0, dtype=np.float32))
+    p.zero_grad()
+    p.accumulate_matmul(np.ones((3, 1), dtype=np.float32), np.ones((1, 2), dtype=np.float32))
+    np.testing.assert_array_equal(p.grad, 1)          # overwritten, not added to the stale 3s
+    p.accumulate(np.ones((3, 2), dtype=np.float32))
+    np.testing.assert_array_equal(p.grad, 2)          # later contributions add
+
+
+def test_assigning_or_editing_grad_is_respected():
+    p = ax.Parameter(np.zeros(3))
+    p.grad = np.array([1.0, 2.0, 3.0])
+    p.accumulate(np.ones(3))
+    np.testing.assert_array_equal(p.grad, [2, 3, 4])
+    p.zero_grad()
+    p.grad += 5.0                                      # read (zeros), add, assign back
+    p.accumulate(np.ones(3))
+    np.testing.assert_array_equal(p.grad, 6)
+
+
+def test_model_zero_grad_between_steps_gives_fresh_gradients():
+    ax.set_seed(0)
+    model = ax.Sequential(ax.Dense(4, 3), ax.ReLU(), ax.Dense(3, 2))
+    X = np.random.default_rng(0).standard_normal((5, 4)).astype(np.float32)
+    loss = ax.losses.MSE()
+    y = np.zeros((5, 2), dtype=np.float32)
+    grads = []
+    for _ in range(2):
+        loss.forward(model.forward(X), y)
+        model.zero_grad()
+        model.backward(loss.backward(), input_grad=False)
+        grads.append([p.grad.copy() for p in model.parameters()])
+    for a, b in zip(*grads):
+        np.testing.assert_array_equal(a, b)
