@@ -330,3 +330,26 @@ def test_import_axon_loads_no_heavy_dependency():
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert r.returncode == 0, r.stderr
     assert r.stdout.strip() == "[]"
+
+
+@pytest.mark.parametrize("name", ["mnist", "fashion-mnist"])
+def test_train_on_mnist_style_files_from_data_dir(tmp_path, name, capsys):
+    from axon.datasets import write_idx
+    rng = np.random.default_rng(0)
+    d = tmp_path / "idx"
+    d.mkdir()
+    for prefix, n in (("train", 120), ("t10k", 40)):
+        labels = (np.arange(n) % 10).astype(np.uint8)
+        images = rng.integers(0, 60, size=(n, 28, 28)).astype(np.uint8)
+        images[np.arange(n), 2 * labels + 2, 4:24] = 255  # a class-dependent bar: learnable
+        write_idx(d / f"{prefix}-images-idx3-ubyte", images)
+        write_idx(d / f"{prefix}-labels-idx1-ubyte.gz", labels)
+    out = tmp_path / "r"
+    assert main(["train", "--dataset", name, "--data-dir", str(d), "--layers", "32", "--epochs", "15",
+                 "--quiet", "--out", str(out)]) == 0
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["test"]["accuracy"] > 0.5
+    doc = (out / "report.html").read_text()
+    assert "Confusion matrix" in doc and "First-layer weights" in doc
+    if name == "fashion-mnist":
+        assert "Ankle boot" in json.loads((out / "run.json").read_text())["class_names"]
