@@ -97,6 +97,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         # the way there would only add noise to stderr.
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             status = args.func(args)
+    except BrokenPipeError:  # `axon predict ... | head`: the reader has gone, which is fine
+        try:
+            sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - stops the flush error at exit
+        except OSError:
+            pass
+        status = 0
     except KeyboardInterrupt:
         print("axon: interrupted", file=sys.stderr)
         status = 130

@@ -79,7 +79,8 @@ def run_evaluate(args: argparse.Namespace) -> int:
             raise ValueError(f"labels out of range: the data has label {int(np.max(y))} but the model has "
                              f"{out} outputs (classes 0..{out - 1}); evaluate on the data set it was trained on")
     figures = model.evaluate(X, y, batch_size=args.batch_size)
-    print(f"{path} on {data.name} ({args.split}, {len(X)} samples)")
+    rows = "all rows" if data.name.startswith("csv:") and args.split == "test" else args.split
+    print(f"{path} on {data.name} ({rows}, {len(X)} samples; loss includes the L1/L2 penalties)")
     for k, v in figures.items():
         print(f"{k}: {v:.6g}")
     if data.task == "regression":
