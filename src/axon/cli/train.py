@@ -154,6 +154,7 @@ def run(args: argparse.Namespace) -> int:
 
     command = "axon " + shlex.join(sys.argv[1:]) if sys.argv[1:2] == ["train"] else "axon train"
     resumed = None
+    history_of_commands: list[str] = []
     run_dir: Path | None = None
     if args.resume:
         run_dir = Path(args.resume)
@@ -163,7 +164,9 @@ def run(args: argparse.Namespace) -> int:
                              f"there; give a run folder written by axon train")
         if args.out:
             raise ValueError("--resume continues in the run's own folder; leave out --out")
-        resumed = runs.read_json(info_path).get("config", {})
+        previous = runs.read_json(info_path)
+        resumed = previous.get("config", {})
+        history_of_commands = [*previous.get("earlier_commands", []), previous.get("command", "")]
     cfg = _resolve(args, None, resumed)
     _check_choices(cfg)
     data = load_dataset(cfg["dataset"], target=cfg["target"], kind=cfg["model"],
@@ -198,6 +201,8 @@ def run(args: argparse.Namespace) -> int:
             "target_scale": target_scale,
             "n_train": len(data.X_train), "n_val": 0 if data.X_val is None else len(data.X_val),
             "n_test": 0 if data.X_test is None else len(data.X_test)}
+    if history_of_commands:  # a resumed run remembers how it was started
+        info["earlier_commands"] = history_of_commands
     runs.write_json(run_dir / runs.RUN_INFO_FILE, info)
 
     callbacks: list[Any] = [ax.callbacks.ModelCheckpoint(run_dir / runs.CHECKPOINT_FILE)]
