@@ -71,7 +71,7 @@ def _resolve(args: argparse.Namespace, task: str | None, resumed: dict[str, Any]
         user.update(C.read_config_file(args.config))
     user.update(C.given(args))
     dataset = user.get("dataset", C.BASE_DEFAULTS["dataset"])
-    return {**C.defaults_for(dataset, task), **user}
+    return {**C.defaults_for(dataset, task, user.get("model", "mlp")), **user}
 
 
 def _check_choices(cfg: dict[str, Any]) -> None:
