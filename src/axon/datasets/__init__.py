@@ -6,19 +6,18 @@ header row; ``make_xor``, ``make_moons``, ``make_spirals`` and ``make_curve`` dr
 from a seed.
 """
 
-from axon.datasets.digits import load_digits
-from axon.datasets.download import ChecksumError, DatasetNotFoundError, data_home
-from axon.datasets.idx import IdxFormatError, read_idx, write_idx
-from axon.datasets.mnist import FASHION_MNIST_CLASSES, MIRRORS, load_fashion_mnist, load_mnist
-from axon.datasets.synthetic import (
-    hard_sigmoid,
-    make_curve,
-    make_moons,
-    make_spirals,
-    make_xor,
-    piecewise_linear,
-)
-from axon.datasets.tabular import CsvData, load_csv
+import importlib
+
+# Each loader's module is imported on first use, so ``import axon`` stays fast.
+_WHERE = {
+    "load_digits": "digits",
+    "ChecksumError": "download", "DatasetNotFoundError": "download", "data_home": "download",
+    "IdxFormatError": "idx", "read_idx": "idx", "write_idx": "idx",
+    "FASHION_MNIST_CLASSES": "mnist", "MIRRORS": "mnist", "load_fashion_mnist": "mnist", "load_mnist": "mnist",
+    "hard_sigmoid": "synthetic", "make_curve": "synthetic", "make_moons": "synthetic",
+    "make_spirals": "synthetic", "make_xor": "synthetic", "piecewise_linear": "synthetic",
+    "CsvData": "tabular", "load_csv": "tabular",
+}
 
 __all__ = [
     "FASHION_MNIST_CLASSES", "MIRRORS", "ChecksumError", "CsvData", "DatasetNotFoundError",
@@ -26,3 +25,13 @@ __all__ = [
     "load_mnist", "make_curve", "make_moons", "make_spirals", "make_xor", "piecewise_linear", "read_idx",
     "write_idx",
 ]
+
+
+def __getattr__(name: str):
+    if name in _WHERE:
+        return getattr(importlib.import_module(f"axon.datasets.{_WHERE[name]}"), name)
+    raise AttributeError(f"module 'axon.datasets' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from importlib import resources
+from pathlib import Path
 
 import numpy as np
 
@@ -16,8 +16,7 @@ def load_digits(flatten: bool = True, scale: bool = True, dtype=np.float32
     pixel values 0..16 are divided by 16 when ``scale`` (so in [0, 1]). ``y`` holds int64 labels 0..9.
     Licence: CC BY 4.0, see ``axon/datasets/_data/LICENSE-digits.txt``.
     """
-    with resources.files("axon.datasets").joinpath("_data/digits.npz").open("rb") as f:
-        data = np.load(f, allow_pickle=False)
+    with np.load(Path(__file__).parent / "_data" / "digits.npz", allow_pickle=False) as data:
         images, labels, test = data["images"], data["labels"], data["test_mask"]
     X = images.astype(dtype)
     if scale:
