@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import json
 import shlex
 import sys
 import time
@@ -52,7 +53,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=Path(__file__).with_name("RESULTS.md"),
                         help="where to write the markdown report (default bench/RESULTS.md)")
     parser.add_argument("--no-write", action="store_true", help="print only")
+    parser.add_argument("--render", type=Path, metavar="JSON",
+                        help="measure nothing: rewrite --out from the figures a run saved in JSON")
     args = parser.parse_args(argv)
+    if args.render is not None:
+        results = json.loads(args.render.read_text(encoding="utf-8"))
+        args.out.write_text(report.markdown(results), encoding="utf-8")
+        print(f"wrote {args.out} from {args.render}")
+        return 0
     mode_name = "full" if args.full else "quick"
     cfg = MODES[mode_name]
     sections = [s.strip() for s in args.sections.split(",") if s.strip()]
@@ -77,6 +85,7 @@ def main(argv: list[str] | None = None) -> int:
                              "seconds": time.perf_counter() - start, "complete": done}
         if not args.no_write:
             args.out.write_text(report.markdown(results), encoding="utf-8")
+            args.out.with_suffix(".json").write_text(json.dumps(results, indent=1), encoding="utf-8")
 
     log(f"axon bench ({mode_name}): {results['environment']['cpu']}, {results['environment']['cores']} cores")
     if "startup" in sections:

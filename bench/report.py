@@ -14,20 +14,44 @@ What was changed for speed (pure NumPy, in the library's hot paths), and why:
   for 784-256-128-10 the product δ·Wᵀ of the first layer is 29% of a step's floating-point work.
   The layers before the first one with parameters are skipped and that one calls
   `Layer.backward_params` (Dense skips the product). PyTorch does the same (the input does not
-  require grad). `fit` should call it this way; the explicit loop of API.md can too.
-- `Parameter.accumulate_matmul`: BP4's aᵀ·δ is written straight into the zeroed `.grad` with
+  require grad). `fit` calls it this way; the explicit loop of API.md can too.
+- `Parameter.accumulate_matmul`: BP4's aᵀ·δ is written straight into the gradient buffer with
   `np.matmul(..., out=)`: no temporary, no copy.
+- `Parameter.zero_grad` is lazy (PyTorch's `set_to_none` semantics): it marks the gradient as
+  zero and the next backward overwrites the buffer; nothing is filled with zeros every step.
 - ReLU and LeakyReLU backward multiply by the 0/1 mask instead of `np.where` (which branches per
   element: 150 µs against 14 µs for a 128x256 batch); LeakyReLU forward is max(z, αz).
 - Sigmoid and Tanh backward: one temporary instead of three.
+- softmax / log_softmax reduce a short class axis on a transposed copy: NumPy's row-by-row max of
+  128x10 logits took 15 µs, the vectorised one 3 µs (SoftmaxCrossEntropy forward 43 → 15 µs).
 - Optimizers update in place with Python-float coefficients into per-parameter scratch buffers
   (no allocation per step, float32 stays float32); weight decay goes into a scratch buffer, the
   user's `.grad` stays as backward left it.
 - `Sequential.dtype` (asked by every forward) looks at the first parameter only.
 
-Measured while making them (1 BLAS thread, CPU time, a shared 2-core machine, median of 3 epochs,
-SGD with momentum, the explicit loop): one epoch went from 1.06 s to 0.73 s; the matmul ceiling
-of the same shapes was 0.50 s, so the achieved fraction rose from 47% to 68%.
+Before and after, the same script in a quiet moment (1 BLAS thread, CPU time, median of 3 epochs,
+SGD with momentum, the explicit loop; the first commit's code against this one): one epoch went
+from 0.975 s to 0.66 s (1.48x faster), with the matmul ceiling of the same shapes near 0.45 s, so
+the achieved fraction rose from about 46% to 70%. The tiny 3-4-1 net was already near its floor
+(33 µs per step before and after: a step is about 40 NumPy calls of ~0.6 µs each).
+"""
+
+ANALYSIS = """\
+Why the remaining misses, from the profile below and the measurements made while optimising:
+
+- The optimizer update is now the largest cost outside the products: plain NumPy has no fused
+  multiply-add, so SGD with momentum makes 4 passes over the 235k weights per step (v·μ, + g,
+  ·η, θ −) and Adam 13 (moments, square root, division, scaling), each a separate ufunc over
+  arrays of ~1 MB that do not stay in L2 together. On this machine that is ~0.1 s per epoch for
+  SGD and ~0.3 s for Adam (hence Adam's 53% of the ceiling on 1 thread on 2026-11-23). PyTorch's optimizers run
+  fused multi-tensor kernels. Rewriting Adam with fewer passes (moments kept as weighted sums) or
+  in cache-sized chunks was measured and gained under 5%, so the readable form was kept.
+- NumPy runs every element-wise operation on one thread: with 2 BLAS threads only the products
+  get faster (the ceiling went 0.46 → 0.26 s on 2026-11-23), while PyTorch also splits its
+  element-wise kernels. So axon's lead over PyTorch shrinks from 1 to 2 threads: the 0.8x target
+  at 2 threads was missed there by 6 points (0.86x), while it was met against scikit-learn.
+- What is left per step besides the products is the gather of the batch (one `X[idx]`, ~20 ms
+  per epoch), the ReLU masks, the bias sums and the loss: a few per cent each.\
 """
 
 
@@ -175,7 +199,7 @@ def markdown(results: dict[str, Any]) -> str:
         lines += ["", "## Targets of issue 9", "", "| target | measured | met |", "|---|---|---|"]
         lines += [f"| {t} | {m} | {'yes' if ok else 'NO'} |" for t, m, ok in tg]
     if results.get("notes"):
-        lines += ["", "## Where targets are missed, and why", ""] + results["notes"]
+        lines += ["", "## Where targets are missed, and why", ""] + results["notes"] + ["", ANALYSIS]
     if results.get("profile"):
         lines += ["", "## Profile of one axon epoch", "",
                   f"cProfile, explicit loop with input_grad=False, SGD with momentum, "

@@ -40,3 +40,14 @@ def test_axon_loop_trains_and_keeps_float32():
     runner = mlp.axon_loop("adam", input_grad=False)
     assert runner.epoch(X, y, 0) > 0
     assert X.dtype == np.float32
+
+
+def test_render_rewrites_the_report_from_saved_figures(tmp_path):
+    out = tmp_path / "R.md"
+    assert bench_main.main(["--samples", "256", "--threads", "1", "--optimizers", "adam",
+                            "--sections", "mlp", "--out", str(out)]) == 0
+    saved = out.with_suffix(".json")
+    assert saved.exists()
+    out.unlink()
+    assert bench_main.main(["--render", str(saved), "--out", str(out)]) == 0
+    assert "| 1 | adam |" in out.read_text(encoding="utf-8")
