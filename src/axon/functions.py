@@ -54,17 +54,6 @@ def leaky_relu_prime(z: np.ndarray, alpha: float = 0.01) -> np.ndarray:
     return np.where(z > 0, 1, alpha).astype(z.dtype)
 
 
-def _reduce(ufunc: np.ufunc, z: np.ndarray, axis: int) -> np.ndarray:
-    """``ufunc.reduce(z, axis, keepdims=True)``, fast for a batch of a few classes.
-
-    NumPy reduces a short last axis row by row (15 µs for the max of 128×10 values); reducing the
-    transposed copy along its first axis runs vectorised over the batch instead (3 µs).
-    """
-    if z.ndim == 2 and axis in (1, -1) and z.shape[1] <= 64 and z.shape[0] >= 16:
-        return ufunc.reduce(np.ascontiguousarray(z.T), axis=0)[:, None]
-    return ufunc.reduce(z, axis=axis, keepdims=True)
-
-
 def logsumexp(z: np.ndarray, axis: int = -1) -> np.ndarray:
     """log Σⱼ e^(zⱼ) along ``axis`` (kept as a length-1 axis), shifted by max z so it never overflows."""
     m = z.max(axis=axis, keepdims=True)
@@ -79,6 +68,17 @@ def log_softmax(z: np.ndarray, axis: int = -1) -> np.ndarray:
 
 def softmax(z: np.ndarray, axis: int = -1) -> np.ndarray:
     """softmax(z)ⱼ = e^(zⱼ) / Σₖ e^(zₖ), over ``axis`` (the classes); rows sum to 1."""
-    e = np.exp(z - _reduce(np.maximum, z, axis))
-    e /= _reduce(np.add, e, axis)
+    e = np.exp(z - z.max(axis=axis, keepdims=True))
+    e /= e.sum(axis=axis, keepdims=True)
     return e
+
+
+def _reduce(ufunc: np.ufunc, z: np.ndarray, axis: int) -> np.ndarray:
+    """``ufunc.reduce(z, axis, keepdims=True)``, fast for a batch of a few classes.
+
+    NumPy reduces a short last axis row by row (15 µs for the max of 128×10 values); reducing the
+    transposed copy along its first axis runs vectorised over the batch instead (3 µs).
+    """
+    if z.ndim == 2 and axis in (1, -1) and z.shape[1] <= 64 and z.shape[0] >= 16:
+        return ufunc.reduce(np.ascontiguousarray(z.T), axis=0)[:, None]
+    return ufunc.reduce(z, axis=axis, keepdims=True)
