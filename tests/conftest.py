@@ -12,6 +12,18 @@ REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _one_blas_thread():
+    """The tests' products are small: one BLAS thread is faster, and immune to a busy machine."""
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:
+        yield
+        return
+    with threadpool_limits(limits=1, user_api="blas"):
+        yield
+
+
 @pytest.fixture(autouse=True)
 def _restore_default_dtype():
     """Tests may switch the default dtype; put float32 back afterwards."""

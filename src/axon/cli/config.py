@@ -18,7 +18,7 @@ BASE_DEFAULTS: dict[str, Any] = {
     "dataset": "digits", "target": None, "model": "mlp", "layers": None, "activation": "relu",
     "loss": None, "optimizer": "adam", "lr": 1e-3, "momentum": 0.9, "epochs": None, "batch_size": None,
     "dropout": 0.0, "l1": 0.0, "l2": 0.0, "early_stopping": None, "seed": 0, "validation_split": None,
-    "standardize": None, "grad_stats": False, "data_dir": None,
+    "standardize": None, "grad_stats": False, "data_dir": None, "threads": 1,
 }
 
 # Measured on the bundled digits (seeds 0-2, each seed also drawing the validation split), test accuracy:
@@ -143,6 +143,9 @@ OPTIONS: dict[str, tuple[Any, str, str]] = {
                                    "file); default: on for csv, off for images"),
     "grad_stats": (_bool, "BOOL", "record each layer's gradient norm per epoch (shown in the report)"),
     "data_dir": (str, "DIR", "folder with the MNIST/Fashion-MNIST IDX files (default: axon's cache)"),
+    "threads": (_nonneg_int, "N", "BLAS threads for training (default 1: the products of these networks are "
+                                  "small, and a second thread costs more than it gives on a busy machine; "
+                                  "0: the library's default)"),
 }
 
 

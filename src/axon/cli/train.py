@@ -18,6 +18,7 @@ split is printed as a baseline.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import shlex
 import sys
 import time
@@ -220,10 +221,12 @@ def run(args: argparse.Namespace) -> int:
     say(model.summary())
     say(f"run folder: {run_dir}")
     start = time.perf_counter()
-    history = model.fit(data.X_train, y_train, epochs=cfg["epochs"], batch_size=cfg["batch_size"],
-                        validation_data=None if data.X_val is None else (data.X_val, y_val),
-                        callbacks=callbacks, shuffle=True, seed=cfg["seed"], verbose=0 if quiet else 1,
-                        resume_from=(run_dir / runs.CHECKPOINT_FILE) if resumed is not None else None)
+    with _blas_threads(cfg["threads"]):
+        history = model.fit(
+            data.X_train, y_train, epochs=cfg["epochs"], batch_size=cfg["batch_size"],
+            validation_data=None if data.X_val is None else (data.X_val, y_val),
+            callbacks=callbacks, shuffle=True, seed=cfg["seed"], verbose=0 if quiet else 1,
+            resume_from=(run_dir / runs.CHECKPOINT_FILE) if resumed is not None else None)
     seconds = time.perf_counter() - start
     if getattr(history, "interrupted", False):
         ckpt = getattr(history, "checkpoint_path", None) or run_dir / runs.CHECKPOINT_FILE
@@ -250,6 +253,14 @@ def run(args: argparse.Namespace) -> int:
     _print_figures(metrics, data.task)
     print(f"run folder: {run_dir}  (model.axon, metrics.json, history.csv, report.html)")
     return 0
+
+
+def _blas_threads(n: int):
+    """A context that limits BLAS to ``n`` threads (0: leave the library's default)."""
+    if not n:
+        return contextlib.nullcontext()
+    from threadpoolctl import threadpool_limits
+    return threadpool_limits(limits=n, user_api="blas")
 
 
 def _print_figures(metrics: dict[str, Any], task: str) -> None:
