@@ -196,3 +196,21 @@ def test_backward_params_matches_backward_and_model_skips_input_grad():
     model.zero_grad()
     assert model.backward(np.ones_like(out), input_grad=False) is None
     assert np.abs(conv.weight.grad).sum() > 0
+
+
+@pytest.mark.parametrize("stride, padding", [(1, 0), (1, 2), (2, 1)])
+def test_second_pass_through_reused_buffers_matches_torch(stride, padding):
+    # The work arrays (padded input, columns, wide δ) are reused: stale values must not leak.
+    rng = np.random.default_rng(5)
+    conv = ax.Conv2D(2, 3, 3, stride=stride, padding=padding, dtype="float64", rng=rng)
+    for _ in range(2):
+        x = rng.standard_normal((3, 2, 7, 6))
+        y = conv.forward(x, training=True)
+        g = rng.standard_normal(y.shape)
+        conv.zero_grad()
+        dx = conv.backward(g)
+    ty, tdx, tdW, tdb = torch_conv(x, conv.weight.data, conv.bias.data, stride, padding, g)
+    np.testing.assert_allclose(y, ty, rtol=1e-10, atol=1e-10)
+    np.testing.assert_allclose(dx, tdx, rtol=1e-10, atol=1e-10)
+    np.testing.assert_allclose(conv.weight.grad, tdW, rtol=1e-10, atol=1e-10)
+    np.testing.assert_allclose(conv.bias.grad, tdb, rtol=1e-10, atol=1e-10)
