@@ -216,3 +216,17 @@ def test_missing_monitor_warns_and_skips(data):
         warnings.simplefilter("always")
         h = _model().fit(*data, epochs=2, validation_split=0.2, callbacks=[es], verbose=0)
     assert len(h.epoch) == 2 and any("val_f1" in str(x.message) for x in w)
+
+
+def test_learning_rate_scheduler_accepts_a_schedule_that_reaches_zero():
+    """CosineDecay with min_lr=0 ends at 0; the scheduler must pass it on, not refuse it."""
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(16, 3)).astype(np.float32), rng.integers(0, 2, 16)
+    model = ax.Sequential(ax.Dense(3, 2))
+    model.compile("cross_entropy", ax.optim.SGD(lr=0.1))
+    sched = ax.callbacks.LearningRateScheduler(lambda epoch: 0.1 if epoch == 0 else 0.0)
+    h = model.fit(X, y, epochs=2, batch_size=8, verbose=0, callbacks=[sched])
+    assert h.history["lr"] == [0.1, 0.0]
+    bad = ax.callbacks.LearningRateScheduler(lambda epoch: -0.1)
+    with pytest.raises(ValueError, match=">= 0"):
+        model.fit(X, y, epochs=1, verbose=0, callbacks=[bad])

@@ -294,9 +294,10 @@ class LearningRateScheduler(Callback):
 
     def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
         lr = self.schedule(epoch)
-        if isinstance(lr, bool) or not isinstance(lr, (int, float, np.number)) or not np.isfinite(lr) or lr <= 0:
+        # 0 is allowed: a cosine schedule may end there (the optimizer then leaves the weights as they are).
+        if isinstance(lr, bool) or not isinstance(lr, (int, float, np.number)) or not np.isfinite(lr) or lr < 0:
             raise ValueError(f"LearningRateScheduler: schedule({epoch}) returned {lr!r}; it must return a "
-                             f"positive learning rate")
+                             f"learning rate >= 0")
         self.model.optimizer.lr = float(lr)
 
     def __repr__(self) -> str:
