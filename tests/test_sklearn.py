@@ -28,27 +28,17 @@ def _blobs(n=120, seed=0):
     return X, np.array(["cat", "dog", "eel"])[idx]
 
 
-_FLOAT32_ROUNDING = ("BLAS multiplies a single row with another kernel (summation order) than a batch, "
-                     "so in float32 a row predicted alone can differ from the batch result by ~1e-7 "
-                     "relative, which the check's rtol=1e-7 rejects (seen for layers of 64+ units); "
-                     "the float64 instances below pass it")
-
-
-def _expected_failures(estimator):
-    if estimator.dtype == "float32":
-        return {"check_methods_subset_invariance": _FLOAT32_ROUNDING}
-    return {}
-
-
 # The checks use the parameters of the instances given here: small networks and a larger
 # learning rate, so that each check's fit takes milliseconds and still learns its easy problems.
 # float32 is the default dtype; float64 instances with wider layers run every check strictly.
+# (A float32 network with 64+ units can fail check_methods_subset_invariance: BLAS sums a single
+# row in another order than a batch, ~1e-7 relative, exactly the check's tolerance. All pass here.)
 @parametrize_with_checks([
     AxonClassifier(hidden_layer_sizes=(16,), epochs=40, lr=1e-2, batch_size=16),
     AxonRegressor(hidden_layer_sizes=(16,), epochs=40, lr=1e-2, batch_size=16),
     AxonClassifier(hidden_layer_sizes=(64,), epochs=30, lr=1e-2, dtype="float64"),
     AxonRegressor(hidden_layer_sizes=(64, 32), epochs=30, lr=1e-2, dtype="float64"),
-], expected_failed_checks=_expected_failures)
+])
 def test_sklearn_estimator_checks(estimator, check):
     check(estimator)
 
