@@ -99,6 +99,20 @@ def test_cnn_matches_onnxruntime(digits, tmp_path):
     assert np.abs(_run(tmp_path / "logits.onnx", Xi) - model.forward(Xi)).max() <= ATOL
 
 
+def test_cnn_on_flat_rows_reshapes_in_the_graph(digits, tmp_path):
+    """build_model's CNN for flat 64-pixel rows starts with Reshape((1, 8, 8)); ONNX does the same."""
+    from axon.architectures import build_model
+
+    X, _ = digits
+    ax.set_seed(0)
+    model = build_model("conv4x3,maxpool2,16", (64,), 10, kind="cnn")
+    model.loss = ax.losses.SoftmaxCrossEntropy()
+    proto = export_onnx(model, tmp_path / "flat.onnx")
+    assert proto.graph.node[0].op_type == "Reshape"
+    Xf = X / 16.0
+    assert np.abs(_run(tmp_path / "flat.onnx", Xf) - _expected(model, Xf)).max() <= ATOL
+
+
 def test_cnn_with_an_image_preprocessor(digits, tmp_path):
     X, _ = digits
     Xi = X.reshape(-1, 1, 8, 8)

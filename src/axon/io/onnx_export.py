@@ -21,7 +21,7 @@ The graph computes, in float32, with input ``"input"`` of shape (N, *input_shape
    (the logits), as ``model.forward`` gives.
 
 Supported layers: Dense (Gemm, or MatMul without bias), Sigmoid, Tanh, ReLU, LeakyReLU, Softmax,
-Identity, Dropout, Conv2D, MaxPool2D, AvgPool2D, BatchNorm1d, BatchNorm2d, Flatten.
+Identity, Dropout, Conv2D, MaxPool2D, AvgPool2D, BatchNorm1d, BatchNorm2d, Flatten, Reshape.
 
 Needs the ``onnx`` package (``pip install "axon[onnx]"``), imported only when exporting.
 """
@@ -148,6 +148,13 @@ def _softmax(layer, g: OnnxGraph, x: str, in_shape) -> str:
 def _flatten(layer, g: OnnxGraph, x: str, in_shape) -> str:
     # Flatten(axis=1) keeps the batch axis and joins the rest in C order, as axon's Flatten.
     return g.node("Flatten", [x], layer.name, axis=1)
+
+
+@register_converter("Reshape")
+def _reshape(layer, g: OnnxGraph, x: str, in_shape) -> str:
+    # Shape (0, *shape): 0 copies the batch size from the input, so the batch stays dynamic.
+    shape = g.const(f"{layer.name}.shape", np.array([0, *layer.shape], dtype=np.int64))
+    return g.node("Reshape", [x, shape], layer.name)
 
 
 @register_converter("Conv2D")
