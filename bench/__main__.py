@@ -17,7 +17,7 @@ MODES = {  # rounds (epochs per contestant), tiny-net steps and rounds, import r
     "quick": {"rounds": 3, "tiny_steps": 1500, "tiny_rounds": 3, "import_repeats": 5},
     "full": {"rounds": 7, "tiny_steps": 1500, "tiny_rounds": 9, "import_repeats": 15},
 }
-SECTIONS = ("mlp", "tiny", "startup", "profile")
+SECTIONS = ("mlp", "cnn", "tiny", "startup", "profile")
 
 
 def _notes(results: dict) -> list[str]:
@@ -106,6 +106,11 @@ def main(argv: list[str] | None = None) -> int:
         for nt in thread_counts:  # one thread count at a time, saved as it completes
             results["mlp"] += mlp.run(args.samples, cfg["rounds"], (nt,), optimizers, log)
             save(False)
+    if "cnn" in sections:
+        log("LeNet-like CNN epochs")
+        from bench import cnn
+        results["cnn"] = cnn.run(quick=False, log=log)
+        save(False)
     if "profile" in sections:
         from bench import mlp
         results["profile_threads"] = max(thread_counts)

@@ -120,6 +120,10 @@ def targets(results: dict[str, Any]) -> list[tuple[str, str, bool | None]]:
         if v is not None and r["threads"] in (1, 2):
             out.append((f">= {need:.0%} of the matmul ceiling ({r['optimizer']}, {r['threads']} thread"
                         f"{'s' if r['threads'] > 1 else ''}, explicit loop)", f"{v:.0%}", v >= need))
+    for r in results.get("cnn", {}).get("rows", []):
+        if r["ratio"] is not None:
+            out.append((f"LeNet-like CNN epoch <= 1.5x PyTorch (issue 7; {r['threads']} thread"
+                        f"{'s' if r['threads'] > 1 else ''})", f"{r['ratio']:.2f}x", r["ratio"] <= 1.5))
     for r in results.get("tiny", []):
         v = _ratio(r["seconds"].get("axon"), r["seconds"].get("PyTorch"))
         if v is not None:
@@ -173,6 +177,16 @@ def markdown(results: dict[str, Any]) -> str:
                   "Per batch: three forward products, three aᵀ·δ and the two δ·Wᵀ a step needs, into "
                   "preallocated arrays; nothing else. The fraction is ceiling time / axon time.", ""]
         lines += ceiling_table(rows, flops_per_epoch(n))
+    if results.get("cnn"):
+        c = results["cnn"]
+        lines += ["", f"## CNN (issue 7): LeNet-like, {c['n']:,} synthetic 28×28 images, batch {c['batch']}", "",
+                  "conv 6@5×5 pad 2 → ReLU → maxpool 2 → conv 16@5×5 → ReLU → maxpool 2 → 120 → 84 → 10, SGD "
+                  f"momentum; seconds per epoch, median of {c['rounds']} interleaved rounds (`bench/cnn.py`).", "",
+                  "| threads | axon | PyTorch | axon / PyTorch |", "|---|---|---|---|"]
+        for r in c["rows"]:
+            s = r["seconds"]
+            lines.append(f"| {r['threads']} | {_fmt_s(s.get('axon'))} | {_fmt_s(s.get('torch'))} | "
+                         f"{_fmt_r(r['ratio'])} |")
     if "tiny" in results:
         lines += ["", "## c. Framework overhead: tiny sigmoid nets, 1 thread", "",
                   "| net | steps | axon µs/step | PyTorch µs/step | axon / PyTorch |", "|---|---|---|---|---|"]
