@@ -43,13 +43,13 @@ Why the remaining misses, from the profile below and the measurements made while
   multiply-add, so SGD with momentum makes 4 passes over the 235k weights per step (v·μ, + g,
   ·η, θ −) and Adam 13 (moments, square root, division, scaling), each a separate ufunc over
   arrays of ~1 MB that do not stay in L2 together. On this machine that is ~0.1 s per epoch for
-  SGD and ~0.3 s for Adam (hence Adam's 53% of the ceiling on 1 thread on 2026-11-23). PyTorch's optimizers run
+  SGD and ~0.3 s for Adam (hence Adam's lower fraction of the ceiling). PyTorch's optimizers run
   fused multi-tensor kernels. Rewriting Adam with fewer passes (moments kept as weighted sums) or
   in cache-sized chunks was measured and gained under 5%, so the readable form was kept.
 - NumPy runs every element-wise operation on one thread: with 2 BLAS threads only the products
-  get faster (the ceiling went 0.46 → 0.26 s on 2026-11-23), while PyTorch also splits its
-  element-wise kernels. So axon's lead over PyTorch shrinks from 1 to 2 threads: the 0.8x target
-  at 2 threads was missed there by 6 points (0.86x), while it was met against scikit-learn.
+  get faster (compare the ceiling at 1 and 2 threads above), while PyTorch also splits its
+  element-wise kernels. So axon's lead over PyTorch shrinks from 1 to 2 threads, most for Adam,
+  whose update is the largest element-wise cost; against scikit-learn the target holds.
 - What is left per step besides the products is the gather of the batch (one `X[idx]`, ~20 ms
   per epoch), the ReLU masks, the bias sums and the loss: a few per cent each.\
 """
