@@ -21,12 +21,6 @@ from axon.callbacks import Callback, CSVLogger, EarlyStopping, ModelCheckpoint
 ENV = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 
 
-@pytest.fixture(autouse=True)
-def _one_blas_thread():
-    threadpoolctl = pytest.importorskip("threadpoolctl")
-    with threadpoolctl.threadpool_limits(1):
-        yield
-
 
 @pytest.fixture(scope="module")
 def data():

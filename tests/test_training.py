@@ -12,14 +12,6 @@ import axon as ax
 from axon.training import History, TrainingDivergedError
 
 
-@pytest.fixture(autouse=True)
-def _one_blas_thread():
-    """The test machine is shared; one BLAS thread keeps small matrix products fast and stable."""
-    threadpoolctl = pytest.importorskip("threadpoolctl")
-    with threadpoolctl.threadpool_limits(1):
-        yield
-
-
 @pytest.fixture(scope="module")
 def digits():
     return ax.datasets.load_digits()

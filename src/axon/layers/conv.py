@@ -12,6 +12,7 @@ from axon._config import get_rng, resolve_dtype
 from axon.initializers import initialize
 from axon.layers.base import Layer, register_layer
 from axon.layers.im2col import col2im, conv_output_size, im2col, pair
+from axon.layers.regularization import add_penalty_gradient, weight_penalty
 
 
 @register_layer
@@ -145,22 +146,13 @@ class Conv2D(Layer):
         cols = self._cols.reshape(N, C * kh * kw, Ho * Wo)
         # ∂C/∂W = Σ_n δ[n] · X_col[n]ᵀ: one batched product, summed over the batch.
         self.weight.accumulate((delta @ cols.transpose(0, 2, 1)).sum(axis=0).reshape(self.weight.shape))
-        if self.l2:
-            self.weight.grad += self.l2 * self.weight.data
-        if self.l1:
-            self.weight.grad += self.l1 * np.sign(self.weight.data)
+        add_penalty_gradient(self.weight, self.l1, self.l2)
         if self.bias is not None:
             self.bias.accumulate(delta.sum(axis=(0, 2)))
         return delta
 
     def penalty(self) -> float:
-        W = self.weight.data
-        value = 0.0
-        if self.l2:
-            value += 0.5 * self.l2 * float(np.vdot(W, W))
-        if self.l1:
-            value += self.l1 * float(np.abs(W).sum())
-        return value
+        return weight_penalty(self.weight.data, self.l1, self.l2)
 
     def output_shape(self, input_shape: tuple[int, ...]) -> tuple[int, ...]:
         if len(input_shape) != 3 or input_shape[0] != self.in_channels:

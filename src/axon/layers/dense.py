@@ -10,6 +10,7 @@ import numpy as np
 from axon._config import get_rng, resolve_dtype
 from axon.initializers import initialize
 from axon.layers.base import Layer, register_layer
+from axon.layers.regularization import add_penalty_gradient, weight_penalty
 
 
 @register_layer
@@ -77,21 +78,12 @@ class Dense(Layer):
     def backward_params(self, grad_y: np.ndarray) -> None:
         delta = grad_y
         self.weight.accumulate_matmul(self._x.T, delta)       # BP4: ∂C/∂W = aᵀ·δ
-        if self.l2:
-            self.weight.grad += self.l2 * self.weight.data
-        if self.l1:
-            self.weight.grad += self.l1 * np.sign(self.weight.data)
+        add_penalty_gradient(self.weight, self.l1, self.l2)
         if self.bias is not None:
             self.bias.accumulate(delta.sum(axis=0))           # BP3: ∂C/∂b = δ
 
     def penalty(self) -> float:
-        W = self.weight.data
-        value = 0.0
-        if self.l2:
-            value += 0.5 * self.l2 * float(np.vdot(W, W))
-        if self.l1:
-            value += self.l1 * float(np.abs(W).sum())
-        return value
+        return weight_penalty(self.weight.data, self.l1, self.l2)
 
     def output_shape(self, input_shape: tuple[int, ...]) -> tuple[int, ...]:
         return (self.out_features,)
