@@ -39,6 +39,15 @@ examples:
   axon train --config experiment.toml --lr 3e-3   # flags override the file
   axon train --resume runs/digits-20250101-120000 --epochs 60   # continue a run
 
+--layers takes comma-separated tokens, read left to right; the output layer is added:
+  128          Dense with 128 units, then the activation (and Dropout with --dropout)
+  conv32x3     Conv2D, 32 filters of 3x3, "same" padding, then the activation
+  conv32x3s2   the same with stride 2
+  maxpool2     MaxPool2D 2x2, stride 2 (maxpool3s2: 3x3 windows, stride 2); avgpool2 likewise
+  bn           BatchNorm; right after a conv or Dense token it sits before the activation
+  flatten      inserted by itself before the first Dense after image layers
+  e.g. --layers conv32x3,bn,maxpool2,conv64x3,bn,maxpool2,128
+
 A --config file holds the same options as TOML keys, e.g.:
   dataset = "digits"
   layers = "256,128"
