@@ -72,6 +72,27 @@ def test_train_progress_and_summary_in_output(tmp_path, capsys):
     assert "Epoch 2/2" in text
 
 
+def test_threads_option_limits_blas_during_training(tmp_path, monkeypatch, capsys):
+    """--threads N wraps fit in threadpoolctl's limit; 0 leaves BLAS alone."""
+    import axon.cli.train as cli_train
+
+    seen = []
+    real = cli_train._blas_threads
+
+    def spy(n):
+        seen.append(n)
+        return real(n)
+
+    monkeypatch.setattr(cli_train, "_blas_threads", spy)
+    for n in ("3", "0"):
+        assert main(["train", "--layers", "8", "--epochs", "1", "--quiet", "--threads", n,
+                     "--out", str(tmp_path / n)]) == 0
+    assert seen == [3, 0]
+    from threadpoolctl import threadpool_info
+    with real(1):
+        assert all(p["num_threads"] == 1 for p in threadpool_info() if p["user_api"] == "blas")
+
+
 def test_new_run_never_overwrites_an_earlier_one(tmp_path, capsys):
     out = tmp_path / "exp"
     out.mkdir()

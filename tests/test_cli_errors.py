@@ -52,6 +52,7 @@ def files(tmp_path_factory) -> dict[str, Path]:
 CASES = {
     "missing csv": (["train", "--dataset", "csv:/no/such/file.csv", "--target", "y"], "no such file"),
     "unknown dataset": (["train", "--dataset", "imagenet"], "unknown data set"),
+    "negative threads": (["train", "--threads", "-1"], "integer >= 0"),
     "csv without csv: prefix": (["train", "--dataset", "data.csv"], "csv:data.csv"),
     "missing target": (["train", "--dataset", "csv:{text_cell}"], "--target"),
     "unknown target": (["train", "--dataset", "csv:{text_cell}", "--target", "z"], "no column"),
