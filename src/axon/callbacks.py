@@ -206,11 +206,13 @@ class EarlyStopping(_Monitor):
         self.stopped_epoch = state.get("stopped_epoch")
 
     def state_arrays(self) -> dict[str, np.ndarray]:
+        """The best weights so far (``best_weights.<i>``), so a resumed run can still restore them."""
         if self.best_weights is None:
             return {}
         return {f"best_weights.{i}": w for i, w in enumerate(self.best_weights)}
 
     def load_state_arrays(self, arrays: dict[str, np.ndarray]) -> None:
+        """Take back the best weights that :meth:`state_arrays` saved."""
         keys = sorted((k for k in arrays if k.startswith("best_weights.")), key=lambda k: int(k.split(".")[1]))
         if keys:
             self.best_weights = [np.asarray(arrays[k]) for k in keys]

@@ -418,6 +418,7 @@ class FitLoop:
 
     # -- the loop --------------------------------------------------------------------------------
     def run(self, resume_from: str | os.PathLike | None = None) -> History:
+        """Train epoch by epoch (from a checkpoint when ``resume_from`` is given); returns the History."""
         model = self.model
         model.stop_training = False
         self._saved_callbacks: tuple[dict, str] = ({}, "")

@@ -23,6 +23,7 @@ examples:
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
+    """Register ``axon demo NAME [--out DIR] [--seed N]``."""
     p = sub.add_parser("demo", help="run one of the course's demos and write its figures",
                        description="Run a demo of the course; PNG figures go into --out.",
                        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -34,6 +35,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    """Run one of :data:`axon.demos.DEMOS` and print where its pictures are; returns the exit status."""
     from axon.demos import DEMOS
 
     if args.list or not args.name:

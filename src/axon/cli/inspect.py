@@ -48,6 +48,7 @@ def _formatter():
 
 
 def add_summary_parser(sub: argparse._SubParsersAction) -> None:
+    """Register ``axon summary MODEL``."""
     p = sub.add_parser("summary", help="the layers, output shapes and parameter counts of a model file",
                        description="Print a model file's summary table.", epilog=SUMMARY_EPILOG,
                        formatter_class=_formatter())
@@ -68,6 +69,7 @@ def _add_model_source(p: argparse.ArgumentParser) -> None:
 
 
 def add_gradcheck_parser(sub: argparse._SubParsersAction) -> None:
+    """Register ``axon gradcheck MODEL | --layers SPEC``."""
     p = sub.add_parser("gradcheck", help="check backpropagation against numerical gradients",
                        description="Gradient check of a model file or of a fresh model (--layers).",
                        epilog=GRADCHECK_EPILOG, formatter_class=_formatter())
@@ -78,6 +80,7 @@ def add_gradcheck_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def add_explain_parser(sub: argparse._SubParsersAction) -> None:
+    """Register ``axon explain MODEL | --layers SPEC``."""
     p = sub.add_parser("explain", help="per-layer activations, deltas and gradients for one batch",
                        description="Trace one forward and backward pass and print the per-layer table.",
                        epilog=EXPLAIN_EPILOG, formatter_class=_formatter())
@@ -87,6 +90,7 @@ def add_explain_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def add_export_parser(sub: argparse._SubParsersAction) -> None:
+    """Register ``axon export MODEL --onnx OUT``."""
     p = sub.add_parser("export", help="export a model file to ONNX",
                        description="Export a model file to ONNX (needs the onnx package).",
                        epilog=EXPORT_EPILOG, formatter_class=_formatter())
@@ -98,6 +102,7 @@ def add_export_parser(sub: argparse._SubParsersAction) -> None:
 
 # -- implementations -----------------------------------------------------------------------------
 def run_summary(args: argparse.Namespace) -> int:
+    """Print the model's summary table, loss and optimizer; returns the exit status."""
     model, path = common.load_model(args.model)
     print(model.summary())
     if getattr(model, "loss", None) is not None:
@@ -148,6 +153,7 @@ def _model_and_batch(args: argparse.Namespace, n: int):
 
 
 def run_gradcheck(args: argparse.Namespace) -> int:
+    """Print :func:`axon.gradcheck`'s table; exit status 1 when the check fails."""
     import axon as ax
 
     model, loss, X, y = _model_and_batch(args, args.samples)
@@ -159,6 +165,7 @@ def run_gradcheck(args: argparse.Namespace) -> int:
 
 
 def run_explain(args: argparse.Namespace) -> int:
+    """Print :func:`axon.trace` of one batch; returns the exit status."""
     import axon as ax
 
     model, loss, X, y = _model_and_batch(args, args.batch_size)
@@ -167,6 +174,7 @@ def run_explain(args: argparse.Namespace) -> int:
 
 
 def run_export(args: argparse.Namespace) -> int:
+    """Write the model as ONNX with :func:`axon.export_onnx`; returns the exit status."""
     import axon as ax
 
     model, _ = common.load_model(args.model)

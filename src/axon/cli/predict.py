@@ -36,6 +36,7 @@ classifiers).
 
 
 def add_evaluate_parser(sub: argparse._SubParsersAction) -> None:
+    """Register ``axon evaluate MODEL [--dataset D] [--split S]``."""
     p = sub.add_parser("evaluate", help="loss and metrics of a model file on a data set",
                        description="Evaluate a saved model: loss and metrics on a data set.",
                        epilog=EVALUATE_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -51,6 +52,7 @@ def add_evaluate_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def add_predict_parser(sub: argparse._SubParsersAction) -> None:
+    """Register ``axon predict MODEL INPUT [--out FILE] [--proba]``."""
     p = sub.add_parser("predict", help="predictions of a model file for a CSV or .npy input",
                        description="Predict with a saved model; write a CSV (id,<target>) or a .npy array.",
                        epilog=PREDICT_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -65,6 +67,7 @@ def add_predict_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run_evaluate(args: argparse.Namespace) -> int:
+    """Print the loss and metrics of a model file on a data set; returns the exit status."""
     from axon import runs
 
     model, path = common.load_model(args.model)
@@ -121,6 +124,7 @@ def _read_input(path: Path, feature_names: list[str] | None):
 
 
 def run_predict(args: argparse.Namespace) -> int:
+    """Write predictions for a CSV (``id,<target>``) or ``.npy`` input; returns the exit status."""
     from axon import runs
 
     model, path = common.load_model(args.model)

@@ -61,6 +61,7 @@ Ctrl-C stops after the current batch, keeps the checkpoint and exits with status
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
+    """Register ``axon train`` with every option of :data:`axon.cli.config.OPTIONS`."""
     p = sub.add_parser("train", help="train a model and write a run folder with a report",
                        description="Train a model; write the model file, metrics, history and report.html.",
                        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
