@@ -21,6 +21,22 @@ def torch_bn(kind, n, **kw):
     return cls(n, **kw).double()
 
 
+def _step_matches(bn, ref, x, g, training):
+    """One forward and backward of axon's layer and PyTorch's: outputs and gradients agree."""
+    torch = pytest.importorskip("torch")
+    bn.zero_grad()
+    y = bn.forward(x, training=training)
+    dx = bn.backward(g)
+    xt = torch.tensor(x, requires_grad=True)
+    ref.zero_grad()
+    yt = ref(xt)
+    yt.backward(torch.tensor(g))
+    np.testing.assert_allclose(y, yt.detach().numpy(), rtol=1e-10, atol=1e-10)
+    np.testing.assert_allclose(dx, xt.grad.numpy(), rtol=1e-9, atol=1e-10)
+    np.testing.assert_allclose(bn.weight.grad, ref.weight.grad.numpy(), rtol=1e-10, atol=1e-10)
+    np.testing.assert_allclose(bn.bias.grad, ref.bias.grad.numpy(), rtol=1e-10, atol=1e-10)
+
+
 @pytest.mark.parametrize("kind, shape", [(k, s) for k, shapes in SHAPES.items() for s in shapes])
 @pytest.mark.parametrize("momentum", [0.1, 0.3])
 def test_training_steps_match_torch(kind, shape, momentum):
@@ -37,35 +53,13 @@ def test_training_steps_match_torch(kind, shape, momentum):
         ref.bias.copy_(torch.tensor(beta))
     ref.train()
     for step in range(4):                    # several steps: the running statistics accumulate
-        x = rng.standard_normal(shape) * (step + 1) + step
-        g = rng.standard_normal(shape)
-        bn.zero_grad()
-        y = bn.forward(x, training=True)
-        dx = bn.backward(g)
-        xt = torch.tensor(x, requires_grad=True)
-        ref.zero_grad()
-        yt = ref(xt)
-        yt.backward(torch.tensor(g))
-        np.testing.assert_allclose(y, yt.detach().numpy(), rtol=1e-10, atol=1e-10)
-        np.testing.assert_allclose(dx, xt.grad.numpy(), rtol=1e-9, atol=1e-10)
-        np.testing.assert_allclose(bn.weight.grad, ref.weight.grad.numpy(), rtol=1e-10, atol=1e-10)
-        np.testing.assert_allclose(bn.bias.grad, ref.bias.grad.numpy(), rtol=1e-10, atol=1e-10)
+        _step_matches(bn, ref, rng.standard_normal(shape) * (step + 1) + step, rng.standard_normal(shape),
+                      training=True)
         np.testing.assert_allclose(bn.running_mean, ref.running_mean.numpy(), rtol=1e-12)
         np.testing.assert_allclose(bn.running_var, ref.running_var.numpy(), rtol=1e-12)
     # Inference uses the running statistics, as PyTorch's eval mode.
     ref.eval()
-    x = rng.standard_normal(shape)
-    g = rng.standard_normal(shape)
-    bn.zero_grad()
-    y = bn.forward(x, training=False)
-    dx = bn.backward(g)
-    xt = torch.tensor(x, requires_grad=True)
-    ref.zero_grad()
-    yt = ref(xt)
-    yt.backward(torch.tensor(g))
-    np.testing.assert_allclose(y, yt.detach().numpy(), rtol=1e-10, atol=1e-10)
-    np.testing.assert_allclose(dx, xt.grad.numpy(), rtol=1e-10, atol=1e-10)
-    np.testing.assert_allclose(bn.weight.grad, ref.weight.grad.numpy(), rtol=1e-10, atol=1e-10)
+    _step_matches(bn, ref, rng.standard_normal(shape), rng.standard_normal(shape), training=False)
 
 
 def test_inference_does_not_touch_running_stats_and_is_per_sample():

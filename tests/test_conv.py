@@ -34,6 +34,15 @@ def torch_conv(x, W, b, stride, padding, grad_y):
     return yt.detach().numpy(), xt.grad.numpy(), Wt.grad.numpy(), bt.grad.numpy()
 
 
+def assert_matches_torch(conv, x, y, grad_y, dx, stride, padding):
+    """The layer's last output, ∂C/∂x, ∂C/∂W and ∂C/∂b equal PyTorch's to 1e-10."""
+    ty, tdx, tdW, tdb = torch_conv(x, conv.weight.data, conv.bias.data, stride, padding, grad_y)
+    np.testing.assert_allclose(y, ty, rtol=1e-10, atol=1e-10)
+    np.testing.assert_allclose(dx, tdx, rtol=1e-10, atol=1e-10)
+    np.testing.assert_allclose(conv.weight.grad, tdW, rtol=1e-10, atol=1e-10)
+    np.testing.assert_allclose(conv.bias.grad, tdb, rtol=1e-10, atol=1e-10)
+
+
 def check_against_torch(N, C, F, H, W, k, s, p, seed=0):
     rng = np.random.default_rng(seed)
     conv = ax.Conv2D(C, F, k, stride=s, padding=p, dtype="float64", rng=rng)
@@ -43,11 +52,7 @@ def check_against_torch(N, C, F, H, W, k, s, p, seed=0):
     grad_y = rng.standard_normal(y.shape)
     conv.zero_grad()
     dx = conv.backward(grad_y)
-    ty, tdx, tdW, tdb = torch_conv(x, conv.weight.data, conv.bias.data, s, p, grad_y)
-    np.testing.assert_allclose(y, ty, rtol=1e-10, atol=1e-10)
-    np.testing.assert_allclose(dx, tdx, rtol=1e-10, atol=1e-10)
-    np.testing.assert_allclose(conv.weight.grad, tdW, rtol=1e-10, atol=1e-10)
-    np.testing.assert_allclose(conv.bias.grad, tdb, rtol=1e-10, atol=1e-10)
+    assert_matches_torch(conv, x, y, grad_y, dx, s, p)
     assert conv.output_shape((C, H, W)) == y.shape[1:]
 
 
@@ -209,8 +214,4 @@ def test_second_pass_through_reused_buffers_matches_torch(stride, padding):
         g = rng.standard_normal(y.shape)
         conv.zero_grad()
         dx = conv.backward(g)
-    ty, tdx, tdW, tdb = torch_conv(x, conv.weight.data, conv.bias.data, stride, padding, g)
-    np.testing.assert_allclose(y, ty, rtol=1e-10, atol=1e-10)
-    np.testing.assert_allclose(dx, tdx, rtol=1e-10, atol=1e-10)
-    np.testing.assert_allclose(conv.weight.grad, tdW, rtol=1e-10, atol=1e-10)
-    np.testing.assert_allclose(conv.bias.grad, tdb, rtol=1e-10, atol=1e-10)
+    assert_matches_torch(conv, x, y, g, dx, stride, padding)
