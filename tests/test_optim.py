@@ -47,7 +47,8 @@ def gradient(p: np.ndarray, step: int, i: int) -> np.ndarray:
     return 0.5 * p + noise
 
 
-def run_both(cls, torch_name, kw, steps=20, clip=None, frozen=()):
+def run_both(cls, torch_name, kw, steps=20, clip=None, frozen=(), before_step=None):
+    """Both optimizers on the same gradients; ``before_step(step, opt, topt)`` may change them."""
     torch = pytest.importorskip("torch")
     params = make_params()
     for i in frozen:
@@ -63,6 +64,8 @@ def run_both(cls, torch_name, kw, steps=20, clip=None, frozen=()):
             t.grad = torch.tensor(g.copy())
         if clip is not None:
             torch.nn.utils.clip_grad_norm_([t for t in tparams if t.requires_grad], clip)
+        if before_step is not None:
+            before_step(step, opt, topt)
         opt.step()
         topt.step()
     return params, tparams
@@ -91,6 +94,61 @@ def test_frozen_parameter_matches_pytorch_without_it():
     np.testing.assert_array_equal(params[1].data, make_params()[1].data)
     for i in (0, 2):
         np.testing.assert_allclose(params[i].data, tparams[i].detach().numpy(), rtol=1e-6, atol=1e-6)
+
+
+def test_adam_sums_are_pytorch_moments_and_follow_a_change_of_betas():
+    opts = []
+
+    def change_betas(step, opt, topt):
+        opts[:] = [opt, topt]
+        if step == 10:
+            opt.betas = topt.param_groups[0]["betas"] = (0.5, 0.9)
+
+    params, tparams = run_both(Adam, "Adam", {"lr": 0.01}, before_step=change_betas)
+    opt, topt = opts
+    for p, t, s in zip(params, tparams, opt.state):
+        np.testing.assert_allclose(p.data, t.detach().numpy(), rtol=1e-6, atol=1e-6)
+        ts = topt.state[t]
+        np.testing.assert_allclose((1 - 0.5) * s["grad_sum"], ts["exp_avg"].numpy(), rtol=1e-9)
+        np.testing.assert_allclose((1 - 0.9) * s["grad_sq_sum"], ts["exp_avg_sq"].numpy(), rtol=1e-9)
+
+
+def test_adam_with_zero_lr_moves_the_moments_not_the_weights():
+    params = make_params()
+    opt = Adam(params, lr=0.0)
+    for p in params:
+        p.accumulate(np.full(p.shape, 2.0))
+    opt.step()
+    for p, p0, s in zip(params, make_params(), opt.state):
+        np.testing.assert_array_equal(p.data, p0.data)
+        np.testing.assert_array_equal(s["grad_sum"], 2.0)
+
+
+def test_adam_loads_state_saved_as_moments():
+    # State written before Adam kept sums ("m", "v": the moments) continues the same trajectory.
+    a, b = make_params(), make_params()
+    opt_a = Adam(a, lr=0.01, betas=(0.8, 0.99))
+
+    def run(opt, params, steps):
+        for step in steps:
+            for i, p in enumerate(params):
+                p.zero_grad()
+                p.accumulate(gradient(p.data, step, i))
+            opt.step()
+
+    run(opt_a, a, range(5))
+    saved = opt_a.state_dict()
+    saved["state"] = [{"step": s["step"], "m": 0.2 * s["grad_sum"], "v": 0.01 * s["grad_sq_sum"]}
+                      for s in saved["state"]]
+    for pa, pb in zip(a, b):
+        pb.data[...] = pa.data
+    opt_b = Adam(b)
+    opt_b.load_state_dict(saved)
+    assert set(opt_b.state[0]) == {"step", "grad_sum", "grad_sq_sum"}
+    run(opt_a, a, range(5, 10))
+    run(opt_b, b, range(5, 10))
+    for pa, pb in zip(a, b):
+        np.testing.assert_allclose(pb.data, pa.data, rtol=1e-12)
 
 
 def test_clip_norm_equals_clip_grad_norm():

@@ -22,6 +22,10 @@ class Adam(Optimizer):
     - m̂ = m / (1 − β₁ᵗ),  v̂ = v / (1 − β₂ᵗ)  (bias correction: m and v start at 0)
     - θ ← θ − η · m̂ / (√v̂ + ε)
 
+    The state holds the moments as decaying *sums*, S₁ ← β₁·S₁ + g and S₂ ← β₂·S₂ + g², so that
+    m = (1 − β₁)·S₁ and v = (1 − β₂)·S₂: the same numbers up to rounding, with one pass over the
+    weights less for each (an update is ten NumPy passes instead of thirteen; see bench/RESULTS.md).
+
     Parameters
     ----------
     params : parameters to update (or None, bound later by ``compile``/:meth:`bind`).
@@ -31,7 +35,7 @@ class Adam(Optimizer):
     weight_decay : λ >= 0 (for decoupled decay use :class:`AdamW`).
     clip_norm : global gradient-norm limit, or None (see :class:`Optimizer`).
 
-    State per parameter: ``"m"``, ``"v"`` (shape of θ), ``"step"`` t.
+    State per parameter: ``"grad_sum"`` S₁ and ``"grad_sq_sum"`` S₂ (shape of θ), ``"step"`` t.
     """
 
     def __init__(self, params: Iterable[Parameter] | None = None, lr: float = 1e-3,
@@ -52,32 +56,48 @@ class Adam(Optimizer):
             b1, b2 = value
         except (TypeError, ValueError):
             raise ValueError(f"betas must be a pair (beta1, beta2), got {value!r}; try (0.9, 0.999)") from None
-        self._betas = (_check_number("betas[0]", b1, high=1.0), _check_number("betas[1]", b2, high=1.0))
+        new = (_check_number("betas[0]", b1, high=1.0), _check_number("betas[1]", b2, high=1.0))
+        old = getattr(self, "_betas", new)
+        # Keep the moments m = (1 − β₁)·S₁ and v = (1 − β₂)·S₂ as they are when the betas change.
+        for state in getattr(self, "state", ()):
+            for key, b_old, b_new in (("grad_sum", old[0], new[0]), ("grad_sq_sum", old[1], new[1])):
+                if key in state and b_old != b_new:
+                    state[key] *= (1.0 - b_old) / (1.0 - b_new)
+        self._betas = new
 
     def update(self, p: Parameter, g: np.ndarray, state: dict[str, Any]) -> None:
         b1, b2 = self._betas
         t = state["step"]
-        m = self._array(state, "m", p.data)
-        v = self._array(state, "v", p.data)
+        s1 = self._array(state, "grad_sum", p.data)
+        s2 = self._array(state, "grad_sq_sum", p.data)
         tmp = state.get("_tmp")
         if tmp is None or tmp.dtype != p.data.dtype:
             tmp = self._scratch(state, "_tmp", p.data)
-        # m += (1 − β₁)(g − m) is β₁m + (1 − β₁)g with one temporary (PyTorch's lerp).
-        np.subtract(g, m, out=tmp)
-        tmp *= 1.0 - b1
-        m += tmp
-        v *= b2
+        s1 *= b1
+        s1 += g
+        s2 *= b2
         np.multiply(g, g, out=tmp)
-        tmp *= 1.0 - b2
-        v += tmp
-        # η·m̂/(√v̂ + ε) = (η/(1 − β₁ᵗ)) · m / (√v/√(1 − β₂ᵗ) + ε)
-        step_size = self.lr / (1.0 - b1 ** t)
-        np.sqrt(v, out=tmp)
-        tmp *= 1.0 / math.sqrt(1.0 - b2 ** t)
-        tmp += self.eps
-        np.divide(m, tmp, out=tmp)
-        tmp *= step_size
+        s2 += tmp
+        # η·m̂/(√v̂ + ε) = s·S₁/(c·√S₂ + ε) with s = η(1 − β₁)/(1 − β₁ᵗ), c = √((1 − β₂)/(1 − β₂ᵗ));
+        # dividing S₁ by (c/s)·√S₂ + ε/s folds the step size s into the denominator (one pass less).
+        s = self.lr * (1.0 - b1) / (1.0 - b1 ** t)
+        if s == 0.0:  # lr = 0: the moments move, the weights do not
+            return
+        np.sqrt(s2, out=tmp)
+        tmp *= math.sqrt((1.0 - b2) / (1.0 - b2 ** t)) / s
+        tmp += self.eps / s
+        np.divide(s1, tmp, out=tmp)
         p.data -= tmp
+
+    def load_state_dict(self, d: dict[str, Any]) -> None:
+        super().load_state_dict(d)
+        # State saved before the sums (keys "m", "v": the moments themselves) is converted.
+        b1, b2 = self._betas
+        for state in self.state:
+            if "m" in state:
+                state["grad_sum"] = state.pop("m") / (1.0 - b1)
+            if "v" in state:
+                state["grad_sq_sum"] = state.pop("v") / (1.0 - b2)
 
     def get_config(self) -> dict[str, Any]:
         return {**super().get_config(), "betas": list(self._betas), "eps": self.eps}
