@@ -14,7 +14,7 @@ from bench import report
 from bench.common import environment, load_average
 
 MODES = {  # rounds (epochs per contestant), tiny-net steps and rounds, import repeats
-    "quick": {"rounds": 3, "tiny_steps": 1500, "tiny_rounds": 3, "import_repeats": 5},
+    "quick": {"rounds": 5, "tiny_steps": 1500, "tiny_rounds": 3, "import_repeats": 5},
     "full": {"rounds": 7, "tiny_steps": 1500, "tiny_rounds": 9, "import_repeats": 15},
 }
 SECTIONS = ("mlp", "cnn", "tiny", "startup", "profile")
@@ -44,7 +44,7 @@ def _notes(results: dict) -> list[str]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     mode = parser.add_mutually_exclusive_group()
-    mode.add_argument("--quick", action="store_true", help="3 epochs per contestant (the default)")
+    mode.add_argument("--quick", action="store_true", help="5 epochs per contestant (the default)")
     mode.add_argument("--full", action="store_true", help="7 epochs per contestant, more repeats")
     parser.add_argument("--threads", default="1,2", help="BLAS thread counts to compare (default 1,2)")
     parser.add_argument("--optimizers", default="sgd-momentum,adam", help="default sgd-momentum,adam")
@@ -102,10 +102,8 @@ def main(argv: list[str] | None = None) -> int:
     if "mlp" in sections:
         log(f"MLP epochs ({args.samples:,} samples, {cfg['rounds']} rounds)")
         from bench import mlp
-        results["mlp"] = []
-        for nt in thread_counts:  # one thread count at a time, saved as it completes
-            results["mlp"] += mlp.run(args.samples, cfg["rounds"], (nt,), optimizers, log)
-            save(False)
+        results["mlp"] = mlp.run(args.samples, cfg["rounds"], thread_counts, optimizers, log)
+        save(False)
     if "cnn" in sections:
         log("LeNet-like CNN epochs")
         from bench import cnn

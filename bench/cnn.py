@@ -6,7 +6,8 @@ Network (both libraries, same initial weights)::
     → 120 → ReLU → 84 → ReLU → 10, softmax cross-entropy, SGD momentum 0.9, lr 0.01
 
 The contestants alternate epoch by epoch (interleaved rounds) so that a busy machine slows both
-alike; the figure is the median epoch time per contestant and the ratio axon / PyTorch.
+alike; the figure is the median epoch time per contestant, the ratio the median of axon / PyTorch
+within each round.
 Run ``python -m bench.cnn [--quick]``.
 """
 
@@ -125,7 +126,8 @@ def run(quick: bool = False, log: Callable[[str], None] = print) -> dict:
                 log(f"  cnn threads={nt} round {r + 1}/{rounds}: " +
                     ", ".join(f"{k} {v[-1]:.3f}s" for k, v in times.items()))
             seconds = {k: median(v) for k, v in times.items()}
-            ratio = seconds["axon"] / seconds["torch"] if "torch" in seconds else None
+            # the median of the per-round ratios: a slow minute of the machine cancels out
+            ratio = median([a / t for a, t in zip(times["axon"], times["torch"])]) if "torch" in times else None
             rows.append({"threads": nt, "seconds": seconds, "ratio": ratio, "all": times})
     return {"n": n, "batch": BATCH, "rounds": rounds, "rows": rows}
 

@@ -42,6 +42,42 @@ def threads(n: int) -> Iterator[None]:
             torch.set_num_threads(before)
 
 
+class OtherLoad:
+    """Share of the machine's CPU time that other processes (and the hypervisor) took meanwhile.
+
+    ``with OtherLoad() as load: ...`` then ``load.share``: (busy CPU seconds of the whole machine,
+    steal included, minus this process's) / (wall seconds × cores), from /proc/stat; None where
+    that file is missing. Rows measured while others used the cores say more about the machine
+    than about the libraries.
+    """
+
+    share: float | None = None
+
+    @staticmethod
+    def _busy() -> float | None:
+        try:
+            with open("/proc/stat") as f:
+                fields = [int(v) for v in f.readline().split()[1:]]
+        except (OSError, ValueError):
+            return None
+        idle = fields[3] + (fields[4] if len(fields) > 4 else 0)  # idle + iowait
+        busy = sum(fields[:8]) - idle  # user nice system idle iowait irq softirq steal
+        return busy / os.sysconf("SC_CLK_TCK")
+
+    def __enter__(self) -> OtherLoad:
+        self._start = (clock(), self._busy(), sum(os.times()[:2]))
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        wall0, busy0, own0 = self._start
+        busy1 = self._busy()
+        if busy0 is None or busy1 is None:
+            return
+        wall = clock() - wall0
+        others = (busy1 - busy0) - (sum(os.times()[:2]) - own0)
+        self.share = max(0.0, others / (wall * (os.cpu_count() or 1))) if wall > 0 else None
+
+
 def _cpu_model() -> str:
     try:
         with open("/proc/cpuinfo") as f:

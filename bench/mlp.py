@@ -197,31 +197,42 @@ def flops_per_epoch(n: int) -> float:
 
 def run(n: int, rounds: int, thread_counts: tuple[int, ...], optimizers: tuple[str, ...],
         log: Callable[[str], None] = print) -> list[dict]:
-    """Median epoch seconds of every contestant, interleaved round by round, per threads and optimizer."""
-    from bench.common import median, threads
+    """Epoch seconds of every contestant for each (threads, optimizer), all interleaved.
+
+    Each round runs one epoch of every contestant of every configuration, so a slow period of the
+    machine falls on all of them instead of on one configuration's rows. Per row: the median
+    seconds, every epoch (``"all"``, paired by round), and ``"other_load"``, the median share of
+    the CPU other processes took during that configuration's rounds.
+    """
+    from bench.common import OtherLoad, median, threads
     X, y = make_data(n)
     warm_X, warm_y = X[:8 * BATCH], y[:8 * BATCH]
-    rows = []
+    configs = []
     for nt in thread_counts:
-        with threads(nt):
-            for opt_name in optimizers:
-                setup: list[float] = []
-                runners = [r for r in (axon_loop(opt_name, True), axon_loop(opt_name, False),
-                                       axon_fit(opt_name, setup), torch_loop(opt_name),
-                                       sklearn_mlp(opt_name), ceiling()) if r is not None]
+        for opt_name in optimizers:
+            setup: list[float] = []
+            runners = [r for r in (axon_loop(opt_name, True), axon_loop(opt_name, False),
+                                   axon_fit(opt_name, setup), torch_loop(opt_name),
+                                   sklearn_mlp(opt_name), ceiling()) if r is not None]
+            with threads(nt):
                 for r in runners:  # first-call costs (allocation, scikit-learn's initialisation)
                     r.epoch(warm_X, warm_y, 0)
-                setup.clear()
-                times: dict[str, list[float]] = {r.name: [] for r in runners}
-                for k in range(rounds):
-                    for r in runners:
-                        times[r.name].append(r.epoch(X, y, 100 + k))
-                    log(f"  threads={nt} {opt_name} round {k + 1}/{rounds}: " +
-                        ", ".join(f"{name} {v[-1]:.3f}s" for name, v in times.items()))
-                rows.append({"threads": nt, "optimizer": opt_name, "n": n,
-                             "seconds": {name: median(v) for name, v in times.items()},
-                             "all": times, "fit_setup": median(setup) if setup else None})
-    return rows
+            setup.clear()
+            configs.append({"threads": nt, "optimizer": opt_name, "runners": runners, "setup": setup,
+                            "times": {r.name: [] for r in runners}, "load": []})
+    for k in range(rounds):
+        for c in configs:
+            with threads(c["threads"]), OtherLoad() as load:
+                for r in c["runners"]:
+                    c["times"][r.name].append(r.epoch(X, y, 100 + k))
+            c["load"].append(load.share)
+            log(f"  round {k + 1}/{rounds}, threads={c['threads']} {c['optimizer']}: " +
+                ", ".join(f"{name} {v[-1]:.3f}s" for name, v in c["times"].items()) +
+                ("" if load.share is None else f" (others used {load.share:.0%} of the CPU)"))
+    return [{"threads": c["threads"], "optimizer": c["optimizer"], "n": n,
+             "seconds": {name: median(v) for name, v in c["times"].items()}, "all": c["times"],
+             "fit_setup": median(c["setup"]) if c["setup"] else None,
+             "other_load": median(c["load"]) if None not in c["load"] else None} for c in configs]
 
 
 def profile_epoch(n: int, threads_n: int, top: int = 14) -> str:

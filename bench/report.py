@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import statistics
 from typing import Any
 
 LOOP, FAST, FIT, TORCH, SK, CEIL = ("axon loop", "axon loop, input_grad=False", "axon fit", "PyTorch",
@@ -63,6 +64,20 @@ def _ratio(a: float | None, b: float | None) -> float | None:
     return None if a is None or b is None or b == 0 else a / b
 
 
+def _paired(row: dict, a: str, b: str) -> float | None:
+    """a / b as the median over rounds of the ratio within each round (both measured minutes apart,
+    so a slow period of the machine cancels), or the ratio of the medians for rows without rounds."""
+    ta, tb = row.get("all", {}).get(a), row.get("all", {}).get(b)
+    if ta and tb and len(ta) == len(tb):
+        return statistics.median(x / y for x, y in zip(ta, tb))
+    return _ratio(row["seconds"].get(a), row["seconds"].get(b))
+
+
+def _fmt_load(row: dict) -> str:
+    v = row.get("other_load")
+    return "–" if v is None else f"{v:.0%}"
+
+
 def _fmt_r(v: float | None, pct: bool = False) -> str:
     if v is None:
         return "–"
@@ -71,13 +86,14 @@ def _fmt_r(v: float | None, pct: bool = False) -> str:
 
 def mlp_table(rows: list[dict]) -> list[str]:
     names = [LOOP, FAST, FIT, TORCH, SK, CEIL]
-    out = ["| threads | optimizer | " + " | ".join(names) + " | fit / PyTorch | fit / scikit-learn |",
-           "|---|---|" + "---|" * (len(names) + 2)]
+    out = ["| threads | optimizer | " + " | ".join(names) +
+           " | fit / PyTorch | fit / scikit-learn | CPU used by others |",
+           "|---|---|" + "---|" * (len(names) + 3)]
     for r in rows:
         s = r["seconds"]
         out.append(f"| {r['threads']} | {r['optimizer']} | " +
                    " | ".join(_fmt_s(s.get(n)) for n in names) +
-                   f" | {_fmt_r(_ratio(s.get(FIT), s.get(TORCH)))} | {_fmt_r(_ratio(s.get(FIT), s.get(SK)))} |")
+                   f" | {_fmt_r(_paired(r, FIT, TORCH))} | {_fmt_r(_paired(r, FIT, SK))} | {_fmt_load(r)} |")
     return out
 
 
@@ -88,9 +104,9 @@ def ceiling_table(rows: list[dict], flops: float) -> list[str]:
     for r in rows:
         s = r["seconds"]
         out.append(f"| {r['threads']} | {r['optimizer']} | {flops / s[CEIL] / 1e9:.0f} | "
-                   f"{_fmt_r(_ratio(s[CEIL], s.get(FAST)), True)} | {_fmt_r(_ratio(s[CEIL], s.get(FIT)), True)} | "
-                   f"{_fmt_r(_ratio(s[CEIL], s.get(LOOP)), True)} | {_fmt_r(_ratio(s.get(FIT), s.get(LOOP)))} | "
-                   f"{_fmt_r(_ratio(s.get(FIT), s.get(FAST)))} |")
+                   f"{_fmt_r(_paired(r, CEIL, FAST), True)} | {_fmt_r(_paired(r, CEIL, FIT), True)} | "
+                   f"{_fmt_r(_paired(r, CEIL, LOOP), True)} | {_fmt_r(_paired(r, FIT, LOOP))} | "
+                   f"{_fmt_r(_paired(r, FIT, FAST))} |")
     return out
 
 
@@ -100,23 +116,22 @@ def targets(results: dict[str, Any]) -> list[tuple[str, str, bool | None]]:
     rows = results.get("mlp", [])
     top = max((r["threads"] for r in rows), default=None)
     for r in rows:
-        s = r["seconds"]
         if r["threads"] == top:
             for other, label in ((TORCH, "PyTorch CPU"), (SK, "scikit-learn")):
-                v = _ratio(s.get(FIT), s.get(other))
+                v = _paired(r, FIT, other)
                 if v is not None:
                     out.append((f"MLP epoch, axon fit <= 0.8x {label} ({r['optimizer']}, {top} threads)",
                                 f"{v:.2f}x", v <= 0.8))
-            v = _ratio(s.get(FIT), s.get(LOOP))
+            v = _paired(r, FIT, LOOP)
             if v is not None:
                 out.append((f"fit within 5% of the explicit loop of API.md ({r['optimizer']}, {top} threads)",
                             f"{100 * (v - 1):+.1f}%", v <= 1.05))
-            v = _ratio(s.get(FIT), s.get(FAST))
+            v = _paired(r, FIT, FAST)
             if v is not None:
                 out.append((f"(stricter) fit within 5% of the loop with input_grad=False ({r['optimizer']}, "
                             f"{top} threads)", f"{100 * (v - 1):+.1f}%", v <= 1.05))
         need = 0.7 if r["threads"] == 1 else 0.5
-        v = _ratio(s.get(CEIL), s.get(FAST))
+        v = _paired(r, CEIL, FAST)
         if v is not None and r["threads"] in (1, 2):
             out.append((f">= {need:.0%} of the matmul ceiling ({r['optimizer']}, {r['threads']} thread"
                         f"{'s' if r['threads'] > 1 else ''}, explicit loop)", f"{v:.0%}", v >= need))
@@ -125,7 +140,7 @@ def targets(results: dict[str, Any]) -> list[tuple[str, str, bool | None]]:
             out.append((f"LeNet-like CNN epoch <= 1.5x PyTorch (issue 7; {r['threads']} thread"
                         f"{'s' if r['threads'] > 1 else ''})", f"{r['ratio']:.2f}x", r["ratio"] <= 1.5))
     for r in results.get("tiny", []):
-        v = _ratio(r["seconds"].get("axon"), r["seconds"].get("PyTorch"))
+        v = _paired(r, "axon", "PyTorch")
         if v is not None:
             out.append((f"tiny net {r['net']}: axon step <= 0.2x PyTorch's", f"{v:.2f}x", v <= 0.2))
     imp = results.get("imports", {})
@@ -147,8 +162,11 @@ def markdown(results: dict[str, Any]) -> str:
     lines = ["# axon benchmarks", "",
              f"Written by `{cfg['command']}` on {cfg['date']} ({cfg['mode']} mode, {cfg['seconds']:.0f} s"
              f"{'' if cfg.get('complete', True) else '; INCOMPLETE: the run was still going or was stopped'}). "
-             "Every comparison ran interleaved in one process (round by round), so the ratios are "
-             "fairer than the absolute seconds on a shared machine. Times are wall-clock medians. "
+             "Every comparison ran interleaved in one process: each round runs one epoch of every "
+             "contestant in every configuration. Times are wall-clock medians; a ratio is the median "
+             "over rounds of the ratio within a round, so a slow minute of the shared machine "
+             "cancels out of it. *CPU used by others* is the share of the cores other processes "
+             "(and the hypervisor) took during a configuration's epochs. "
              "The load averages below say how busy the machine was: with other work on every core, "
              "2 BLAS threads can stall for seconds in OpenBLAS's spin-waits (for NumPy and PyTorch "
              "alike), and those rows measure the machine, not the libraries.", "",
@@ -193,7 +211,7 @@ def markdown(results: dict[str, Any]) -> str:
         for r in results["tiny"]:
             s = r["seconds"]
             lines.append(f"| {r['net']} | {r['steps']} | {s['axon'] * 1e6:.1f} | "
-                         f"{s.get('PyTorch', float('nan')) * 1e6:.1f} | {_fmt_r(_ratio(s['axon'], s.get('PyTorch')))} |")
+                         f"{s.get('PyTorch', float('nan')) * 1e6:.1f} | {_fmt_r(_paired(r, 'axon', 'PyTorch'))} |")
     if "imports" in results or "memory" in results:
         lines += ["", "## d. Import time and peak memory", ""]
         if results.get("imports"):

@@ -108,7 +108,8 @@ def run(steps: int, rounds: int, log: Callable[[str], None] = print) -> list[dic
             for _ in range(rounds):
                 for k, r in runners.items():
                     times[k].append(r(steps))
-            row = {"net": name, "steps": steps, "seconds": {k: median(v) for k, v in times.items()}}
+            row = {"net": name, "steps": steps, "seconds": {k: median(v) for k, v in times.items()},
+                   "all": times}
             log(f"  {name}: " + ", ".join(f"{k} {v * 1e6:.1f} µs/step" for k, v in row["seconds"].items()))
             rows.append(row)
     return rows
