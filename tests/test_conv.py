@@ -71,14 +71,16 @@ def test_conv_matches_torch_hypothesis(N, C, F, H, W, k, s, p, seed):
 
 
 def test_im2col_col2im_are_adjoint():
-    # <im2col(x), c> == <x, col2im(c)>: col2im is exactly the transpose of im2col.
+    # <im2col(x), c> == <x, col2im(c)>: col2im is exactly the transpose of im2col (batch-last).
     rng = np.random.default_rng(1)
     for k, s in [(3, 1), (2, 2), (3, 2), (1, 3)]:
         x = rng.standard_normal((2, 3, 9, 8))
         Ho, Wo = conv_output_size(9, k, s), conv_output_size(8, k, s)
         cols = im2col(x, k, k, s, s, Ho, Wo)
         c = rng.standard_normal(cols.shape)
-        assert np.vdot(cols, c) == pytest.approx(np.vdot(x, col2im(c, 9, 8, s, s)), rel=1e-12)
+        dx = col2im(np.moveaxis(c, 0, -1), 9, 8, s, s)  # (C, Hp, Wp, N)
+        assert dx.shape == (3, 9, 8, 2)
+        assert np.vdot(cols, c) == pytest.approx(np.vdot(x, np.moveaxis(dx, -1, 0)), rel=1e-12)
 
 
 def test_gradcheck_small_cnn():

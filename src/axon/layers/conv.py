@@ -121,16 +121,18 @@ class Conv2D(Layer):
         return y.reshape(N, self.out_channels, Ho, Wo)
 
     def backward(self, grad_y: np.ndarray) -> np.ndarray:
-        delta = self._param_grads(grad_y)
+        delta = self._param_grads(grad_y)                          # (N, F, Ho·Wo)
         N, C, H, Wd = self._in_shape
         (kh, kw), (sh, sw), (ph, pw) = self.kernel_size, self.stride, self.padding
         Ho, Wo = grad_y.shape[2:]
-        Wm = self.weight.data.reshape(self.out_channels, -1)
-        dcols = (Wm.T @ delta).reshape(N, C, kh, kw, Ho, Wo)      # ∂C/∂X_col = W_matᵀ · δ
-        dxp = col2im(dcols, H + 2 * ph, Wd + 2 * pw, sh, sw)
-        if ph or pw:
-            return dxp[:, :, ph:ph + H, pw:pw + Wd]
-        return dxp
+        F, Hp, Wp = self.out_channels, H + 2 * ph, Wd + 2 * pw
+        Wm = self.weight.data.reshape(F, -1)
+        # ∂C/∂X_col = W_matᵀ · δ, batch-last (see col2im): δ as (F, Ho·Wo·N), one product.
+        delta_t = np.ascontiguousarray(delta.transpose(1, 2, 0)).reshape(F, -1)
+        dcols = (Wm.T @ delta_t).reshape(C, kh, kw, Ho, Wo, N)
+        dxp, _ = self._buffer("dpad", (C, Hp, Wp, N), delta.dtype)
+        col2im(dcols, Hp, Wp, sh, sw, out=dxp)
+        return np.ascontiguousarray(dxp[:, ph:ph + H, pw:pw + Wd].transpose(3, 0, 1, 2))
 
     def backward_params(self, grad_y: np.ndarray) -> None:
         """∂C/∂W and ∂C/∂b only: the first layer of a model skips the col2im of ∂C/∂x."""
