@@ -14,10 +14,10 @@ from bench import report
 from bench.common import environment, load_average
 
 MODES = {  # rounds (epochs per contestant), tiny-net steps and rounds, import repeats
-    "quick": {"rounds": 5, "tiny_steps": 1500, "tiny_rounds": 3, "import_repeats": 5},
-    "full": {"rounds": 7, "tiny_steps": 1500, "tiny_rounds": 9, "import_repeats": 15},
+    "quick": {"rounds": 5, "tiny_steps": 1500, "tiny_rounds": 3, "import_repeats": 5, "optimizer_steps": 300},
+    "full": {"rounds": 7, "tiny_steps": 1500, "tiny_rounds": 9, "import_repeats": 15, "optimizer_steps": 1000},
 }
-SECTIONS = ("mlp", "cnn", "tiny", "startup", "profile")
+SECTIONS = ("mlp", "optimizer", "cnn", "tiny", "startup", "profile")
 
 
 def _notes(results: dict) -> list[str]:
@@ -103,6 +103,11 @@ def main(argv: list[str] | None = None) -> int:
         log(f"MLP epochs ({args.samples:,} samples, {cfg['rounds']} rounds)")
         from bench import mlp
         results["mlp"] = mlp.run(args.samples, cfg["rounds"], thread_counts, optimizers, log)
+        save(False)
+    if "optimizer" in sections:
+        log("optimizer step alone")
+        from bench import optimizer
+        results["optimizer"] = optimizer.run(cfg["optimizer_steps"], cfg["tiny_rounds"], thread_counts, log)
         save(False)
     if "cnn" in sections:
         log("LeNet-like CNN epochs")

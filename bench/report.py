@@ -28,31 +28,46 @@ What was changed for speed (pure NumPy, in the library's hot paths), and why:
 - Optimizers update in place with Python-float coefficients into per-parameter scratch buffers
   (no allocation per step, float32 stays float32); weight decay goes into a scratch buffer, the
   user's `.grad` stays as backward left it.
+- Adam keeps its moments as decaying sums (S₁ ← β₁S₁ + g, S₂ ← β₂S₂ + g²; m = (1 − β₁)S₁,
+  v = (1 − β₂)S₂) and folds the step size into the denominator: 10 NumPy passes per update
+  instead of 13. The epoch went from 0.931 to 0.907 s on 1 thread and from 0.643 to 0.599 s on 2
+  (interleaved, same process). Its step is now faster than PyTorch's default Adam (section e).
+- Conv2D's backward runs col2im batch-last, (C, kh, kw, Ho, Wo, N): each kernel offset then adds
+  runs of Wo·N contiguous numbers instead of rows of Wo (10 in LeNet's second convolution).
+  That layer's backward went from 0.212 to 0.140 s per epoch; the LeNet epoch from 1.21x to
+  0.97x PyTorch on 1 thread.
 - `Sequential.dtype` (asked by every forward) looks at the first parameter only.
 
-Before and after, the same script in a quiet moment (1 BLAS thread, CPU time, median of 3 epochs,
-SGD with momentum, the explicit loop; the first commit's code against this one): one epoch went
-from 0.975 s to 0.66 s (1.48x faster), with the matmul ceiling of the same shapes near 0.45 s, so
-the achieved fraction rose from about 46% to 70%. The tiny 3-4-1 net was already near its floor
-(33 µs per step before and after: a step is about 40 NumPy calls of ~0.6 µs each).
+Before and after the first round of these, the same script in a quiet moment (1 BLAS thread, CPU
+time, median of 3 epochs, SGD with momentum, the explicit loop; the first commit's code against
+the optimised one): one epoch went from 0.975 s to 0.66 s (1.48x faster), with the matmul ceiling
+of the same shapes near 0.45 s, so the achieved fraction rose from about 46% to 70%. The tiny
+3-4-1 net was already near its floor (33 µs per step before and after: a step is about 40 NumPy
+calls of ~0.6 µs each).
+
+Tried and not kept: the optimizer's update split over two Python threads (NumPy releases the GIL)
+was slower, 0.49 against 0.33 ms per Adam step, the hand-off costing more than the half it saves;
+a flat buffer holding every parameter (one ufunc call per operation instead of one per parameter)
+saved 0.03 ms per Adam step, 2% of an epoch, not worth re-homing every parameter's array; Adam in
+cache-sized chunks was slower (more Python calls); gathering the batch with `np.take(..., out=)`
+into a reused buffer was slower than `X[idx]` (0.032 against 0.024 s per epoch).
 """
 
 ANALYSIS = """\
-Why the remaining misses, from the profile below and the measurements made while optimising:
+Why the remaining misses, from the profile below and sections b and e:
 
-- The optimizer update is now the largest cost outside the products: plain NumPy has no fused
-  multiply-add, so SGD with momentum makes 4 passes over the 235k weights per step (v·μ, + g,
-  ·η, θ −) and Adam 13 (moments, square root, division, scaling), each a separate ufunc over
-  arrays of ~1 MB that do not stay in L2 together. On this machine that is ~0.1 s per epoch for
-  SGD and ~0.3 s for Adam (hence Adam's lower fraction of the ceiling). PyTorch's optimizers run
-  fused multi-tensor kernels. Rewriting Adam with fewer passes (moments kept as weighted sums) or
-  in cache-sized chunks was measured and gained under 5%, so the readable form was kept.
-- NumPy runs every element-wise operation on one thread: with 2 BLAS threads only the products
-  get faster (compare the ceiling at 1 and 2 threads above), while PyTorch also splits its
-  element-wise kernels. So axon's lead over PyTorch shrinks from 1 to 2 threads, most for Adam,
-  whose update is the largest element-wise cost; against scikit-learn the target holds.
-- What is left per step besides the products is the gather of the batch (one `X[idx]`, ~20 ms
-  per epoch), the ReLU masks, the bias sums and the loss: a few per cent each.\
+- Outside the matrix products, the optimizer update is the largest cost. Plain NumPy has no
+  fused element-wise kernels, so Adam is 10 passes over the 235k weights per step (the square
+  root alone is a quarter of it: 84 µs, bound by the CPU's square-root throughput), about 0.13 s
+  of a 1-thread epoch plus the cache misses it causes for the next forward pass. Section e shows
+  axon's step is already faster than PyTorch's default Adam; only PyTorch's `fused=True` kernel,
+  one pass in C++, is faster. A compiled update could not reach the 1.5x on the whole epoch that
+  the issue sets for an optional extension (the update is under a fifth of the epoch).
+- What is left per step besides the products and the update: the gather of the batch (one
+  `X[idx]` of random rows from a 188 MB array, ~25 ms per epoch, bound by memory), the ReLU
+  masks, the bias sums, the loss and Python's calls: a few per cent each.
+- NumPy runs element-wise operations on one thread, so a second BLAS thread halves only the
+  products; PyTorch also splits its element-wise kernels over threads.\
 """
 
 
@@ -71,6 +86,10 @@ def _paired(row: dict, a: str, b: str) -> float | None:
     if ta and tb and len(ta) == len(tb):
         return statistics.median(x / y for x, y in zip(ta, tb))
     return _ratio(row["seconds"].get(a), row["seconds"].get(b))
+
+
+def _fmt_us(v: float | None) -> str:
+    return "–" if v is None else f"{v * 1e6:.0f}"
 
 
 def _fmt_load(row: dict) -> str:
@@ -212,6 +231,18 @@ def markdown(results: dict[str, Any]) -> str:
             s = r["seconds"]
             lines.append(f"| {r['net']} | {r['steps']} | {s['axon'] * 1e6:.1f} | "
                          f"{s.get('PyTorch', float('nan')) * 1e6:.1f} | {_fmt_r(_paired(r, 'axon', 'PyTorch'))} |")
+    if results.get("optimizer"):
+        lines += ["", "## e. The optimizer step alone", "",
+                  "`step()` on the MLP's 235,146 parameters with fixed gradients (`bench/optimizer.py`), µs per "
+                  "step, median of interleaved rounds. PyTorch's default runs one kernel per operation, as "
+                  "axon does with NumPy; `fused=True` makes one pass over the weights.", "",
+                  "| threads | optimizer | axon | PyTorch | PyTorch fused | axon / PyTorch | axon / PyTorch fused |",
+                  "|---|---|---|---|---|---|---|"]
+        for r in results["optimizer"]:
+            s = r["seconds"]
+            lines.append(f"| {r['threads']} | {r['optimizer']} | {s['axon'] * 1e6:.0f} | "
+                         f"{_fmt_us(s.get('PyTorch'))} | {_fmt_us(s.get('PyTorch fused'))} | "
+                         f"{_fmt_r(_paired(r, 'axon', 'PyTorch'))} | {_fmt_r(_paired(r, 'axon', 'PyTorch fused'))} |")
     if "imports" in results or "memory" in results:
         lines += ["", "## d. Import time and peak memory", ""]
         if results.get("imports"):

@@ -1,0 +1,87 @@
+"""The optimizer step alone, on the parameters of the MNIST-sized MLP 784-256-128-10 (235,146 numbers).
+
+Where an epoch's time goes outside the matrix products, the update is the largest part, so it is
+timed by itself: axon's SGD with momentum and Adam against PyTorch's, with PyTorch's default
+implementation (one kernel per operation, as axon) and its ``fused=True`` kernels (one pass over
+the weights, which NumPy cannot express). Gradients are fixed random arrays; the figure is
+microseconds per ``step()``, the median of interleaved rounds.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from bench.common import clock, median, threads
+
+SHAPES = [(784, 256), (256,), (256, 128), (128,), (128, 10), (10,)]
+KWARGS = {"sgd-momentum": {"lr": 0.01, "momentum": 0.9}, "adam": {"lr": 1e-3}}
+
+
+def _arrays(seed: int = 0) -> list[np.ndarray]:
+    rng = np.random.default_rng(seed)
+    return [rng.standard_normal(s, dtype=np.float32) for s in SHAPES]
+
+
+def axon_step(opt_name: str) -> Callable[[int], float]:
+    """axon's optimizer: seconds per step over ``steps`` steps."""
+    import axon as ax
+    params = [ax.Parameter(a) for a in _arrays()]
+    for p, g in zip(params, _arrays(1)):
+        p.accumulate(g)
+    cls = ax.optim.SGD if opt_name == "sgd-momentum" else ax.optim.Adam
+    opt = cls(params, **KWARGS[opt_name])
+
+    def run(steps: int) -> float:
+        start = clock()
+        for _ in range(steps):
+            opt.step()
+        return (clock() - start) / steps
+
+    return run
+
+
+def torch_step(opt_name: str, fused: bool) -> Callable[[int], float] | None:
+    """PyTorch's optimizer (default or ``fused=True``); None without torch."""
+    try:
+        import torch
+    except ImportError:
+        return None
+    params = [torch.nn.Parameter(torch.from_numpy(a)) for a in _arrays()]
+    for p, g in zip(params, _arrays(1)):
+        p.grad = torch.from_numpy(g)
+    cls = torch.optim.SGD if opt_name == "sgd-momentum" else torch.optim.Adam
+    opt = cls(params, **KWARGS[opt_name], **({"fused": True} if fused else {}))
+
+    def run(steps: int) -> float:
+        start = clock()
+        for _ in range(steps):
+            opt.step()
+        return (clock() - start) / steps
+
+    return run
+
+
+def run(steps: int, rounds: int, thread_counts: tuple[int, ...],
+        log: Callable[[str], None] = print) -> list[dict]:
+    """Seconds per step of each contestant, per (threads, optimizer); rounds interleaved."""
+    rows = []
+    for nt in thread_counts:
+        with threads(nt):
+            for opt_name in KWARGS:
+                runners = {"axon": axon_step(opt_name), "PyTorch": torch_step(opt_name, False),
+                           "PyTorch fused": torch_step(opt_name, True)}
+                runners = {k: v for k, v in runners.items() if v is not None}
+                for r in runners.values():
+                    r(20)
+                times: dict[str, list[float]] = {k: [] for k in runners}
+                for _ in range(rounds):
+                    for k, r in runners.items():
+                        times[k].append(r(steps))
+                row = {"threads": nt, "optimizer": opt_name, "steps": steps,
+                       "seconds": {k: median(v) for k, v in times.items()}, "all": times}
+                log(f"  optimizer step, {nt} thread(s), {opt_name}: " +
+                    ", ".join(f"{k} {v * 1e6:.0f} µs" for k, v in row["seconds"].items()))
+                rows.append(row)
+    return rows
