@@ -46,7 +46,8 @@ of the same shapes near 0.45 s, so the achieved fraction rose from about 46% to 
 calls of ~0.6 µs each).
 
 Tried and not kept: the optimizer's update split over two Python threads (NumPy releases the GIL)
-was slower, 0.49 against 0.33 ms per Adam step, the hand-off costing more than the half it saves;
+took 0.29 ms and 0.49 ms per Adam step in two runs against 0.33 ms on one thread: the hand-off
+costs about what the second half saves, and the thread would compete with BLAS's own;
 a flat buffer holding every parameter (one ufunc call per operation instead of one per parameter)
 saved 0.03 ms per Adam step, 2% of an epoch, not worth re-homing every parameter's array; Adam in
 cache-sized chunks was slower (more Python calls); gathering the batch with `np.take(..., out=)`
