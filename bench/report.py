@@ -55,7 +55,8 @@ into a reused buffer was slower than `X[idx]` (0.032 against 0.024 s per epoch).
 """
 
 ANALYSIS = """\
-Why the remaining misses, from the profile below and sections b and e:
+What costs time outside the products, and why Adam on 1 thread is the closest target, from the
+profile below and sections b and e:
 
 - Outside the matrix products, the optimizer update is the largest cost. Plain NumPy has no
   fused element-wise kernels, so Adam is 10 passes over the 235k weights per step (the square
@@ -87,6 +88,16 @@ def _paired(row: dict, a: str, b: str) -> float | None:
     if ta and tb and len(ta) == len(tb):
         return statistics.median(x / y for x, y in zip(ta, tb))
     return _ratio(row["seconds"].get(a), row["seconds"].get(b))
+
+
+def _spread(row: dict, a: str, b: str) -> str:
+    """``70% (66–73%)``: the paired ratio a / b as a percentage, with its lowest and highest round."""
+    ta, tb = row.get("all", {}).get(a), row.get("all", {}).get(b)
+    v = _paired(row, a, b)
+    if v is None or not ta or not tb or len(ta) != len(tb):
+        return _fmt_r(v, True)
+    r = [x / y for x, y in zip(ta, tb)]
+    return f"{v:.0%} ({min(r):.0%}–{max(r):.0%})"
 
 
 def _fmt_us(v: float | None) -> str:
@@ -124,7 +135,7 @@ def ceiling_table(rows: list[dict], flops: float) -> list[str]:
     for r in rows:
         s = r["seconds"]
         out.append(f"| {r['threads']} | {r['optimizer']} | {flops / s[CEIL] / 1e9:.0f} | "
-                   f"{_fmt_r(_paired(r, CEIL, FAST), True)} | {_fmt_r(_paired(r, CEIL, FIT), True)} | "
+                   f"{_spread(r, CEIL, FAST)} | {_spread(r, CEIL, FIT)} | "
                    f"{_fmt_r(_paired(r, CEIL, LOOP), True)} | {_fmt_r(_paired(r, FIT, LOOP))} | "
                    f"{_fmt_r(_paired(r, FIT, FAST))} |")
     return out
@@ -213,7 +224,8 @@ def markdown(results: dict[str, Any]) -> str:
                       "; ".join(setups) + "."]
         lines += ["", "## b. The ceiling: NumPy float32 products of exactly one step's shapes", "",
                   "Per batch: three forward products, three aᵀ·δ and the two δ·Wᵀ a step needs, into "
-                  "preallocated arrays; nothing else. The fraction is ceiling time / axon time.", ""]
+                  "preallocated arrays; nothing else. The fraction is ceiling time / axon time, the "
+                  "median over rounds, with the lowest and highest round in brackets.", ""]
         lines += ceiling_table(rows, flops_per_epoch(n))
     if results.get("cnn"):
         c = results["cnn"]
@@ -262,8 +274,9 @@ def markdown(results: dict[str, Any]) -> str:
     if tg:
         lines += ["", "## Targets of issue 9", "", "| target | measured | met |", "|---|---|---|"]
         lines += [f"| {t} | {m} | {'yes' if ok else 'NO'} |" for t, m, ok in tg]
-    if results.get("notes"):
-        lines += ["", "## Where targets are missed, and why", ""] + results["notes"] + ["", ANALYSIS]
+    if results.get("mlp"):
+        lines += ["", "## Where the time goes, and why a target is missed or close", ""] + \
+            results.get("notes", []) + ["", ANALYSIS]
     if results.get("profile"):
         lines += ["", "## Profile of one axon epoch", "",
                   f"cProfile, explicit loop with input_grad=False, SGD with momentum, "
