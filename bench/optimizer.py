@@ -24,6 +24,17 @@ def _arrays(seed: int = 0) -> list[np.ndarray]:
     return [rng.standard_normal(s, dtype=np.float32) for s in SHAPES]
 
 
+def _per_step(opt) -> Callable[[int], float]:
+    """``run(steps)``: seconds per ``opt.step()`` over ``steps`` calls."""
+    def run(steps: int) -> float:
+        start = clock()
+        for _ in range(steps):
+            opt.step()
+        return (clock() - start) / steps
+
+    return run
+
+
 def axon_step(opt_name: str) -> Callable[[int], float]:
     """axon's optimizer: seconds per step over ``steps`` steps."""
     import axon as ax
@@ -33,13 +44,7 @@ def axon_step(opt_name: str) -> Callable[[int], float]:
     cls = ax.optim.SGD if opt_name == "sgd-momentum" else ax.optim.Adam
     opt = cls(params, **KWARGS[opt_name])
 
-    def run(steps: int) -> float:
-        start = clock()
-        for _ in range(steps):
-            opt.step()
-        return (clock() - start) / steps
-
-    return run
+    return _per_step(opt)
 
 
 def torch_step(opt_name: str, fused: bool) -> Callable[[int], float] | None:
@@ -54,13 +59,7 @@ def torch_step(opt_name: str, fused: bool) -> Callable[[int], float] | None:
     cls = torch.optim.SGD if opt_name == "sgd-momentum" else torch.optim.Adam
     opt = cls(params, **KWARGS[opt_name], **({"fused": True} if fused else {}))
 
-    def run(steps: int) -> float:
-        start = clock()
-        for _ in range(steps):
-            opt.step()
-        return (clock() - start) / steps
-
-    return run
+    return _per_step(opt)
 
 
 def run(steps: int, rounds: int, thread_counts: tuple[int, ...],

@@ -47,6 +47,15 @@ def gradient(p: np.ndarray, step: int, i: int) -> np.ndarray:
     return 0.5 * p + noise
 
 
+def train(opt, params, steps):
+    """One optimizer step per step number, on :func:`gradient`'s gradients."""
+    for step in steps:
+        for i, p in enumerate(params):
+            p.zero_grad()
+            p.accumulate(gradient(p.data, step, i))
+        opt.step()
+
+
 def run_both(cls, torch_name, kw, steps=20, clip=None, frozen=(), before_step=None):
     """Both optimizers on the same gradients; ``before_step(step, opt, topt)`` may change them."""
     torch = pytest.importorskip("torch")
@@ -129,14 +138,7 @@ def test_adam_loads_state_saved_as_moments():
     a, b = make_params(), make_params()
     opt_a = Adam(a, lr=0.01, betas=(0.8, 0.99))
 
-    def run(opt, params, steps):
-        for step in steps:
-            for i, p in enumerate(params):
-                p.zero_grad()
-                p.accumulate(gradient(p.data, step, i))
-            opt.step()
-
-    run(opt_a, a, range(5))
+    train(opt_a, a, range(5))
     saved = opt_a.state_dict()
     saved["state"] = [{"step": s["step"], "m": 0.2 * s["grad_sum"], "v": 0.01 * s["grad_sq_sum"]}
                       for s in saved["state"]]
@@ -145,8 +147,8 @@ def test_adam_loads_state_saved_as_moments():
     opt_b = Adam(b)
     opt_b.load_state_dict(saved)
     assert set(opt_b.state[0]) == {"step", "grad_sum", "grad_sq_sum"}
-    run(opt_a, a, range(5, 10))
-    run(opt_b, b, range(5, 10))
+    train(opt_a, a, range(5, 10))
+    train(opt_b, b, range(5, 10))
     for pa, pb in zip(a, b):
         np.testing.assert_allclose(pb.data, pa.data, rtol=1e-12)
 
@@ -206,14 +208,7 @@ def test_state_dict_round_trip_continues_identically(name):
     opt_a = get_optimizer(name, lr=0.01, weight_decay=0.01, **kw)
     opt_a.bind(a)
 
-    def run(opt, params, steps):
-        for step in steps:
-            for i, p in enumerate(params):
-                p.zero_grad()
-                p.accumulate(gradient(p.data, step, i))
-            opt.step()
-
-    run(opt_a, a, range(10))
+    train(opt_a, a, range(10))
     saved = opt_a.state_dict()
     json.dumps(saved["config"])  # hyperparameters are plain data
     assert saved["iterations"] == 10
@@ -225,8 +220,8 @@ def test_state_dict_round_trip_continues_identically(name):
     opt_b.load_state_dict(saved)
     assert opt_b.lr == 0.01
     saved["state"][0][next(k for k in saved["state"][0] if k != "step")] += 1.0  # a copy was loaded
-    run(opt_a, a, range(10, 20))
-    run(opt_b, b, range(10, 20))
+    train(opt_a, a, range(10, 20))
+    train(opt_b, b, range(10, 20))
     for pa, pb in zip(a, b):
         np.testing.assert_array_equal(pa.data, pb.data)
     assert opt_b.iterations == 20
