@@ -38,7 +38,7 @@ What was changed for speed (pure NumPy, in the library's hot paths), and why:
   0.97x PyTorch on 1 thread.
 - MaxPool2D's backward over tiled windows: the first kernel offset needs no "unclaimed" mask and
   the last takes what is still unclaimed, 12 passes for a 2x2 window instead of 20 (LeNet's two
-  pools: 0.066 -> 0.043 s per epoch), ties still routed to the first maximum as in PyTorch.
+  pools: 0.066 -> 0.042 s per epoch), ties still routed to the first maximum as in PyTorch.
 - `Sequential.dtype` (asked by every forward) looks at the first parameter only.
 
 Before and after the first round of these, the same script in a quiet moment (1 BLAS thread, CPU
