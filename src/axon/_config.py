@@ -10,7 +10,8 @@ import numpy as np
 
 _ALLOWED = {"float32": np.float32, "float64": np.float64}
 _default_dtype: type[np.floating] = np.float32
-_rng: np.random.Generator = np.random.default_rng()
+# Created on first use: importing numpy.random is a tenth of `import axon`'s time.
+_rng: np.random.Generator | None = None
 
 
 def set_default_dtype(dtype: str | type | np.dtype) -> None:
@@ -44,5 +45,8 @@ def set_seed(seed: int | None) -> None:
 
 
 def get_rng() -> np.random.Generator:
-    """axon's current generator (see :func:`set_seed`)."""
+    """axon's current generator (see :func:`set_seed`); unseeded until set_seed is called."""
+    global _rng
+    if _rng is None:
+        _rng = np.random.default_rng()
     return _rng
