@@ -72,6 +72,9 @@ profile below and sections b and e:
   axon's step is already faster than PyTorch's default Adam; only PyTorch's `fused=True` kernel,
   one pass in C++, is faster. A compiled update could not reach the 1.5x on the whole epoch that
   the issue sets for an optional extension (the update is under a fifth of the epoch).
+- Adam's epoch moves more from round to round than the ceiling does (the spread in section b):
+  the update and the gather stream memory, which other tenants of a shared machine also use,
+  while the ceiling's products run from cache. So its fraction straddles 70% from run to run.
 - What is left per step besides the products and the update: the gather of the batch (one
   `X[idx]` of random rows from a 188 MB array, ~25 ms per epoch, bound by memory), the ReLU
   masks, the bias sums, the loss and Python's calls: a few per cent each.
