@@ -51,8 +51,11 @@ calls of ~0.6 µs each).
 Tried and not kept: the optimizer's update split over two Python threads (NumPy releases the GIL)
 took 0.29 ms and 0.49 ms per Adam step in two runs against 0.33 ms on one thread: the hand-off
 costs about what the second half saves, and the thread would compete with BLAS's own;
-a flat buffer holding every parameter (one ufunc call per operation instead of one per parameter)
-saved 0.03 ms per Adam step, 2% of an epoch, not worth re-homing every parameter's array; Adam in
+a flat buffer holding every parameter (one ufunc call per operation instead of one per parameter;
+built in full, with the checks that re-pack when an array is replaced, and tested bit for bit
+against per-parameter updates) made a step faster (Adam 266-283 against 284-301 µs, SGD 81-87
+against 100-114 µs) but the epoch no faster beyond noise (Adam 0.966 against 0.990 s, SGD 0.845
+against 0.835 s, interleaved), so parameters keep their own arrays; Adam in
 cache-sized chunks was slower (more Python calls); gathering the batch with `np.take(..., out=)`
 into a reused buffer was slower than `X[idx]` (0.032 against 0.024 s per epoch); Conv2D entirely
 batch-last (one product per layer instead of one per sample) was faster for LeNet's second
