@@ -51,3 +51,19 @@ def test_render_rewrites_the_report_from_saved_figures(tmp_path):
     out.unlink()
     assert bench_main.main(["--render", str(saved), "--out", str(out)]) == 0
     assert "| 1 | adam |" in out.read_text(encoding="utf-8")
+
+
+def test_ratios_pair_rounds_so_a_slow_round_cancels():
+    from bench import report
+    # Round 2 ran while the machine was slow: both contestants took twice as long.
+    row = {"seconds": {"a": 2.0, "b": 2.0}, "all": {"a": [1.0, 2.0, 1.0], "b": [2.0, 4.0, 2.0]}}
+    assert report._paired(row, "a", "b") == 0.5
+    assert report._spread(row, "a", "b") == "50% (50%–50%)"
+    assert report._paired({"seconds": {"a": 3.0, "b": 4.0}}, "a", "b") == 0.75  # no rounds saved
+
+
+def test_optimizer_step_section_times_axon_and_renders(tmp_path):
+    out = tmp_path / "R.md"
+    assert bench_main.main(["--threads", "1", "--sections", "optimizer", "--out", str(out)]) == 0
+    text = out.read_text(encoding="utf-8")
+    assert "## e. The optimizer step alone" in text and "| 1 | adam |" in text

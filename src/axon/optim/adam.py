@@ -90,8 +90,9 @@ class Adam(Optimizer):
         p.data -= tmp
 
     def load_state_dict(self, d: dict[str, Any]) -> None:
+        """As :meth:`Optimizer.load_state_dict`; state saved with the moments themselves (keys
+        ``"m"``, ``"v"``, before Adam kept sums) becomes S₁ = m/(1 − β₁), S₂ = v/(1 − β₂)."""
         super().load_state_dict(d)
-        # State saved before the sums (keys "m", "v": the moments themselves) is converted.
         b1, b2 = self._betas
         for state in self.state:
             if "m" in state:
