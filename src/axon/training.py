@@ -409,8 +409,16 @@ class FitLoop:
     def _on_sigint(self, signum, frame) -> None:
         if self._interrupted:  # a second Ctrl-C: stop now
             raise KeyboardInterrupt
-        self._interrupted = True
+        self.interrupt()
         self.message("Interrupted: finishing the current batch (press Ctrl-C again to stop at once)")
+
+    def interrupt(self) -> None:
+        """Stop as Ctrl-C does: finish the current batch, write the checkpoints, return the history.
+
+        Safe to call from another thread (a web page's stop button) or from a callback; the
+        history then has ``interrupted = True``.
+        """
+        self._interrupted = True
 
     def message(self, text: str) -> None:
         """A line for the user (not in silent mode)."""
