@@ -85,7 +85,7 @@ def test_gradcheck_batchnorm(kind, shape, training):
     bn.running_mean[:] = rng.standard_normal(n)
     bn.running_var[:] = rng.uniform(0.5, 2.0, n)
     flat = int(np.prod(shape[1:]))
-    model = ax.Sequential(bn, ax.Tanh(), ax.Flatten(), ax.Dense(flat, 3, rng=rng, dtype="float64"))
+    model = ax.Sequential(bn, ax.Tanh(), ax.Flatten(), ax.Dense(flat, 3, seed=rng, dtype="float64"))
     X = rng.standard_normal(shape)
     y = rng.integers(0, 3, shape[0])
     report = ax.gradcheck(model, ax.losses.SoftmaxCrossEntropy(), X, y, training=training)
@@ -96,9 +96,9 @@ def test_gradcheck_cnn_with_batchnorm_in_training_mode():
     # A bias right before BatchNorm has exactly zero gradient (the mean is subtracted), so the usual
     # bias=False; a relative error of two zero vectors would be meaningless.
     rng = np.random.default_rng(0)
-    model = ax.Sequential(ax.Conv2D(1, 3, 3, padding=1, bias=False, rng=rng), ax.BatchNorm2d(3), ax.Tanh(),
-                          ax.MaxPool2D(2), ax.Flatten(), ax.Dense(12, 4, bias=False, rng=rng), ax.BatchNorm1d(4),
-                          ax.Tanh(), ax.Dense(4, 2, rng=rng))
+    model = ax.Sequential(ax.Conv2D(1, 3, 3, padding=1, bias=False, seed=rng), ax.BatchNorm2d(3), ax.Tanh(),
+                          ax.MaxPool2D(2), ax.Flatten(), ax.Dense(12, 4, bias=False, seed=rng), ax.BatchNorm1d(4),
+                          ax.Tanh(), ax.Dense(4, 2, seed=rng))
     X = rng.standard_normal((5, 1, 4, 4))
     report = ax.gradcheck(model, ax.losses.SoftmaxCrossEntropy(), X, np.array([0, 1, 1, 0, 1]),
                           training=True)

@@ -195,7 +195,7 @@ def test_stop_training_from_a_callback(data):
 
 
 def test_gradient_stats_is_exposed_and_fills_the_history(data):
-    assert ax.callbacks.GradientStats.__module__ == "axon.explain"
+    assert ax.callbacks.GradientStats.__module__ == "axon.callbacks"
     h = _model().fit(*data, epochs=2, callbacks=[ax.callbacks.GradientStats()], verbose=0)
     assert len(h.history["grad_norm/dense_1"]) == 2 and h.history["grad_norm/dense_1"][0] > 0
 

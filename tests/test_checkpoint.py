@@ -1,4 +1,5 @@
-"""Checkpoints: model, optimizer state (SGD momentum, Adam), epoch, rng, history, extra; exact resume."""
+"""Checkpoints: model, optimizer state (SGD momentum, Adam), epoch, rng, history, extra (plain data with
+arrays); exact resume."""
 
 from __future__ import annotations
 
@@ -124,8 +125,21 @@ def test_rng_state_of_any_bit_generator(tmp_path, bit_generator):
     assert np.array_equal(other.random(10), rng.random(10))
 
 
+def test_extra_holds_plain_data_with_arrays_as_tensors(tmp_path):
+    best = [np.arange(6, dtype=np.float32).reshape(2, 3), np.arange(3, dtype=np.int64)]
+    extra = {"best": 0.25, "wait": 2, "weights": best, "nested": {"flag": True, "name": "x"}}
+    ax.save_checkpoint(tmp_path / "c.axon", make_model(), epoch=1, extra=extra)
+    got = ax.load_checkpoint(tmp_path / "c.axon").extra
+    assert got["best"] == 0.25 and got["wait"] == 2 and got["nested"] == {"flag": True, "name": "x"}
+    assert [(w.dtype, w.shape) for w in got["weights"]] == [(w.dtype, w.shape) for w in best]
+    assert all(np.array_equal(a, b) for a, b in zip(got["weights"], best))
+    from safetensors import safe_open
+    with safe_open(str(tmp_path / "c.axon"), "np") as f:  # the arrays are tensors of the one file
+        assert {"checkpoint.extra.weights.0", "checkpoint.extra.weights.1"} <= set(f.keys())
+
+
 def test_extra_may_hold_dropout_generator_states(tmp_path):
-    model = ax.Sequential(ax.Dense(4, 4), ax.Dropout(0.5, rng=np.random.default_rng(9)), ax.Dense(4, 2))
+    model = ax.Sequential(ax.Dense(4, 4), ax.Dropout(0.5, seed=np.random.default_rng(9)), ax.Dense(4, 2))
     drop = model[1]
     drop.rng.random(3)
     ax.save_checkpoint(tmp_path / "c.axon", model, epoch=1,
@@ -145,6 +159,10 @@ def test_bad_arguments_are_clear_errors(tmp_path):
         ax.save_checkpoint(tmp_path / "c.axon", model, epoch=1, batch=1.5)
     with pytest.raises(TypeError, match="extra"):
         ax.save_checkpoint(tmp_path / "c.axon", model, epoch=1, extra={"f": object()})
+    with pytest.raises(TypeError, match="extra.a.b"):
+        ax.save_checkpoint(tmp_path / "c.axon", model, epoch=1, extra={"a": {"b": np.array(["text"])}})
+    with pytest.raises(TypeError, match="key"):
+        ax.save_checkpoint(tmp_path / "c.axon", model, epoch=1, extra={"a.b": 1})
     with pytest.raises(TypeError, match="history"):
         ax.save_checkpoint(tmp_path / "c.axon", model, epoch=1, history={"loss": ["x"]})
     with pytest.raises(TypeError, match="rng"):

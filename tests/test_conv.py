@@ -45,7 +45,7 @@ def assert_matches_torch(conv, x, y, grad_y, dx, stride, padding):
 
 def check_against_torch(N, C, F, H, W, k, s, p, seed=0):
     rng = np.random.default_rng(seed)
-    conv = ax.Conv2D(C, F, k, stride=s, padding=p, dtype="float64", rng=rng)
+    conv = ax.Conv2D(C, F, k, stride=s, padding=p, dtype="float64", seed=rng)
     conv.bias.data[:] = rng.standard_normal(F)
     x = rng.standard_normal((N, C, H, W))
     y = conv.forward(x, training=True)
@@ -85,9 +85,9 @@ def test_im2col_col2im_are_adjoint():
 
 def test_gradcheck_small_cnn():
     rng = np.random.default_rng(0)
-    model = ax.Sequential(ax.Conv2D(2, 3, 3, padding=1, rng=rng, l2=0.01), ax.Tanh(),
-                          ax.Conv2D(3, 2, 3, stride=2, rng=rng, l1=0.01), ax.Tanh(),
-                          ax.Flatten(), ax.Dense(8, 3, rng=rng))
+    model = ax.Sequential(ax.Conv2D(2, 3, 3, padding=1, seed=rng, l2=0.01), ax.Tanh(),
+                          ax.Conv2D(3, 2, 3, stride=2, seed=rng, l1=0.01), ax.Tanh(),
+                          ax.Flatten(), ax.Dense(8, 3, seed=rng))
     X = rng.standard_normal((4, 2, 5, 5))
     y = np.array([0, 2, 1, 0])
     report = ax.gradcheck(model, ax.losses.SoftmaxCrossEntropy(), X, y)
@@ -111,7 +111,7 @@ def test_float32_in_float32_out_and_float64_works():
 
 def test_reused_buffers_do_not_leak_between_calls():
     rng = np.random.default_rng(0)
-    conv = ax.Conv2D(2, 3, 3, padding=1, dtype="float64", rng=rng)
+    conv = ax.Conv2D(2, 3, 3, padding=1, dtype="float64", seed=rng)
     a, b = rng.standard_normal((4, 2, 5, 5)), rng.standard_normal((4, 2, 5, 5))
     ya = conv.forward(a)
     ya_copy = ya.copy()
@@ -125,7 +125,7 @@ def test_reused_buffers_do_not_leak_between_calls():
 def test_to_dtype_and_deepcopy_keep_results():
     import copy
     rng = np.random.default_rng(0)
-    conv = ax.Conv2D(2, 3, 3, padding=1, rng=rng)
+    conv = ax.Conv2D(2, 3, 3, padding=1, seed=rng)
     x = rng.standard_normal((2, 2, 5, 5)).astype(np.float32)
     y32 = conv.forward(x)
     clone = copy.deepcopy(conv)
@@ -147,12 +147,12 @@ def test_config_rebuilds_the_layer_and_registry_knows_it():
 
 
 def test_he_init_variance_uses_receptive_field():
-    conv = ax.Conv2D(16, 64, 3, rng=np.random.default_rng(0))
+    conv = ax.Conv2D(16, 64, 3, seed=np.random.default_rng(0))
     assert conv.weight.data.std() == pytest.approx(np.sqrt(2 / (16 * 9)), rel=0.05)
 
 
 def test_penalty_matches_formula():
-    conv = ax.Conv2D(2, 3, 3, l1=0.1, l2=0.2, rng=np.random.default_rng(0), dtype="float64")
+    conv = ax.Conv2D(2, 3, 3, l1=0.1, l2=0.2, seed=np.random.default_rng(0), dtype="float64")
     W = conv.weight.data
     assert conv.penalty() == pytest.approx(0.1 * np.abs(W).sum() + 0.1 * (W ** 2).sum())
 
@@ -187,7 +187,7 @@ def test_summary_shows_conv_shapes():
 
 def test_backward_params_matches_backward_and_model_skips_input_grad():
     rng = np.random.default_rng(0)
-    conv = ax.Conv2D(2, 3, 3, padding=1, dtype="float64", rng=rng, l2=0.1)
+    conv = ax.Conv2D(2, 3, 3, padding=1, dtype="float64", seed=rng, l2=0.1)
     x = rng.standard_normal((3, 2, 6, 6))
     g = rng.standard_normal((3, 3, 6, 6))
     conv.forward(x, training=True)
@@ -198,7 +198,7 @@ def test_backward_params_matches_backward_and_model_skips_input_grad():
     assert conv.backward_params(g) is None
     np.testing.assert_allclose(conv.weight.grad, full[0], rtol=1e-12)
     np.testing.assert_allclose(conv.bias.grad, full[1], rtol=1e-12)
-    model = ax.Sequential(conv, ax.ReLU(), ax.Flatten(), ax.Dense(108, 2, dtype="float64", rng=rng))
+    model = ax.Sequential(conv, ax.ReLU(), ax.Flatten(), ax.Dense(108, 2, dtype="float64", seed=rng))
     out = model.forward(x, training=True)
     model.zero_grad()
     assert model.backward(np.ones_like(out), input_grad=False) is None
@@ -209,7 +209,7 @@ def test_backward_params_matches_backward_and_model_skips_input_grad():
 def test_second_pass_through_reused_buffers_matches_torch(stride, padding):
     # The work arrays (padded input, columns, wide δ) are reused: stale values must not leak.
     rng = np.random.default_rng(5)
-    conv = ax.Conv2D(2, 3, 3, stride=stride, padding=padding, dtype="float64", rng=rng)
+    conv = ax.Conv2D(2, 3, 3, stride=stride, padding=padding, dtype="float64", seed=rng)
     for _ in range(2):
         x = rng.standard_normal((3, 2, 7, 6))
         y = conv.forward(x, training=True)

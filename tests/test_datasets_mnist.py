@@ -166,7 +166,7 @@ def test_validation_true_is_the_last_10000(tmp_path):
 @pytest.mark.parametrize("bad", [-1, 30, 2.5, "10"])
 def test_bad_validation_size(tmp_path, bad):
     _write_set(tmp_path / "m")
-    with pytest.raises(ValueError, match="validation must be"):
+    with pytest.raises((TypeError, ValueError), match="validation"):  # TypeError for 2.5 and "10"
         ax.datasets.load_mnist(tmp_path / "m", download=False, validation=bad)
 
 

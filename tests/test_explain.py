@@ -8,16 +8,17 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import axon as ax
-from axon.explain import GradientStats, Trace, TraceRecord
+from axon.callbacks import GradientStats
+from axon.explain import Trace, TraceRecord
 
 
 def _net(dtype="float64", seed=0, dropout=0.0):
     rng = np.random.default_rng(seed)
-    layers = [ax.Dense(5, 7, rng=rng, dtype=dtype), ax.Sigmoid(), ax.Dense(7, 6, rng=rng, dtype=dtype),
-              ax.ReLU(), ax.Dense(6, 4, rng=rng, dtype=dtype), ax.Tanh()]
+    layers = [ax.Dense(5, 7, seed=rng, dtype=dtype), ax.Sigmoid(), ax.Dense(7, 6, seed=rng, dtype=dtype),
+              ax.ReLU(), ax.Dense(6, 4, seed=rng, dtype=dtype), ax.Tanh()]
     if dropout:
-        layers.append(ax.Dropout(dropout, rng=np.random.default_rng(seed + 1)))
-    layers.append(ax.Dense(4, 3, rng=rng, dtype=dtype))
+        layers.append(ax.Dropout(dropout, seed=np.random.default_rng(seed + 1)))
+    layers.append(ax.Dense(4, 3, seed=rng, dtype=dtype))
     return ax.Sequential(*layers)
 
 
@@ -212,7 +213,7 @@ def test_gradient_stats_measures_layer_norms_per_epoch():
 def test_gradient_stats_in_fit_writes_history_and_is_exposed_in_callbacks():
     assert ax.callbacks.GradientStats is GradientStats
     rng = np.random.default_rng(0)
-    model = ax.Sequential(ax.Dense(5, 8, rng=rng), ax.Sigmoid(), ax.Dense(8, 3, rng=rng))
+    model = ax.Sequential(ax.Dense(5, 8, seed=rng), ax.Sigmoid(), ax.Dense(8, 3, seed=rng))
     model.compile(loss="cross_entropy", optimizer=ax.optim.SGD(lr=0.1))
     X, y = _data(40)
     history = model.fit(X, y, epochs=3, batch_size=16, callbacks=[GradientStats()], verbose=0, seed=0)
@@ -235,7 +236,7 @@ def test_gradient_stats_state_round_trip():
 def test_training_mode_trace_restores_batchnorm_statistics_and_works_for_conv():
     rng = np.random.default_rng(0)
     model = ax.Sequential(ax.Conv2D(1, 2, 3, padding=1), ax.BatchNorm2d(2), ax.ReLU(), ax.Flatten(),
-                          ax.Dense(2 * 4 * 4, 3, rng=rng))
+                          ax.Dense(2 * 4 * 4, 3, seed=rng))
     X = rng.normal(size=(6, 1, 4, 4)).astype(np.float32)
     y = rng.integers(0, 3, size=6)
     bn = model.layers[1]

@@ -39,16 +39,35 @@ def good_bytes(tmp_path_factory) -> bytes:
     return path.read_bytes()
 
 
+def _ckpt_data():
+    (X, y), _ = ax.datasets.load_digits()
+    return X[:60, :4] * 0.1, y[:60] % 3
+
+
+def _ckpt_model() -> ax.Sequential:
+    model = valid_model()
+    model.compile("cross_entropy", ax.optim.Adam(lr=0.01), metrics=["accuracy"])
+    return model
+
+
+def _ckpt_callbacks(path: Path) -> list:
+    from axon.callbacks import EarlyStopping, GradientStats, ModelCheckpoint
+    return [EarlyStopping(patience=5), GradientStats(), ModelCheckpoint(path, every_n_batches=3)]
+
+
 @pytest.fixture(scope="module")
 def good_ckpt_bytes(tmp_path_factory) -> bytes:
+    """A checkpoint written by fit mid-epoch: optimizer arrays, generator states, callbacks' arrays."""
+    class Crash(ax.callbacks.Callback):
+        def on_batch_end(self, batch, logs=None):
+            if self.loop.global_step == 10:  # 6 batches per epoch: the last write was at step 9
+                raise RuntimeError("crash")
+
     path = tmp_path_factory.mktemp("fuzz") / "good.ckpt"
-    model = valid_model()
-    opt = ax.optim.Adam(model.parameters(), lr=0.01)
-    X = np.ones((3, 4), np.float32)
-    model.loss.forward(model.forward(X, training=True), np.array([0, 1, 2]))
-    model.backward(model.loss.backward())
-    opt.step()
-    ax.save_checkpoint(path, model, opt, epoch=2, rng=np.random.default_rng(1), history={"loss": [1.0]})
+    with pytest.raises(RuntimeError):
+        _ckpt_model().fit(*_ckpt_data(), epochs=2, batch_size=8, validation_split=0.2, seed=0, verbose=0,
+                          callbacks=[*_ckpt_callbacks(path), Crash()])
+    assert (ax.load_checkpoint(path).epoch, ax.load_checkpoint(path).batch) == (1, 3)
     return path.read_bytes()
 
 
@@ -232,6 +251,7 @@ META_LIES = {
     "config_not_dict": set_layer(0, config=[1, 2]),
     "unknown_argument": set_config(0, exec="import os"),
     "rng_argument": set_config(2, rng=1),
+    "seed_argument": set_config(2, seed=1),
     "name_argument": set_config(2, name="x"),
     "wrong_size": set_config(0, in_features=7),
     "huge_size": set_config(0, in_features=10**9, out_features=10**9),
@@ -334,14 +354,117 @@ def test_checkpoint_lies(tmp_path, good_ckpt_bytes):
         ck(lambda c: c.update(rng_state=[1])),
         ck(lambda c: c.update(rng_state={"k": {"__ndarray__": [1], "dtype": "object"}})),
         ck(lambda c: c.update(rng_state={"bit_generator": "os.system", "state": {}})),
-        ck(lambda c: c["rng_state"]["state"].update(state="12")),
-        ck(lambda c: c["rng_state"]["state"].pop("inc")),
-        ck(lambda c: c["optimizer"]["state"][0].update(arrays=["nothere"])),
-        ck(lambda c: c["optimizer"]["state"].pop()),
-        ck(lambda c: c["optimizer"].update(state="x")),
-        ck(lambda c: c["optimizer"].update(iterations=-2)),
+        ck(lambda c: c.update(rng_state={"bit_generator": "PCG64", "state": {"state": "12", "inc": 1}})),
+        ck(lambda c: c["optimizer"]["state"][0].update(grad_sum={"__tensor__": "checkpoint.nothere"})),
+        ck(lambda c: c["optimizer"]["state"][0].update(grad_sum={"__tensor__": "dense_1.weight"})),
+        ck(lambda c: c["optimizer"]["state"][0].update(grad_sum={"__tensor__": 3})),
+        ck(lambda c: c["optimizer"]["state"][0].update(grad_sum={"__tensor__": "x", "also": 1})),
+        ck(lambda c: c["optimizer"]["state"][0].pop("grad_sum")),  # its tensor is then left over
+        ck(lambda c: c["extra"]["layer_rngs"].update(dropout_1={"__ndarray__": [1], "dtype": "float16"})),
+        ck(lambda c: c["extra"].update(deep=[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]])),
         ck(lambda c: c.pop("epoch")),
         ck(lambda c: c.clear()),
     ]
     for data in bad:
         expect_model_file_error(tmp_path, data, ax.load_checkpoint)
+    expect_model_file_error(tmp_path, with_meta(good_ckpt_bytes, lambda m: m.pop("checkpoint_format")),
+                            ax.load_checkpoint)
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(pos=st.integers(0, 10**9), byte=st.integers(0, 255))
+def test_random_byte_overwrites_of_a_checkpoint(tmp_path, good_ckpt_bytes, pos, byte):
+    data = bytearray(good_ckpt_bytes)
+    data[pos % len(data)] = byte
+    load_or_model_file_error(tmp_path / "x.ckpt", bytes(data), ax.load_checkpoint)
+
+
+def _resume(tmp_path: Path, data: bytes):
+    """Resume fit from ``data``: returns the model (resumed) or raises; checks no weight changed on error."""
+    path = tmp_path / "hostile.ckpt"
+    path.write_bytes(data)
+    model = _ckpt_model()
+    before = model.state_dict()
+    try:
+        model.fit(*_ckpt_data(), epochs=2, batch_size=8, validation_split=0.2, seed=0, verbose=0,
+                  callbacks=_ckpt_callbacks(tmp_path / "out.ckpt"), resume_from=path)
+    except ModelFileError:
+        after = model.state_dict()
+        assert all(np.array_equal(before[k], after[k]) for k in before), "a failed resume changed weights"
+        raise
+    return model
+
+
+def _state(change):
+    return lambda m: change(m["checkpoint"]["extra"])
+
+
+def _callback_state(kind, change):
+    def edit(extra):
+        (entry,) = [c for c in extra["callbacks"] if c["type"] == kind]
+        change(entry["state"])
+    return _state(edit)
+
+
+RESUME_LIES = {
+    "batch_past_the_epoch": _state(lambda s: s.update(batch=99)),
+    "other_batch_size": _state(lambda s: s.update(batch_size=7)),
+    "layer_rng_of_another_layer": _state(lambda s: s.update(layer_rngs={"dense_1": s["layer_rngs"]["dropout_1"]})),
+    "layer_rng_not_a_state": _state(lambda s: s["layer_rngs"].update(dropout_1={"bit_generator": "PCG64"})),
+    "rng_state_not_a_state": _state(lambda s: s.update(rng_state={"bit_generator": "PCG64", "state": 1})),
+    "missing_key": _state(lambda s: s.pop("global_step")),
+    "partial_sums_short": _state(lambda s: s["partial"].update(metric_sums=[])),
+    "elapsed_text": _state(lambda s: s.update(elapsed="soon")),
+    "best_weights_one_value": _callback_state("EarlyStopping", lambda s: s.update(
+        best_weights=[s["best_weights"][0]] * len(s["best_weights"]))),
+    "best_weights_not_a_list": _callback_state("EarlyStopping", lambda s: s.update(best_weights=3)),
+    "best_not_a_number": _callback_state("EarlyStopping", lambda s: s.update(best="low")),
+    "wait_negative": _callback_state("EarlyStopping", lambda s: s.update(wait=-1)),
+    "gradient_count_text": _callback_state("GradientStats", lambda s: s.update(count="x")),
+    "optimizer_iterations_text": lambda m: m["checkpoint"]["optimizer"].update(iterations="x"),
+    "optimizer_of_another_type": lambda m: m["checkpoint"]["optimizer"].update(type="SGD"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(RESUME_LIES))
+def test_a_hostile_checkpoint_fails_the_resume_and_changes_no_weight(tmp_path, good_ckpt_bytes, name):
+    data = with_meta(good_ckpt_bytes, RESUME_LIES[name])
+    with pytest.raises(ModelFileError):
+        _resume(tmp_path, data)
+
+
+def test_the_untouched_checkpoint_resumes(tmp_path, good_ckpt_bytes):
+    assert _resume(tmp_path, good_ckpt_bytes) is not None
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_any_changed_value_of_the_training_state_resumes_or_fails_cleanly(tmp_path, good_ckpt_bytes, data):
+    """Replace one leaf of the JSON state by another JSON value: resume works or is a ModelFileError."""
+    header, _ = split(good_ckpt_bytes)
+    meta = json.loads(header["__metadata__"]["axon"])
+    leaves = []
+
+    def walk(node, path):
+        items = node.items() if isinstance(node, dict) else enumerate(node) if isinstance(node, list) else ()
+        for k, v in items:
+            if isinstance(v, (dict, list)) and not (isinstance(v, dict) and "__tensor__" in v):
+                walk(v, (*path, k))
+            else:
+                leaves.append((*path, k))
+
+    walk(meta["checkpoint"], ())
+    target = data.draw(st.sampled_from(leaves))
+    value = data.draw(st.one_of(st.none(), st.booleans(), st.integers(-3, 10**6), st.floats(allow_nan=True),
+                                st.text(max_size=5), st.lists(st.integers(0, 3), max_size=3)))
+
+    def change(m):
+        node = m["checkpoint"]
+        for k in target[:-1]:
+            node = node[k]
+        node[target[-1]] = value
+
+    try:
+        _resume(tmp_path, with_meta(good_ckpt_bytes, change))
+    except ModelFileError:
+        pass

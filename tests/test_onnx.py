@@ -24,9 +24,7 @@ def _run(path, X):
 
 
 def _expected(model, X, link=True):
-    """What model.predict computes: preprocessor, forward in inference mode, loss link."""
-    if model.preprocessor is not None:
-        X = model.preprocessor.transform(X)
+    """What model.predict computes: forward in inference mode (the preprocessor first), loss link."""
     out = model.forward(X)
     return model.loss.link(out) if link and model.loss is not None else out
 
@@ -39,8 +37,8 @@ def digits():
 
 def _mlp(seed=0):
     rng = np.random.default_rng(seed)
-    model = ax.Sequential(ax.Dense(64, 32, rng=rng), ax.ReLU(), ax.Dropout(0.3, rng=rng),
-                          ax.Dense(32, 16, rng=rng), ax.Tanh(), ax.Dense(16, 10, rng=rng))
+    model = ax.Sequential(ax.Dense(64, 32, seed=rng), ax.ReLU(), ax.Dropout(0.3, seed=rng),
+                          ax.Dense(32, 16, seed=rng), ax.Tanh(), ax.Dense(16, 10, seed=rng))
     for p in model.parameters():            # non-zero biases, so a missing Add would show
         p.data[...] = p.data + 0.1 * rng.standard_normal(p.shape).astype(p.dtype)
     return model
@@ -49,10 +47,10 @@ def _mlp(seed=0):
 def _cnn(seed=0):
     rng = np.random.default_rng(seed)
     model = ax.Sequential(
-        ax.Conv2D(1, 4, 3, padding=1, rng=rng), ax.BatchNorm2d(4), ax.ReLU(), ax.MaxPool2D(2),
-        ax.Conv2D(4, 6, 3, stride=1, padding=1, rng=rng), ax.LeakyReLU(0.1), ax.AvgPool2D(2, stride=1),
-        ax.Conv2D(6, 8, (2, 3), stride=(1, 2), rng=rng), ax.Flatten(), ax.Dense(8 * 2 * 1, 16, rng=rng),
-        ax.BatchNorm1d(16), ax.Sigmoid(), ax.Dense(16, 10, rng=rng))
+        ax.Conv2D(1, 4, 3, padding=1, seed=rng), ax.BatchNorm2d(4), ax.ReLU(), ax.MaxPool2D(2),
+        ax.Conv2D(4, 6, 3, stride=1, padding=1, seed=rng), ax.LeakyReLU(0.1), ax.AvgPool2D(2, stride=1),
+        ax.Conv2D(6, 8, (2, 3), stride=(1, 2), seed=rng), ax.Flatten(), ax.Dense(8 * 2 * 1, 16, seed=rng),
+        ax.BatchNorm1d(16), ax.Sigmoid(), ax.Dense(16, 10, seed=rng))
     for layer in model:                      # trained-looking BatchNorm statistics and affine terms
         if isinstance(layer, (ax.BatchNorm1d, ax.BatchNorm2d)):
             n = layer.num_features
@@ -132,7 +130,7 @@ def test_every_layer_type(layer, tmp_path):
     if isinstance(layer, ax.BatchNorm1d):
         layer.running_mean[:] = rng.normal(size=8)
         layer.running_var[:] = rng.uniform(0.2, 3.0, 8)
-    model = ax.Sequential(ax.Dense(5, 8, rng=rng), layer)
+    model = ax.Sequential(ax.Dense(5, 8, seed=rng), layer)
     X = rng.normal(size=(13, 5)).astype(np.float32) * 3
     export_onnx(model, tmp_path / "m.onnx")
     assert np.abs(_run(tmp_path / "m.onnx", X) - model.forward(X)).max() <= ATOL
@@ -144,7 +142,7 @@ def test_every_layer_type(layer, tmp_path):
 ])
 def test_the_loss_link_is_appended(loss, op, tmp_path):
     rng = np.random.default_rng(1)
-    model = ax.Sequential(ax.Dense(4, 3, rng=rng))
+    model = ax.Sequential(ax.Dense(4, 3, seed=rng))
     model.loss = loss
     proto = export_onnx(model, tmp_path / "m.onnx")
     assert proto.graph.node[-1].op_type == op
@@ -270,8 +268,8 @@ def test_random_mlps_match_onnxruntime(tmp_path, widths, acts, n, seed, link):
     rng = np.random.default_rng(seed)
     layers = []
     for i, (a, b) in enumerate(zip(widths[:-1], widths[1:])):
-        layers += [ax.Dense(a, b, rng=rng), _ACTS[acts[i]]()]
-    model = ax.Sequential(*layers, ax.Dense(widths[-1], 3, rng=rng))
+        layers += [ax.Dense(a, b, seed=rng), _ACTS[acts[i]]()]
+    model = ax.Sequential(*layers, ax.Dense(widths[-1], 3, seed=rng))
     model.loss = ax.losses.SoftmaxCrossEntropy()
     X = (rng.normal(size=(n, widths[0])) * 3).astype(np.float32)
     path = tmp_path / f"m{seed}.onnx"

@@ -133,26 +133,6 @@ def test_adam_with_zero_lr_moves_the_moments_not_the_weights():
         np.testing.assert_array_equal(s["grad_sum"], 2.0)
 
 
-def test_adam_loads_state_saved_as_moments():
-    # State written before Adam kept sums ("m", "v": the moments) continues the same trajectory.
-    a, b = make_params(), make_params()
-    opt_a = Adam(a, lr=0.01, betas=(0.8, 0.99))
-
-    train(opt_a, a, range(5))
-    saved = opt_a.state_dict()
-    saved["state"] = [{"step": s["step"], "m": 0.2 * s["grad_sum"], "v": 0.01 * s["grad_sq_sum"]}
-                      for s in saved["state"]]
-    for pa, pb in zip(a, b):
-        pb.data[...] = pa.data
-    opt_b = Adam(b)
-    opt_b.load_state_dict(saved)
-    assert set(opt_b.state[0]) == {"step", "grad_sum", "grad_sq_sum"}
-    train(opt_a, a, range(5, 10))
-    train(opt_b, b, range(5, 10))
-    for pa, pb in zip(a, b):
-        np.testing.assert_allclose(pb.data, pa.data, rtol=1e-12)
-
-
 def test_clip_norm_equals_clip_grad_norm():
     torch = pytest.importorskip("torch")
     params = make_params()

@@ -69,8 +69,8 @@ def test_maxpool_ties_route_the_gradient_once(k, s):
 
 def test_gradcheck_pools_in_a_model():
     rng = np.random.default_rng(0)
-    model = ax.Sequential(ax.Conv2D(1, 2, 3, padding=1, rng=rng), ax.MaxPool2D(2),
-                          ax.AvgPool2D(2, 1), ax.Flatten(), ax.Dense(2 * 2 * 2, 3, rng=rng))
+    model = ax.Sequential(ax.Conv2D(1, 2, 3, padding=1, seed=rng), ax.MaxPool2D(2),
+                          ax.AvgPool2D(2, 1), ax.Flatten(), ax.Dense(2 * 2 * 2, 3, seed=rng))
     X = rng.standard_normal((3, 1, 6, 6))
     report = ax.gradcheck(model, ax.losses.SoftmaxCrossEntropy(), X, np.array([0, 1, 2]))
     assert report.ok, str(report)

@@ -64,20 +64,30 @@ def reference(data, tmp_path_factory):
     return [p.data.copy() for p in m.parameters()], h, (tmp / "ref.csv").read_text()
 
 
-# 320 training samples, batch 32 -> 10 steps per epoch: crash mid-epoch, right after a
-# mid-epoch checkpoint, and just after an epoch end
-@pytest.mark.parametrize("crash_at", [6, 8, 13, 21, 40])
-def test_resume_after_a_crash_equals_the_uninterrupted_run(data, tmp_path, reference, crash_at):
+# 320 training samples, batch 32: 10 steps per epoch. ModelCheckpoint writes after global steps 4, 8,
+# 12, ... (except at an epoch's last batch) and at every epoch end, after the other callbacks' hooks of
+# the same step (runs_last), so a crash at step s resumes from the last write before s:
+#   6 -> (epoch 0, batch 4)   mid-epoch
+#   8 -> (0, 4)               the crash comes before step 8's write
+#   9 -> (0, 8)               right after a mid-epoch checkpoint
+#  13 -> (1, 2)               after an epoch end and one more mid-epoch write
+#  21 -> (2, 0)               just after an epoch end
+#  40 -> (3, 6)               at the last batch of an epoch, before its end
+@pytest.mark.parametrize("crash_at, resumes_at", [(6, (0, 4)), (8, (0, 4)), (9, (0, 8)), (13, (1, 2)),
+                                                  (21, (2, 0)), (40, (3, 6))])
+def test_resume_after_a_crash_equals_the_uninterrupted_run(data, tmp_path, reference, crash_at, resumes_at):
     ref_weights, ref_history, ref_csv = reference
     with pytest.raises(RuntimeError, match="simulated crash"):
         _fit(_model(), data, _callbacks(tmp_path, "run") + [Crash(crash_at)])
+    ck = ax.load_checkpoint(tmp_path / "run.ckpt")
+    assert (ck.epoch, ck.batch) == resumes_at
     m = _model(seed=99)  # different initial weights: everything must come from the checkpoint
     h = _fit(m, data, _callbacks(tmp_path, "run"), resume_from=tmp_path / "run.ckpt")
     assert all(np.array_equal(a, p.data) for a, p in zip(ref_weights, m.parameters()))
     assert h.history == ref_history.history and h.epoch == ref_history.epoch
     assert (tmp_path / "run.csv").read_text() == ref_csv  # rows of redone epochs are not repeated
-    # one state file next to the checkpoint (EarlyStopping's best weights), old ones removed
-    assert len(list(tmp_path.glob("run.ckpt.state-*.npz"))) == 1
+    # one file holds everything (EarlyStopping's best weights included): nothing beside it
+    assert sorted(p.name for p in tmp_path.glob("run.ckpt*")) == ["run.ckpt"]
 
 
 def test_resume_after_early_stopping_does_not_train_further(data, tmp_path):
@@ -249,16 +259,93 @@ def test_sigint_from_outside_while_training(tmp_path):
     assert isinstance(history, dict)
 
 
-def test_each_kept_checkpoint_keeps_its_own_state_file(data, tmp_path):
+def test_each_kept_checkpoint_holds_its_own_callback_state(data, tmp_path):
     def cbs():
         return [EarlyStopping(patience=3), ModelCheckpoint(tmp_path / "ck-{epoch}.axon")]
 
     m = _model()
     _fit(m, data, cbs())
     for epoch in range(1, 6):
-        extra = ax.load_checkpoint(tmp_path / f"ck-{epoch}.axon").extra
-        assert (tmp_path / extra["callback_arrays"]).exists()
+        (stopper,) = [c for c in ax.load_checkpoint(tmp_path / f"ck-{epoch}.axon").extra["callbacks"]
+                      if c["type"] == "EarlyStopping"]
+        best = stopper["state"]["best_weights"]
+        assert [w.shape for w in best] == [p.data.shape for p in m.parameters()]
     # resume from an early one: the same end as the run that went through
     m2 = _model(seed=4)
     _fit(m2, data, cbs(), resume_from=tmp_path / "ck-2.axon")
     assert all(np.array_equal(a.data, b.data) for a, b in zip(m.parameters(), m2.parameters()))
+
+
+def _rewrite_tensor(path, name, value):
+    """Replace one tensor of a safetensors file, keeping its metadata (a crafted checkpoint)."""
+    from safetensors import safe_open
+    from safetensors.numpy import save_file
+
+    with safe_open(str(path), "np") as f:
+        meta = f.metadata()
+        tensors = {k: f.get_tensor(k) for k in f.keys()}
+    assert name in tensors, sorted(tensors)
+    tensors[name] = value
+    save_file(tensors, str(path), metadata=meta)
+
+
+def test_a_tampered_callback_array_fails_the_resume_and_changes_no_weight(data, tmp_path):
+    _fit(_model(), data, [EarlyStopping(patience=3), ModelCheckpoint(tmp_path / "c.ckpt")])
+    ck = ax.load_checkpoint(tmp_path / "c.ckpt")
+    assert ck.extra["callbacks"][0]["type"] == "EarlyStopping"
+    # every best weight rewritten as one value of shape (1,): it would broadcast into every weight
+    for i in range(len(ck.model.parameters())):
+        _rewrite_tensor(tmp_path / "c.ckpt", f"checkpoint.extra.callbacks.0.state.best_weights.{i}",
+                        np.full(1, 7.0, dtype=np.float32))
+    m = _model(seed=5)
+    before = [p.data.copy() for p in m.parameters()]
+    opt_before = m.optimizer.state_dict()
+    with pytest.raises(ax.io.ModelFileError, match="best weights do not match"):
+        _fit(m, data, [EarlyStopping(patience=3), ModelCheckpoint(tmp_path / "c.ckpt")],
+             resume_from=tmp_path / "c.ckpt")
+    assert all(np.array_equal(a, p.data) for a, p in zip(before, m.parameters()))
+    assert m.optimizer.state_dict()["iterations"] == opt_before["iterations"]
+
+
+def test_a_tampered_optimizer_array_fails_the_resume_and_changes_no_weight(data, tmp_path):
+    _fit(_model(), data, [ModelCheckpoint(tmp_path / "c.ckpt")])
+    _rewrite_tensor(tmp_path / "c.ckpt", "checkpoint.optimizer.state.1.grad_sum", np.zeros(3, np.float32))
+    m = _model(seed=5)
+    before = [p.data.copy() for p in m.parameters()]
+    with pytest.raises(ax.io.ModelFileError, match="shape"):
+        _fit(m, data, [ModelCheckpoint(tmp_path / "c.ckpt")], resume_from=tmp_path / "c.ckpt")
+    assert all(np.array_equal(a, p.data) for a, p in zip(before, m.parameters()))
+
+
+def _bn_model(seed):
+    ax.set_seed(seed)
+    m = ax.Sequential(ax.Dense(64, 32), ax.BatchNorm1d(32), ax.ReLU(), ax.Dropout(0.1), ax.Dense(32, 10))
+    m.compile("cross_entropy", ax.optim.SGD(lr=0.05, momentum=0.9), metrics=["accuracy"])
+    return m
+
+
+def _lr_callbacks(tmp_path, which):
+    from axon.callbacks import LearningRateScheduler, ReduceLROnPlateau
+    from axon.optim.schedules import StepDecay
+
+    # min_delta=10: no epoch after the first counts as an improvement, so the rate halves every 2 epochs
+    lr = (LearningRateScheduler(StepDecay(0.05, step_size=2, gamma=0.5)) if which == "schedule"
+          else ReduceLROnPlateau(patience=1, factor=0.5, min_delta=10.0))
+    return [lr, ModelCheckpoint(tmp_path / "s.ckpt", every_n_batches=3)]
+
+
+@pytest.mark.parametrize("which", ["schedule", "plateau"])
+@pytest.mark.parametrize("crash_at", [7, 25])
+def test_resume_is_bit_identical_with_schedules_plateaus_and_batchnorm(data, tmp_path, which, crash_at):
+    ref = _bn_model(1)
+    ref_h = _fit(ref, data, _lr_callbacks(tmp_path / "ref", which))
+    with pytest.raises(RuntimeError, match="simulated crash"):
+        _fit(_bn_model(1), data, _lr_callbacks(tmp_path, which) + [Crash(crash_at)])
+    m = _bn_model(2)
+    h = _fit(m, data, _lr_callbacks(tmp_path, which), resume_from=tmp_path / "s.ckpt")
+    assert h.history == ref_h.history  # the learning rates of every epoch included
+    assert len(set(ref_h.history["lr"])) > 1  # the rate did change during the run
+    for a, b in zip(ref.layers, m.layers):
+        assert all(np.array_equal(p.data, q.data) for p, q in zip(a.parameters(), b.parameters()))
+        for key, value in a.buffers().items():  # BatchNorm's running statistics
+            np.testing.assert_array_equal(value, b.buffers()[key])

@@ -134,17 +134,19 @@ def test_predict_applies_the_link(digits):
     assert ((q > 0) & (q < 1)).all()
 
 
-def test_preprocessor_is_applied_by_fit_evaluate_and_predict(digits):
+def test_preprocessor_is_the_first_step_of_forward_fit_evaluate_and_predict(digits):
     (X, y), _ = digits
     from axon.preprocessing import Standardizer
 
     X = X[:200] * 100 + 5  # badly scaled raw data
     m = _mlp()
     m.compile("cross_entropy", metrics=["accuracy"])
+    network = ax.Sequential(*m.layers)  # the same layers without the preprocessor
     m.preprocessor = Standardizer().fit(X)
     Z = m.preprocessor.transform(X)
-    np.testing.assert_allclose(m.predict(X), ax.functions.softmax(m.forward(Z), axis=1), rtol=1e-5)
-    assert m.evaluate(X, y[:200])["loss"] == pytest.approx(m.loss.forward(m.forward(Z), y[:200]), rel=1e-5)
+    np.testing.assert_array_equal(m.forward(X), network.forward(Z))
+    np.testing.assert_allclose(m.predict(X), ax.functions.softmax(network.forward(Z), axis=1), rtol=1e-5)
+    assert m.evaluate(X, y[:200])["loss"] == pytest.approx(m.loss.forward(network.forward(Z), y[:200]), rel=1e-5)
     h = m.fit(X, y[:200], epochs=2, verbose=0)
     assert np.isfinite(h.history["loss"]).all()
 

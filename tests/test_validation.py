@@ -83,7 +83,7 @@ def test_predict_checks_inputs(clf, data, bad, words):
 
 
 @pytest.mark.parametrize("kwargs, exc, words", [
-    ({"epochs": 0}, ValueError, ["epochs", "at least 1"]),
+    ({"epochs": 0}, ValueError, ["epochs", "positive integer"]),
     ({"epochs": 2.5}, TypeError, ["epochs", "integer"]),
     ({"batch_size": 0}, ValueError, ["batch_size"]),
     ({"batch_size": -4}, ValueError, ["batch_size"]),

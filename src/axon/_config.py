@@ -1,12 +1,30 @@
 """Global settings: the default floating-point dtype and axon's own random generator.
 
-axon never touches NumPy's global random state. Initialisers and dropout draw from a
-``numpy.random.Generator`` that :func:`set_seed` resets, or from one passed explicitly.
+Randomness has one convention. Everything in axon that draws random numbers (weight
+initialisation, dropout masks, shuffling, data generators, gradient-check sampling) takes a
+``seed`` argument, read by :func:`as_generator`:
+
+- ``None`` (the default): axon's own generator, which :func:`set_seed` reseeds;
+- an int: a new generator seeded with it (the same int gives the same numbers);
+- a ``numpy.random.Generator``: used as it is (it advances).
+
+So ``ax.set_seed(s)`` once at the top of a script, before the model is built, makes the whole
+script reproducible: the initial weights, dropout masks and, for ``fit(seed=None)``, the
+shuffling. ``fit(seed=s)`` instead fixes a run's shuffling and dropout masks whatever came before
+(not the weights, which exist before ``fit``). axon never touches NumPy's global random state.
 """
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
+
+if TYPE_CHECKING:  # numpy.random is imported on first use only (it is a tenth of `import axon`)
+    from typing import TypeAlias
+
+    #: What a ``seed`` argument may be (see the module docstring).
+    Seed: TypeAlias = int | np.random.Generator | None
 
 _ALLOWED = {"float32": np.float32, "float64": np.float64}
 _default_dtype: type[np.floating] = np.float32
@@ -39,8 +57,15 @@ def resolve_dtype(dtype: str | type | np.dtype | None) -> np.dtype:
 
 
 def set_seed(seed: int | None) -> None:
-    """Reseed axon's generator, which drives weight initialisation and dropout masks."""
+    """Reseed axon's generator: weight initialisation, dropout masks and shuffling that use it.
+
+    Layers already built see the new seed too: a Dropout layer given no ``seed`` of its own
+    draws from axon's generator at every forward pass. ``None`` seeds from fresh entropy.
+    """
     global _rng
+    if seed is not None:
+        from axon.validation import check_int
+        check_int(seed, "seed", minimum=0, example=0)
     _rng = np.random.default_rng(seed)
 
 
@@ -50,3 +75,14 @@ def get_rng() -> np.random.Generator:
     if _rng is None:
         _rng = np.random.default_rng()
     return _rng
+
+
+def as_generator(seed: Seed, name: str = "seed") -> np.random.Generator:
+    """The generator a ``seed`` argument stands for: axon's (None), a new one (int), or itself."""
+    if seed is None:
+        return get_rng()
+    if isinstance(seed, np.random.Generator):
+        return seed
+    from axon.validation import check_int
+    return np.random.default_rng(check_int(seed, f"{name} (an int, a numpy.random.Generator or None)",
+                                           minimum=0, example=0))

@@ -49,6 +49,7 @@ from axon.layers import (
 )
 from axon.layers.base import Layer
 from axon.model import Sequential
+from axon.validation import check_int
 
 ACTIVATIONS: dict[str, type[Layer]] = {"relu": ReLU, "sigmoid": Sigmoid, "tanh": Tanh, "leaky_relu": LeakyReLU}
 
@@ -230,8 +231,7 @@ def build_model(spec: str | list | tuple | None, input_shape: tuple[int, ...], n
     """
     if kind not in ("mlp", "cnn"):
         raise ValueError(f"kind must be 'mlp' or 'cnn', got {kind!r}")
-    if isinstance(n_outputs, bool) or not isinstance(n_outputs, int) or n_outputs < 1:
-        raise ValueError(f"n_outputs must be a positive integer, got {n_outputs!r}")
+    n_outputs = check_int(n_outputs, "n_outputs")
     input_shape = tuple(int(s) for s in input_shape)
     tokens = None if spec is None else _tokens(spec)
     if kind == "cnn" or (tokens is not None and not all(_INT.match(t) for t in tokens)):

@@ -20,7 +20,10 @@ Order within one epoch of ``fit``:
 
 Set ``self.model.stop_training = True`` to stop after the current epoch. Callbacks whose state
 matters for an exact resume implement :meth:`Callback.state_dict` / :meth:`Callback.load_state_dict`
-(JSON values) and, for arrays, :meth:`Callback.state_arrays` / :meth:`Callback.load_state_arrays`.
+(plain data: JSON values and NumPy arrays, saved inside the checkpoint). A callback that saves the
+training state sets ``runs_last = True`` (its hooks run after the others', and its
+``on_epoch_end`` sees the epoch already in the history), and :meth:`Callback.on_interrupt` runs
+when training stops on Ctrl-C (as Keras' BackupAndRestore).
 """
 
 from __future__ import annotations
@@ -31,9 +34,15 @@ import os
 import warnings
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
+
+from axon.validation import check_int
+
+if TYPE_CHECKING:
+    from axon.model import Sequential
+    from axon.training import FitLoop
 
 
 class Callback:
@@ -44,12 +53,13 @@ class Callback:
     ``batch``, ``has_validation``, ``save_checkpoint(path)``...).
     """
 
-    model: Any = None
-    loop: Any = None
-    #: Increase when the arrays of :meth:`state_arrays` change, so checkpoints rewrite them.
-    arrays_version: int = 0
+    model: Sequential = None  # type: ignore[assignment]  # set by fit before any hook runs
+    loop: FitLoop = None  # type: ignore[assignment]
+    #: Run after every other callback at each hook, and at epoch end after the epoch is in the
+    #: history: for callbacks that save the training state, so it holds the others' new state.
+    runs_last: ClassVar[bool] = False
 
-    def set_model(self, model: Any) -> None:
+    def set_model(self, model: Sequential) -> None:
         """Remember the model being trained."""
         self.model = model
 
@@ -71,20 +81,21 @@ class Callback:
     def on_batch_end(self, batch: int, logs: dict | None = None) -> None:
         """After the optimizer step; the parameters' ``.grad`` still hold this batch's gradients."""
 
+    def on_interrupt(self) -> None:
+        """When training stops on Ctrl-C (or ``loop.interrupt()``), after the current batch and
+        before ``on_train_end``."""
+
     # -- state for an exact resume --------------------------------------------------------
     def state_dict(self) -> dict[str, Any]:
-        """JSON-serialisable state to store in a checkpoint (default: none)."""
+        """State to store in a checkpoint: plain data, JSON values and NumPy arrays (default: none)."""
         return {}
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
-        """Restore what :meth:`state_dict` returned (called after ``on_train_begin`` on resume)."""
+        """Restore what :meth:`state_dict` returned (called after ``on_train_begin`` on resume).
 
-    def state_arrays(self) -> dict[str, np.ndarray]:
-        """Arrays to store next to a checkpoint (default: none)."""
-        return {}
-
-    def load_state_arrays(self, arrays: dict[str, np.ndarray]) -> None:
-        """Restore what :meth:`state_arrays` returned."""
+        The state comes from a file: check it before keeping any of it, and raise ValueError
+        when it does not fit (the resume then fails with the model unchanged).
+        """
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}()"
@@ -161,9 +172,7 @@ class EarlyStopping(_Monitor):
     def __init__(self, monitor: str = "val_loss", patience: int = 5, min_delta: float = 0.0,
                  restore_best: bool = True, mode: str = "auto") -> None:
         super().__init__(monitor, min_delta, mode)
-        if isinstance(patience, bool) or not isinstance(patience, (int, np.integer)) or patience < 0:
-            raise ValueError(f"patience must be an integer >= 0 (epochs without improvement), got {patience!r}")
-        self.patience = int(patience)
+        self.patience = check_int(patience, "patience (epochs without improvement)", minimum=0)
         self.restore_best = bool(restore_best)
         self.wait = 0
         self.best_epoch: int | None = None
@@ -183,7 +192,6 @@ class EarlyStopping(_Monitor):
             self.best, self.best_epoch, self.wait = current, epoch, 0
             if self.restore_best:
                 self.best_weights = [p.data.copy() for p in self.model.parameters()]
-                self.arrays_version += 1
             return
         self.wait += 1
         if self.wait >= self.patience:
@@ -196,26 +204,29 @@ class EarlyStopping(_Monitor):
                 np.copyto(p.data, w)
 
     def state_dict(self) -> dict[str, Any]:
+        """The best figure, its epoch, the wait so far and the best weights (arrays)."""
         return {"best": self.best, "wait": self.wait, "best_epoch": self.best_epoch,
-                "stopped_epoch": self.stopped_epoch, "monitor": self.monitor}
+                "stopped_epoch": self.stopped_epoch, "monitor": self.monitor,
+                "best_weights": self.best_weights}
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
-        self.best = state.get("best")
-        self.wait = int(state.get("wait", 0))
-        self.best_epoch = state.get("best_epoch")
-        self.stopped_epoch = state.get("stopped_epoch")
-
-    def state_arrays(self) -> dict[str, np.ndarray]:
-        """The best weights so far (``best_weights.<i>``), so a resumed run can still restore them."""
-        if self.best_weights is None:
-            return {}
-        return {f"best_weights.{i}": w for i, w in enumerate(self.best_weights)}
-
-    def load_state_arrays(self, arrays: dict[str, np.ndarray]) -> None:
-        """Take back the best weights that :meth:`state_arrays` saved."""
-        keys = sorted((k for k in arrays if k.startswith("best_weights.")), key=lambda k: int(k.split(".")[1]))
-        if keys:
-            self.best_weights = [np.asarray(arrays[k]) for k in keys]
+        """Take back :meth:`state_dict`; the best weights must match the model's parameters."""
+        weights = state.get("best_weights")
+        if weights is not None:
+            params = self.model.parameters()
+            if not isinstance(weights, list) or len(weights) != len(params) or any(
+                    not isinstance(w, np.ndarray) or w.shape != p.data.shape or w.dtype != p.data.dtype
+                    for w, p in zip(weights, params)):
+                raise ValueError("EarlyStopping's saved best weights do not match the model's parameters "
+                                 f"({[p.data.shape for p in params]})")
+        best, best_epoch, stopped = state.get("best"), state.get("best_epoch"), state.get("stopped_epoch")
+        if best is not None and not isinstance(best, (int, float)):
+            raise ValueError(f"EarlyStopping's saved best must be a number, got {best!r}")
+        self.best = None if best is None else float(best)
+        self.wait = check_int(state.get("wait", 0), "EarlyStopping's saved wait", minimum=0)
+        self.best_epoch = None if best_epoch is None else check_int(best_epoch, "best_epoch", minimum=0)
+        self.stopped_epoch = None if stopped is None else check_int(stopped, "stopped_epoch", minimum=0)
+        self.best_weights = None if weights is None else [w.copy() for w in weights]
 
     def __repr__(self) -> str:
         return (f"EarlyStopping(monitor={self.monitor_requested!r}, patience={self.patience}, "
@@ -372,21 +383,18 @@ class ModelCheckpoint(_Monitor):
     over the whole fit), whatever ``save_best_only`` says, so a killed run loses at most N
     batches. On Ctrl-C, fit writes a checkpoint to ``path`` before returning.
 
-    Arrays that callbacks need to resume (EarlyStopping's best weights) go into a file next to
-    the checkpoint, ``<name>.state-<step>.npz``, which the checkpoint names; the previous one is
-    removed once the new checkpoint is in place.
+    Everything goes into the one checkpoint file, the other callbacks' state included
+    (EarlyStopping's best weights as tensors), written after their hooks ran (``runs_last``).
     """
+
+    runs_last = True
 
     def __init__(self, path: str | os.PathLike, monitor: str = "val_loss", save_best_only: bool = False,
                  every_n_batches: int | None = None, mode: str = "auto") -> None:
         super().__init__(monitor, 0.0, mode)
-        if every_n_batches is not None and (isinstance(every_n_batches, bool)
-                                            or not isinstance(every_n_batches, (int, np.integer))
-                                            or every_n_batches < 1):
-            raise ValueError(f"every_n_batches must be a positive integer or None, got {every_n_batches!r}")
         self.path = str(path)
         self.save_best_only = bool(save_best_only)
-        self.every_n_batches = None if every_n_batches is None else int(every_n_batches)
+        self.every_n_batches = None if every_n_batches is None else check_int(every_n_batches, "every_n_batches")
         self.last_path: str | None = None
 
     def filepath(self) -> str:
@@ -413,6 +421,10 @@ class ModelCheckpoint(_Monitor):
             self.best = current
         self.save()
 
+    def on_interrupt(self) -> None:
+        """Ctrl-C: write the checkpoint of where training stopped (mid-epoch)."""
+        self.save()
+
     def save(self) -> str:
         """Write a checkpoint now; returns its path."""
         self.last_path = self.loop.save_checkpoint(self.filepath())
@@ -422,20 +434,75 @@ class ModelCheckpoint(_Monitor):
         return {"best": self.best}
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
-        self.best = state.get("best")
+        best = state.get("best")
+        if best is not None and not isinstance(best, (int, float)):
+            raise ValueError(f"ModelCheckpoint's saved best must be a number, got {best!r}")
+        self.best = best
 
     def __repr__(self) -> str:
         return (f"ModelCheckpoint({self.path!r}, monitor={self.monitor_requested!r}, "
                 f"save_best_only={self.save_best_only}, every_n_batches={self.every_n_batches})")
 
 
-def __getattr__(name: str) -> Any:
-    # GradientStats lives in axon.explain (which imports this module): load it on first use.
-    if name == "GradientStats":
-        from axon.explain import GradientStats
-        return GradientStats
-    raise AttributeError(f"module 'axon.callbacks' has no attribute {name!r}")
+class GradientStats(Callback):
+    """Per-epoch gradient norm of every layer with parameters, into the history.
+
+    After each batch's backward pass (``on_batch_end``, where ``fit`` leaves this batch's gradients
+    in ``.grad``) it measures ‖∂C/∂W‖, the Frobenius norm of the layer's "weight" gradient (of all
+    its parameters together when it has no "weight"); at the end of the epoch it writes the mean
+    over the epoch's batches as ``logs["grad_norm/<layer name>"]``, so
+    ``history.history["grad_norm/dense_1"]`` has one value per epoch. A vanishing gradient shows as
+    the first layers' norms far below the last layers'.
+
+    Example::
+
+        history = model.fit(X, y, epochs=5, callbacks=[ax.callbacks.GradientStats()])
+        history.history["grad_norm/dense_1"]      # [‖∂C/∂W₁‖ averaged over epoch 1, ...]
+    """
+
+    def __init__(self) -> None:
+        self._sums: dict[str, float] = {}
+        self._count = 0
+
+    def on_train_begin(self, logs: dict | None = None) -> None:
+        self._sums, self._count = {}, 0
+
+    @staticmethod
+    def layer_norms(model: Sequential) -> dict[str, float]:
+        """{layer name: ‖∂C/∂W‖} from the parameters' current ``.grad``, for layers with parameters."""
+        out = {}
+        for layer in model.layers:
+            named = layer.named_parameters()
+            if not named:
+                continue
+            grads = [named["weight"].grad] if "weight" in named else [p.grad for p in named.values()]
+            out[layer.name] = float(np.sqrt(sum(float(np.vdot(g, g)) for g in grads)))
+        return out
+
+    def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
+        if getattr(self.loop, "batch", 0) == 0:  # not a resume in the middle of this epoch
+            self._sums, self._count = {}, 0
+
+    def on_batch_end(self, batch: int, logs: dict | None = None) -> None:
+        for name, norm in self.layer_norms(self.model).items():
+            self._sums[name] = self._sums.get(name, 0.0) + norm
+        self._count += 1
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        if logs is None or not self._count:
+            return
+        for name, total in self._sums.items():
+            logs[f"grad_norm/{name}"] = total / self._count
+        self._sums, self._count = {}, 0
+
+    def state_dict(self) -> dict[str, Any]:
+        """The running sums of the current epoch (so a resumed fit averages over the whole epoch)."""
+        return {"sums": dict(self._sums), "count": self._count}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self._sums = {str(k): float(v) for k, v in state.get("sums", {}).items()}
+        self._count = check_int(state.get("count", 0), "GradientStats' saved count", minimum=0)
 
 
-__all__ = ["CSVLogger", "Callback", "EarlyStopping", "GradientStats", "LearningRateScheduler",  # noqa: F822
+__all__ = ["CSVLogger", "Callback", "EarlyStopping", "GradientStats", "LearningRateScheduler",
            "ModelCheckpoint", "ReduceLROnPlateau"]

@@ -1,4 +1,4 @@
-"""Looking inside: one recorded forward and backward pass (:func:`trace`) and per-epoch gradient norms.
+"""Looking inside: one recorded forward and backward pass of a model, :func:`trace`.
 
 ``ax.trace(model, loss, X, y)`` runs the batch forward through every layer, then backpropagates the
 loss's gradient, and keeps, for each layer, what went in and out in both directions. For a Dense
@@ -14,8 +14,7 @@ Nothing in the model changes: parameter values, their ``.grad`` (values *and* th
 accumulated yet" flag), buffers, the random generators of Dropout layers and any optimizer state are
 the same after the call as before it.
 
-:class:`GradientStats` is a training callback that adds ``"grad_norm/<layer>"`` to the history: the
-mean over the epoch's batches of ‖∂C/∂W‖ for every layer with parameters.
+:class:`axon.callbacks.GradientStats` records gradient norms per epoch during training instead.
 """
 
 from __future__ import annotations
@@ -27,7 +26,6 @@ from typing import Any
 
 import numpy as np
 
-from axon.callbacks import Callback
 from axon.layers.base import Layer
 from axon.losses import Loss, get_loss
 from axon.model import Sequential
@@ -207,18 +205,15 @@ def trace(model: Sequential, loss: Loss | str | None, X: np.ndarray, y: np.ndarr
             raise ValueError("trace: pass a loss (e.g. ax.losses.MSE()) or compile the model first")
     loss = copy.deepcopy(get_loss(loss))  # the caller's loss keeps its cached batch
     X, y = _check_inputs(model, loss, X, y)
-    if getattr(model, "preprocessor", None) is not None:
-        X = model.preprocessor.transform(X)
     dtype = model.dtype
-    x = X.astype(dtype, copy=False)
+    x = model.prepare(X)  # the preprocessor, as forward applies it
     if np.issubdtype(y.dtype, np.floating):
         y = y.astype(dtype, copy=False)
 
     params = model.parameters()
     saved_grads = [(p, p.grad.copy(), p._fresh) for p in params]
     saved_buffers = [(layer, {k: v.copy() for k, v in layer.buffers().items()}) for layer in model.layers]
-    saved_rngs = [(layer, copy.deepcopy(layer.rng.bit_generator.state)) for layer in model.layers
-                  if isinstance(getattr(layer, "rng", None), np.random.Generator)]
+    saved_rngs = [(layer, copy.deepcopy(layer.rng.bit_generator.state)) for layer in model.random_layers()]
     try:
         for p in params:
             p.zero_grad()
@@ -253,64 +248,4 @@ def trace(model: Sequential, loss: Loss | str | None, X: np.ndarray, y: np.ndarr
     return Trace(records, float(value), float(penalty))
 
 
-class GradientStats(Callback):
-    """Training callback: per-epoch gradient norm of every layer with parameters, into the history.
-
-    After each batch's backward pass (``on_batch_end``, where ``fit`` leaves this batch's gradients
-    in ``.grad``) it measures ‖∂C/∂W‖, the Frobenius norm of the layer's "weight" gradient (of all
-    its parameters together when it has no "weight"); at the end of the epoch it writes the mean
-    over the epoch's batches as ``logs["grad_norm/<layer name>"]``, so
-    ``history.history["grad_norm/dense_1"]`` has one value per epoch. A vanishing gradient shows as
-    the first layers' norms far below the last layers'.
-
-    Example::
-
-        history = model.fit(X, y, epochs=5, callbacks=[ax.callbacks.GradientStats()])
-        history.history["grad_norm/dense_1"]      # [‖∂C/∂W₁‖ averaged over epoch 1, ...]
-    """
-
-    def __init__(self) -> None:
-        self._sums: dict[str, float] = {}
-        self._count = 0
-
-    def on_train_begin(self, logs: dict | None = None) -> None:
-        self._sums, self._count = {}, 0
-
-    @staticmethod
-    def layer_norms(model: Sequential) -> dict[str, float]:
-        """{layer name: ‖∂C/∂W‖} from the parameters' current ``.grad``, for layers with parameters."""
-        out = {}
-        for layer in model.layers:
-            named = layer.named_parameters()
-            if not named:
-                continue
-            grads = [named["weight"].grad] if "weight" in named else [p.grad for p in named.values()]
-            out[layer.name] = float(np.sqrt(sum(float(np.vdot(g, g)) for g in grads)))
-        return out
-
-    def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
-        if getattr(self.loop, "batch", 0) == 0:  # not a resume in the middle of this epoch
-            self._sums, self._count = {}, 0
-
-    def on_batch_end(self, batch: int, logs: dict | None = None) -> None:
-        for name, norm in self.layer_norms(self.model).items():
-            self._sums[name] = self._sums.get(name, 0.0) + norm
-        self._count += 1
-
-    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
-        if logs is None or not self._count:
-            return
-        for name, total in self._sums.items():
-            logs[f"grad_norm/{name}"] = total / self._count
-        self._sums, self._count = {}, 0
-
-    def state_dict(self) -> dict[str, Any]:
-        """The running sums of the current epoch (so a resumed fit averages over the whole epoch)."""
-        return {"sums": dict(self._sums), "count": self._count}
-
-    def load_state_dict(self, state: dict[str, Any]) -> None:
-        self._sums = {str(k): float(v) for k, v in state.get("sums", {}).items()}
-        self._count = int(state.get("count", 0))
-
-
-__all__ = ["SIGMOID_SATURATION", "TANH_SATURATION", "GradientStats", "Trace", "TraceRecord", "trace"]
+__all__ = ["SIGMOID_SATURATION", "TANH_SATURATION", "Trace", "TraceRecord", "trace"]

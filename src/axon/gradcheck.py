@@ -9,11 +9,16 @@ from __future__ import annotations
 
 import copy
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from axon.losses import Loss
-from axon.model import Sequential
+from axon._config import as_generator
+
+if TYPE_CHECKING:
+    from axon._config import Seed
+    from axon.losses import Loss
+    from axon.model import Sequential
 
 
 @dataclass
@@ -64,7 +69,7 @@ def _rel(a: np.ndarray, b: np.ndarray) -> float:
 
 def gradcheck(model: Sequential, loss: Loss, X: np.ndarray, y: np.ndarray, *, eps: float = 1e-6,
               tol: float = 1e-6, max_entries: int | None = 300, training: bool = False,
-              seed: int = 0) -> GradcheckReport:
+              seed: Seed = 0) -> GradcheckReport:
     """Compare backpropagation with central differences for every parameter of ``model``.
 
     Works on a float64 copy, so ``model`` itself is not changed. Checks up to ``max_entries``
@@ -80,7 +85,7 @@ def gradcheck(model: Sequential, loss: Loss, X: np.ndarray, y: np.ndarray, *, ep
     if np.issubdtype(y.dtype, np.floating):
         y = y.astype(np.float64)
     loss = copy.deepcopy(loss)
-    rngs = [(layer, copy.deepcopy(layer.rng)) for layer in m.layers if hasattr(layer, "rng")]
+    rngs = [(layer, copy.deepcopy(layer.rng)) for layer in m.random_layers()]
 
     def cost(x: np.ndarray) -> float:
         for layer, rng in rngs:
@@ -92,7 +97,7 @@ def gradcheck(model: Sequential, loss: Loss, X: np.ndarray, y: np.ndarray, *, ep
     grad_x = m.backward(loss.backward())
     analytic = {p.name: p.grad.copy() for p in m.parameters()}
 
-    pick = np.random.default_rng(seed)
+    pick = as_generator(seed)
     report = GradcheckReport(tol=tol)
     for p in m.parameters():
         idx, num = _central_differences(cost, X, p.data.reshape(-1), eps, max_entries, pick)

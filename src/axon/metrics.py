@@ -19,6 +19,8 @@ from collections.abc import Callable
 
 import numpy as np
 
+from axon.validation import check_int
+
 Metric = Callable[[np.ndarray, np.ndarray], float]
 
 
@@ -76,8 +78,7 @@ top_k_accuracy.scores_ok = True
 
 def make_top_k_accuracy(k: int) -> Metric:
     """``top_k_accuracy`` with a fixed k, named ``top_<k>_accuracy``."""
-    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
-        raise ValueError(f"top-k accuracy needs a positive integer k, got {k!r}")
+    k = check_int(k, "top-k accuracy's k", example=5)
 
     def metric(y_pred: np.ndarray, y_true: np.ndarray) -> float:
         return top_k_accuracy(y_pred, y_true, k=int(k))

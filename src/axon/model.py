@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import Any
+import os
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from axon._config import get_default_dtype, resolve_dtype
 from axon.layers.base import Layer
 from axon.parameter import Parameter
+
+if TYPE_CHECKING:
+    from axon.callbacks import Callback
+    from axon.losses import Loss
+    from axon.optim.base import Optimizer
+    from axon.preprocessing import Standardizer
+    from axon.training import History
 
 
 class Sequential:
@@ -18,23 +27,30 @@ class Sequential:
     position among layers of that type: ``dense_1``, ``relu_1``, ``dense_2``, …, so parameter names
     (``"dense_1.weight"``) are stable between runs and in model files.
 
-    The Keras-style ``compile``/``fit``/``evaluate``/``predict`` live in :mod:`axon.training`.
+    ``model.preprocessor`` (e.g. an :class:`axon.preprocessing.Standardizer`, saved with the
+    model) is the first step of :meth:`forward` and the last of :meth:`backward`, so ``fit``,
+    ``evaluate``, ``predict``, :func:`axon.trace`, :func:`axon.gradcheck` and ONNX export all take
+    raw inputs.
+
+    The Keras-style ``compile``/``fit``/``evaluate``/``predict`` are implemented in
+    :mod:`axon.training`; PyTorch's ``train()``/``eval()``/``state_dict()`` work as there.
     """
 
     def __init__(self, *layers: Layer, input_shape: tuple[int, ...] | None = None) -> None:
         if len(layers) == 1 and isinstance(layers[0], (list, tuple)):
             layers = tuple(layers[0])
         for i, layer in enumerate(layers):
-            if not isinstance(layer, Layer):
-                raise TypeError(f"Sequential takes layers; item {i} is {type(layer).__name__}")
+            _check_layer(layer, f"item {i}")
         self.layers: list[Layer] = list(layers)
         self.input_shape = tuple(input_shape) if input_shape is not None else None
-        self.loss = None
-        self.optimizer = None
-        self.metrics: list[str] = []
-        self.preprocessor = None  # e.g. a Standardizer applied by fit/predict and saved with the model
+        self.loss: Loss | None = None
+        self.optimizer: Optimizer | None = None
+        self.metrics: list[str | Callable] = []
+        self.preprocessor: Standardizer | None = None
         self.stop_training = False
-        self._dtype = None  # set by to_dtype; matters only for a model without parameters
+        #: The mode ``model(x)`` runs in when ``training`` is not given: set by train() / eval().
+        self.training = False
+        self._dtype: np.dtype | None = None  # set by to_dtype; matters only for a model without parameters
         self._name_layers()
 
     def _name_layers(self) -> None:
@@ -45,34 +61,56 @@ class Sequential:
             if layer.name == base:  # not named by the user
                 layer.name = f"{base}_{counts[base]}"
 
+    def add(self, layer: Layer) -> Sequential:
+        """Append ``layer`` (named as the constructor names layers); returns the model, as Keras."""
+        _check_layer(layer, "add()")
+        self.layers.append(layer)
+        self._name_layers()
+        return self
+
     # -- the textbook interface ------------------------------------------------------
-    def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
+    def forward(self, x: np.ndarray, training: bool | None = None) -> np.ndarray:
         """Feed a batch through every layer: aˡ = fˡ(aˡ⁻¹). Shape (n, …) in, (n, …) out.
 
-        Input is converted to the dtype of the model's parameters (float32 by default).
+        Raw input goes through ``model.preprocessor`` first (when set), then is converted to the
+        dtype of the model's parameters (float32 by default). ``training`` turns on dropout and
+        batch statistics; None means the mode set by :meth:`train` / :meth:`eval` (inference
+        unless ``train()`` was called).
         """
-        dtype = self.dtype
-        x = np.asarray(x)
-        if x.dtype != dtype:
-            x = x.astype(dtype)
+        if training is None:
+            training = self.training
+        x = self.prepare(x)
         for layer in self.layers:
             x = layer.forward(x, training=training)
         return x
 
     __call__ = forward
 
+    def prepare(self, x: Any) -> np.ndarray:
+        """Raw input as the first layer takes it: ``model.preprocessor`` applied, model's dtype.
+
+        The one place where the preprocessor is applied; :meth:`forward` starts with it and
+        :func:`axon.trace` records the first layer's input from it.
+        """
+        x = np.asarray(x)
+        if self.preprocessor is not None:
+            x = self.preprocessor.transform(x)
+        dtype = self.dtype
+        return x if x.dtype == dtype else x.astype(dtype)
+
     def backward(self, grad: np.ndarray, input_grad: bool = True) -> np.ndarray | None:
         """Backpropagate ∂C/∂output through the layers in reverse; returns ∂C/∂input.
 
         Each layer adds its parameters' gradients into ``.grad`` (call :meth:`zero_grad` first).
-        ``input_grad=False`` returns None instead of ∂C/∂input, which training never needs: the
-        layers before the first one with parameters are skipped and that one does not compute
-        its input gradient (for an MLP on MNIST, about a fifth of the work of a step).
+        ∂C/∂input is with respect to the raw input (through the preprocessor, when set).
+        ``input_grad=False`` returns None instead, which training never needs: the layers before
+        the first one with parameters are skipped and that one does not compute its input
+        gradient (for an MLP on MNIST, about a fifth of the work of a step).
         """
         if input_grad:
             for layer in reversed(self.layers):
                 grad = layer.backward(grad)
-            return grad
+            return grad if self.preprocessor is None else self.preprocessor.backward(grad)
         layers = self.layers
         first = next((i for i, layer in enumerate(layers) if layer.parameters()), len(layers))
         for layer in reversed(layers[first + 1:]):
@@ -89,6 +127,14 @@ class Sequential:
         """``{"dense_1.weight": Parameter, ...}`` in order."""
         return {p.name: p for p in self.parameters()}
 
+    def random_layers(self) -> list[Layer]:
+        """The layers whose training pass draws random numbers (``layer.stochastic``), in order."""
+        return [layer for layer in self.layers if layer.stochastic]
+
+    def count_params(self) -> int:
+        """The number of parameter values (weights and biases, frozen ones included), as Keras."""
+        return sum(p.size for p in self.parameters())
+
     def zero_grad(self) -> None:
         """Reset all parameter gradients to zero."""
         for layer in self.layers:
@@ -98,6 +144,64 @@ class Sequential:
         """Sum of the layers' regularisation terms (L1/L2), added to the reported loss."""
         return float(sum(layer.penalty() for layer in self.layers))
 
+    def train(self, mode: bool = True) -> Sequential:
+        """Make ``model(x)`` run in training mode (dropout on, batch statistics), as PyTorch; returns self."""
+        self.training = bool(mode)
+        return self
+
+    def eval(self) -> Sequential:
+        """Make ``model(x)`` run in inference mode (the default), as PyTorch; returns self."""
+        return self.train(False)
+
+    # -- weights as plain data -------------------------------------------------------
+    def state_dict(self) -> dict[str, np.ndarray]:
+        """Copies of every parameter and buffer by name, as PyTorch's ``state_dict``.
+
+        Keys are parameter names (``"dense_1.weight"``) and ``"<layer>.<buffer>"``
+        (``"batchnorm2d_1.running_mean"``), in layer order; values are copies, so training on
+        does not change a state taken earlier.
+        """
+        state = {p.name: p.data.copy() for p in self.parameters()}
+        for layer in self.layers:
+            for key, value in layer.buffers().items():
+                state[f"{layer.name}.{key}"] = value.copy()
+        return state
+
+    def load_state_dict(self, state: dict[str, np.ndarray], strict: bool = True) -> None:
+        """Copy the arrays of ``state`` (from :meth:`state_dict`) into the parameters and buffers.
+
+        Every array must have its parameter's shape; values are cast to the model's dtype.
+        ``strict`` (default): the keys must be exactly the model's. Checks everything before
+        changing anything, so a mismatch raises ValueError with the model unchanged.
+        """
+        params = self.named_parameters()
+        buffers = {f"{layer.name}.{key}": (layer, key, value)
+                   for layer in self.layers for key, value in layer.buffers().items()}
+        known = params.keys() | buffers.keys()
+        if strict:
+            missing, unexpected = sorted(known - state.keys()), sorted(state.keys() - known)
+            if missing or unexpected:
+                raise ValueError(f"load_state_dict: missing keys {missing[:5]}, unexpected keys "
+                                 f"{unexpected[:5]}; pass strict=False to load only the keys that match")
+        arrays = {}
+        for key, value in state.items():
+            if key not in known:
+                continue
+            value = np.asarray(value)
+            expected = params[key].shape if key in params else np.shape(buffers[key][2])
+            if value.shape != tuple(expected):
+                raise ValueError(f"load_state_dict: {key!r} has shape {value.shape}, the model's is "
+                                 f"{tuple(expected)}")
+            if value.dtype.kind not in "fiu":
+                raise ValueError(f"load_state_dict: {key!r} holds {value.dtype}, not numbers")
+            arrays[key] = value
+        for key, value in arrays.items():
+            if key in params:
+                np.copyto(params[key].data, value, casting="unsafe")
+            else:
+                layer, name, _ = buffers[key]
+                layer.set_buffer(name, value.astype(self.dtype))
+
     @property
     def dtype(self) -> np.dtype:
         """The dtype of the parameters (the default dtype for a model without parameters)."""
@@ -106,12 +210,10 @@ class Sequential:
                 return p.data.dtype
         if self._dtype is not None:
             return self._dtype
-        from axon._config import get_default_dtype
         return get_default_dtype()
 
-    def to_dtype(self, dtype) -> Sequential:
+    def to_dtype(self, dtype: str | type | np.dtype) -> Sequential:
         """Convert every parameter and buffer to ``dtype`` ("float32" or "float64"); returns self."""
-        from axon._config import resolve_dtype
         dt = resolve_dtype(dtype)
         self._dtype = dt
         for layer in self.layers:
@@ -128,12 +230,17 @@ class Sequential:
         return self.layers[i]
 
     # -- description -----------------------------------------------------------------
-    def _infer_input_shape(self) -> tuple[int, ...] | None:
+    def infer_input_shape(self) -> tuple[int, ...] | None:
+        """One sample's input shape: ``input_shape`` when set, else ``(in_features,)`` of a first Dense.
+
+        None when it cannot be told (e.g. a CNN built without ``input_shape``).
+        """
         if self.input_shape is not None:
             return self.input_shape
         for layer in self.layers:
-            if hasattr(layer, "in_features"):
-                return (layer.in_features,)
+            in_features = getattr(layer, "in_features", None)
+            if in_features is not None:
+                return (int(in_features),)
             if layer.parameters():
                 return None
         return None
@@ -144,7 +251,7 @@ class Sequential:
         ``input_shape`` is one sample's shape, e.g. ``(1, 8, 8)``; it is inferred when the first
         layer with parameters is a Dense layer.
         """
-        shape = tuple(input_shape) if input_shape is not None else self._infer_input_shape()
+        shape = tuple(input_shape) if input_shape is not None else self.infer_input_shape()
         rows = [("Layer (type)", "Output shape", "Params")]
         total = trainable = 0
         for layer in self.layers:
@@ -158,7 +265,7 @@ class Sequential:
         widths = [max(len(r[i]) for r in rows) for i in range(3)]
         line = "-" * (sum(widths) + 6)
 
-        def fmt(r):
+        def fmt(r: tuple[str, str, str]) -> str:
             return f"{r[0]:<{widths[0]}}   {r[1]:<{widths[1]}}   {r[2]:>{widths[2]}}"
 
         out = [fmt(rows[0]), line, *(fmt(r) for r in rows[1:]), line,
@@ -175,23 +282,91 @@ class Sequential:
         inner = ",\n".join(f"  {layer!r}" for layer in self.layers)
         return f"Sequential(\n{inner}\n)"
 
+    # -- files -------------------------------------------------------------------------
+    def save(self, path: str | os.PathLike) -> None:
+        """Save to one safe file, as :func:`axon.save` (``model.save(p)`` = ``ax.save(model, p)``)."""
+        from axon.io.model_file import save
+        save(self, path)
+
     # -- the Keras-style interface (implemented in axon.training) --------------------------
-    def compile(self, loss, optimizer=None, metrics=None) -> None:
-        """Attach a loss, an optimizer (bound to this model's parameters) and metrics; see :func:`axon.training.compile`."""
-        from axon.training import compile as _compile
-        _compile(self, loss, optimizer, metrics)
+    def compile(self, loss: str | Loss | type, optimizer: str | Optimizer | type | None = None,
+                metrics: Sequence[str | Callable] | str | Callable | None = None) -> None:
+        """Attach a loss, an optimizer (bound to this model's parameters) and metrics.
 
-    def fit(self, X, y, **kwargs):
-        """Train on (X, y); returns a History. See :func:`axon.training.fit` for the arguments."""
-        from axon.training import fit as _fit
-        return _fit(self, X, y, **kwargs)
+        Parameters
+        ----------
+        loss : a Loss instance, class or name: "cross_entropy" (softmax + log-likelihood, from
+            logits; Keras' "categorical_crossentropy" and "sparse_categorical_crossentropy"),
+            "mse" ("mean_squared_error"), "quadratic", "bce" ("binary_crossentropy"),
+            "nielsen_cross_entropy".
+        optimizer : an Optimizer instance (created with or without ``model.parameters()``), a
+            class, or a name ("sgd", "adam", "adamw", "rmsprop", "adagrad"); default ``SGD(lr=0.01)``.
+        metrics : names ("accuracy", "top_5_accuracy", "mse", "mae") or callables
+            ``metric(y_pred, y_true) -> float``.
+        """
+        _training().compile(self, loss, optimizer, metrics)
 
-    def evaluate(self, X, y, batch_size: int = 256) -> dict[str, float]:
-        """Loss (penalties included) and metrics on (X, y); see :func:`axon.training.evaluate`."""
-        from axon.training import evaluate as _evaluate
-        return _evaluate(self, X, y, batch_size=batch_size)
+    def fit(self, X: Any, y: Any, *, epochs: int = 1, batch_size: int = 32,
+            validation_data: tuple[Any, Any] | None = None, validation_split: float = 0.0,
+            callbacks: Iterable[Callback] | None = None, shuffle: bool = True, seed: int | None = None,
+            verbose: int = 1, resume_from: str | os.PathLike | None = None) -> History:
+        """Train on (X, y) with minibatch gradient descent; returns a :class:`axon.training.History`.
 
-    def predict(self, X, batch_size: int = 256) -> np.ndarray:
-        """The output with the loss's link applied (probabilities for cross-entropies); see :func:`axon.training.predict`."""
-        from axon.training import predict as _predict
-        return _predict(self, X, batch_size=batch_size)
+        Each step is the course's explicit loop: ``out = forward(xb, training=True)``, loss
+        (+ penalties), ``zero_grad()``, ``backward(loss.backward())``, ``optimizer.step()``.
+
+        Parameters
+        ----------
+        X : inputs (n, features) or images (n, c, h, w), raw (``model.preprocessor`` is applied).
+        y : targets: class indices (n,) or one-hot (n, k) for SoftmaxCrossEntropy, values otherwise.
+        epochs : the total number of passes over the training data (>= 1).
+        batch_size : samples per gradient step (>= 1); the last batch of an epoch may be smaller.
+        validation_data : (X_val, y_val), evaluated after every epoch (``val_loss``, ``val_<metric>``).
+        validation_split : instead, hold out this last fraction of (X, y), as Keras: the split is
+            taken before any shuffling, so sort-ordered data should be shuffled first.
+        callbacks : :class:`axon.callbacks.Callback` objects (EarlyStopping, ModelCheckpoint, ...).
+        shuffle : a new permutation of the samples every epoch (indices only; each batch is one gather).
+        seed : fixes this run's shuffling and dropout masks (bit-identical on the same machine);
+            None draws them from axon's generator. The initial weights come from where the layers
+            were built: call ``ax.set_seed(s)`` before building the model to fix those too.
+        verbose : 0 silent, 1 progress bar (closing lines only when output is not a terminal),
+            2 one line per epoch.
+        resume_from : a checkpoint written by ModelCheckpoint: continue exactly where it stopped
+            (same data, batch_size and callbacks; ``epochs`` is the total, not the number left).
+
+        Ctrl-C finishes the current batch, writes a checkpoint where a ModelCheckpoint is given,
+        and returns the history with ``history.interrupted = True``. A NaN or infinite loss
+        raises :class:`axon.training.TrainingDivergedError`, keeping the last finite weights.
+        """
+        return _training().fit(self, X, y, epochs=epochs, batch_size=batch_size,
+                               validation_data=validation_data, validation_split=validation_split,
+                               callbacks=callbacks, shuffle=shuffle, seed=seed, verbose=verbose,
+                               resume_from=resume_from)
+
+    def evaluate(self, X: Any, y: Any, batch_size: int = 256, verbose: int = 0) -> dict[str, float]:
+        """The loss (mean over samples, plus the layers' penalties) and metrics on (X, y).
+
+        Inference mode, in batches of ``batch_size``. Returns ``{"loss": ..., "accuracy": ...}``;
+        ``verbose=1`` also prints them on one line.
+        """
+        return _training().evaluate(self, X, y, batch_size=batch_size, verbose=verbose)
+
+    def predict(self, X: Any, batch_size: int = 256, verbose: int = 0) -> np.ndarray:
+        """The output with the loss's link applied, shape (n, outputs).
+
+        Probabilities for SoftmaxCrossEntropy (softmax) and BinaryCrossEntropy(from_logits=True)
+        (sigmoid); the raw output for MSE and for a model that was not compiled. Inference mode,
+        in batches of ``batch_size``; ``verbose`` is accepted for Keras habits (prediction is silent).
+        """
+        return _training().predict(self, X, batch_size=batch_size, verbose=verbose)
+
+
+def _check_layer(layer: Any, where: str) -> None:
+    if not isinstance(layer, Layer):
+        raise TypeError(f"Sequential takes layers; {where} is {type(layer).__name__}")
+
+
+def _training() -> Any:
+    # The one lazy import of the Keras-style facade: axon.training builds on this module.
+    import axon.training
+    return axon.training

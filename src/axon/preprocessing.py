@@ -1,11 +1,12 @@
 """Input preprocessing that travels with the model: Standardizer (z-scores per feature).
 
-A fitted preprocessor set as ``model.preprocessor`` is applied to raw inputs by ``fit``,
-``evaluate``, ``predict`` and ``trace`` (not by ``forward``), is saved in the model file by
-:func:`axon.save`, and is prepended to the graph by :func:`axon.export_onnx`. So a saved model
-takes the same raw data it was trained on.
+A fitted preprocessor set as ``model.preprocessor`` is the first step of the model's forward
+pass (:meth:`axon.Sequential.prepare`), so ``fit``, ``evaluate``, ``predict``, ``trace`` and
+``gradcheck`` take raw inputs; it is saved in the model file by :func:`axon.save` and prepended to
+the graph by :func:`axon.export_onnx`. So a saved model takes the same raw data it was trained on.
 
-A preprocessor type provides ``fit(X) -> self``, ``transform(X)``, ``inverse_transform(X)``,
+A preprocessor type provides ``fit(X) -> self``, ``transform(X)``, ``backward(grad)`` (the
+gradient through ``transform``), ``inverse_transform(X)``,
 ``get_config() -> dict`` (JSON), ``get_arrays() -> dict[str, ndarray]`` and the class method
 ``from_arrays(arrays, config)``; it is registered by class name in :data:`PREPROCESSOR_REGISTRY`
 so that model files name it by type, never by code path.
@@ -57,7 +58,7 @@ class Standardizer:
     Examples
     --------
     >>> s = Standardizer().fit(X_train)
-    >>> model.preprocessor = s          # fit/predict now standardise raw X themselves
+    >>> model.preprocessor = s          # model(X), fit and predict now standardise raw X themselves
     """
 
     def __init__(self) -> None:
@@ -123,6 +124,11 @@ class Standardizer:
         X = _as_float_array(X, "transform")
         mean, scale = self._params(X, "transform")
         return (X - mean) / scale
+
+    def backward(self, grad_z: np.ndarray) -> np.ndarray:
+        """∂C/∂x = ∂C/∂z / scale_, the gradient through :meth:`transform`. Shape kept."""
+        _, scale = self._params(grad_z, "backward")
+        return grad_z / scale
 
     def fit_transform(self, X) -> np.ndarray:
         """``fit(X).transform(X)``."""

@@ -142,11 +142,11 @@ class _AxonMLP(BaseEstimator):
         layers = []
         width = n_inputs
         for size in self._hidden_sizes():
-            layers += [Dense(width, size, init=init, l2=self.l2, dtype=self.dtype, rng=rng), act()]
+            layers += [Dense(width, size, init=init, l2=self.l2, dtype=self.dtype, seed=rng), act()]
             if self.dropout:
-                layers.append(Dropout(self.dropout, rng=rng))
+                layers.append(Dropout(self.dropout, seed=rng))
             width = size
-        layers.append(Dense(width, n_outputs, init="xavier", l2=self.l2, dtype=self.dtype, rng=rng))
+        layers.append(Dense(width, n_outputs, init="xavier", l2=self.l2, dtype=self.dtype, seed=rng))
         return Sequential(*layers)
 
     def _initialize(self, n_features: int, n_outputs: int) -> None:

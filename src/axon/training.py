@@ -20,32 +20,41 @@ Figures in the history, per epoch:
 - ``lr``: the learning rate used during the epoch.
 
 Reproducibility: ``fit(seed=s)`` derives, from ``numpy.random.SeedSequence(s)``, one generator for
-the shuffling and one for each layer that has an ``rng`` attribute (Dropout), so the same seed
-gives bit-identical weights and history on the same machine, whatever ran before.
+the shuffling and one for each random layer (``layer.stochastic``: Dropout), so the same seed
+gives bit-identical weights and history on the same machine from the same initial weights.
 ``seed=None`` draws the shuffling seed from axon's generator (:func:`axon.set_seed`) and leaves
-the layers' generators alone.
+the layers' generators alone. The initial weights are drawn when the layers are built: the
+recipe for a whole reproducible script is ``ax.set_seed(s)`` before building the model (see
+:mod:`axon._config`).
 """
 
 from __future__ import annotations
 
-import contextlib
-import glob
 import math
 import os
 import signal
 import threading
+import time
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from axon import validation as V
-from axon.callbacks import Callback, ModelCheckpoint
+from axon._config import get_rng
+from axon.callbacks import Callback
+from axon.io.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
+from axon.io.model_file import ModelFileError
 from axon.layers.base import Layer
 from axon.losses import Loss, get_loss
 from axon.metrics import get_metric
 from axon.progress import Progress
+
+if TYPE_CHECKING:
+    from axon.model import Sequential
+    from axon.optim.base import Optimizer
+    from axon.parameter import Parameter
 
 
 class TrainingDivergedError(FloatingPointError, ValueError):
@@ -71,8 +80,9 @@ class History:
     history : ``{"loss": [...], "accuracy": [...], "val_loss": [...], "val_accuracy": [...],
         "lr": [...]}``, one float per epoch (callbacks such as GradientStats add keys).
     epoch : the epoch numbers recorded (0-based), as Keras.
-    interrupted : True when training stopped on Ctrl-C (SIGINT).
+    interrupted : True when training stopped on Ctrl-C (SIGINT) or ``FitLoop.interrupt()``.
     checkpoint_path : where the last checkpoint was written (None if none was).
+    elapsed : seconds spent training, over every resumed part of the run.
     stopped_early : True when a callback (EarlyStopping) stopped training.
     params : fit's arguments: epochs, batch_size, steps (batches per epoch), samples.
     """
@@ -82,6 +92,7 @@ class History:
         self.epoch: list[int] = []
         self.interrupted = False
         self.checkpoint_path: str | None = None
+        self.elapsed = 0.0
         self.stopped_early = False
         self.params: dict[str, Any] = {}
 
@@ -99,19 +110,9 @@ class History:
 
 
 # -- compile ------------------------------------------------------------------------------------
-def compile(model: Any, loss: str | Loss | type, optimizer: Any = None,
-            metrics: Sequence[str | Callable] | None = None) -> None:
-    """Attach a loss, an optimizer and metrics to ``model`` (the setup ``fit`` needs).
-
-    Parameters
-    ----------
-    loss : a Loss instance, class or name ("cross_entropy", "mse", "quadratic", "bce").
-    optimizer : an Optimizer instance (created with or without ``model.parameters()``), a class,
-        or a name ("sgd", "adam", "adamw", "rmsprop", "adagrad") with default hyperparameters;
-        default ``SGD(lr=0.01)``. An unbound optimizer is bound to ``model.parameters()``.
-    metrics : names ("accuracy", "top_5_accuracy", "mse", "mae") or callables
-        ``metric(y_pred, y_true) -> float``.
-    """
+def compile(model: Sequential, loss: str | Loss | type, optimizer: str | Optimizer | type | None = None,
+            metrics: Sequence[str | Callable] | str | Callable | None = None) -> None:
+    """The implementation of :meth:`axon.Sequential.compile` (same arguments)."""
     from axon.optim import SGD, get_optimizer
 
     if isinstance(loss, type) and issubclass(loss, Loss):
@@ -130,7 +131,7 @@ def compile(model: Any, loss: str | Loss | type, optimizer: Any = None,
         metrics = []
     elif isinstance(metrics, str) or callable(metrics):
         metrics = [metrics]
-    specs = []
+    specs: list[str | Callable] = []
     for m in metrics:
         name, fn = get_metric(m)  # raises on an unknown name now, not at fit time
         specs.append(name if isinstance(m, str) else fn)
@@ -139,8 +140,8 @@ def compile(model: Any, loss: str | Loss | type, optimizer: Any = None,
     model.metrics = specs
 
 
-def _metric_fns(model: Any) -> list[tuple[str, Callable]]:
-    return [get_metric(m) for m in (getattr(model, "metrics", None) or [])]
+def _metric_fns(model: Sequential) -> list[tuple[str, Callable]]:
+    return [get_metric(m) for m in (model.metrics or [])]
 
 
 def _metric_values(fns: list[tuple[str, Callable]], loss: Loss, out: np.ndarray,
@@ -158,7 +159,7 @@ def _metric_values(fns: list[tuple[str, Callable]], loss: Loss, out: np.ndarray,
     return values
 
 
-def _has_penalty(model: Any) -> bool:
+def _has_penalty(model: Sequential) -> bool:
     """Whether any layer can add a penalty (so fit calls model.penalty() per batch only then)."""
     for layer in model.layers:
         if type(layer).penalty is Layer.penalty:
@@ -171,19 +172,11 @@ def _has_penalty(model: Any) -> bool:
     return False
 
 
-def _transform(model: Any, X: np.ndarray) -> np.ndarray:
-    pre = getattr(model, "preprocessor", None)
-    if pre is None:
-        return X
-    out = np.asarray(pre.transform(X))
-    dtype = model.dtype
-    return out if out.dtype == dtype else out.astype(dtype)
-
-
 # -- evaluate / predict ---------------------------------------------------------------------------
-def _evaluate_arrays(model: Any, X: np.ndarray, y: np.ndarray, batch_size: int,
+def _evaluate_arrays(model: Sequential, X: np.ndarray, y: np.ndarray, batch_size: int,
                      fns: list[tuple[str, Callable]]) -> dict[str, float]:
     loss = model.loss
+    assert loss is not None
     n = X.shape[0]
     total = 0.0
     sums = [0.0] * len(fns)
@@ -200,28 +193,26 @@ def _evaluate_arrays(model: Any, X: np.ndarray, y: np.ndarray, batch_size: int,
     return result
 
 
-def evaluate(model: Any, X: Any, y: Any, batch_size: int = 256) -> dict[str, float]:
-    """The loss (mean over samples, plus the layers' penalties) and metrics on (X, y).
-
-    Runs in inference mode (no dropout) in batches of ``batch_size``; applies
-    ``model.preprocessor`` to ``X``. Returns ``{"loss": ..., "accuracy": ..., ...}``.
-    """
+def evaluate(model: Sequential, X: Any, y: Any, batch_size: int = 256, verbose: int = 0) -> dict[str, float]:
+    """The implementation of :meth:`axon.Sequential.evaluate` (same arguments)."""
     V.check_compiled(model, "evaluate")
-    batch_size = V.check_positive_int(batch_size, "batch_size", 256)
+    batch_size = V.check_int(batch_size, "batch_size", example=256)
+    verbose = V.check_int(verbose, "verbose (0 silent, 1 one line)", minimum=0, maximum=2)
     X, y = V.check_xy(model, X, y, y_required=True)
-    return _evaluate_arrays(model, _transform(model, X), y, batch_size, _metric_fns(model))
+    assert y is not None
+    result = _evaluate_arrays(model, X, y, batch_size, _metric_fns(model))
+    if verbose:
+        from axon.progress import format_logs
+        print(format_logs(result))
+    return result
 
 
-def predict(model: Any, X: Any, batch_size: int = 256) -> np.ndarray:
-    """The model's predictions for ``X``: the output with the loss's link applied.
-
-    Probabilities for SoftmaxCrossEntropy (softmax, shape (n, k)) and
-    BinaryCrossEntropy(from_logits=True) (sigmoid); the raw output for MSE and for a model that
-    was not compiled. Inference mode, in batches; ``model.preprocessor`` is applied to ``X``.
-    """
-    batch_size = V.check_positive_int(batch_size, "batch_size", 256)
-    X = _transform(model, V.check_X(model, X))
-    loss = getattr(model, "loss", None)
+def predict(model: Sequential, X: Any, batch_size: int = 256, verbose: int = 0) -> np.ndarray:
+    """The implementation of :meth:`axon.Sequential.predict` (same arguments)."""
+    batch_size = V.check_int(batch_size, "batch_size", example=256)
+    V.check_int(verbose, "verbose", minimum=0, maximum=2)
+    X = V.check_X(model, X)
+    loss = model.loss
     n = X.shape[0]
     result = None
     for start in range(0, n, batch_size):
@@ -231,6 +222,7 @@ def predict(model: Any, X: Any, batch_size: int = 256) -> np.ndarray:
         if result is None:
             result = np.empty((n, *out.shape[1:]), dtype=out.dtype)
         result[start:start + out.shape[0]] = out
+    assert result is not None
     return result
 
 
@@ -241,22 +233,30 @@ class FitLoop:
     Callbacks see it as ``self.loop``. Attributes: ``epoch`` (epochs completed), ``batch``
     (batches completed in the current epoch), ``n_batches`` (per epoch), ``global_step``
     (optimizer steps in this training run, resumed ones included), ``initial_epoch`` (where this
-    call started), ``has_validation``, ``history``.
+    call started), ``elapsed`` (seconds spent training, resumed parts included),
+    ``has_validation``, ``history``.
+
+    Resume has one owner: :meth:`state_dict` gives the loop's state as plain data (JSON values
+    and NumPy arrays: position, generators, running sums, history, every callback's
+    ``state_dict()``), :meth:`load_state_dict` takes it back, and :mod:`axon.io.checkpoint` alone
+    turns it, with the model and the optimizer state, into one file and back.
     """
 
-    def __init__(self, model: Any, X: np.ndarray, y: np.ndarray, val: tuple[np.ndarray, np.ndarray] | None, *,
-                 epochs: int, batch_size: int, shuffle: bool, seed: int | None,
-                 callbacks: list[Callback], verbose: int) -> None:
+    def __init__(self, model: Sequential, X: np.ndarray, y: np.ndarray,
+                 val: tuple[np.ndarray, np.ndarray] | None, *, epochs: int, batch_size: int,
+                 shuffle: bool, seed: int | None, callbacks: list[Callback], verbose: int) -> None:
+        V.check_compiled(model, "fit")
+        assert model.loss is not None and model.optimizer is not None
         self.model, self.X, self.y, self.val = model, X, y, val
         self.loss: Loss = model.loss
-        self.optimizer = model.optimizer
+        self.optimizer: Optimizer = model.optimizer
         self.metric_fns = _metric_fns(model)
         self.epochs, self.batch_size, self.shuffle, self.seed = epochs, batch_size, shuffle, seed
         self.n = X.shape[0]
         self.n_batches = -(-self.n // batch_size)
-        # Checkpoint writers run after the other callbacks, so they save the others' new state.
-        self.callbacks = ([c for c in callbacks if not isinstance(c, ModelCheckpoint)]
-                          + [c for c in callbacks if isinstance(c, ModelCheckpoint)])
+        # Callbacks that save the training state (checkpoint writers) run after the others, so
+        # what they save holds the others' new state (see Callback.runs_last).
+        self.callbacks = ([c for c in callbacks if not c.runs_last] + [c for c in callbacks if c.runs_last])
         self.verbose = verbose
         self.has_validation = val is not None
         self.history = History()
@@ -264,159 +264,153 @@ class FitLoop:
         self.batch = 0
         self.initial_epoch = 0
         self.global_step = 0
+        self.elapsed = 0.0
         self._sums: list[float] = [0.0, 0.0] + [0.0] * len(self.metric_fns)  # loss, samples, metrics
         self._batches_done = 0
         self._epoch_rng_state: dict | None = None
         self._interrupted = False
-        # checkpoint path -> (state file it names, callbacks' arrays_version when written)
-        self._state_files: dict[str, tuple[str, tuple]] = {}
         self.progress = Progress(verbose, epochs, self.n_batches)
-        self._rng_layers = [(i, layer) for i, layer in enumerate(model.layers)
-                            if isinstance(getattr(layer, "rng", None), np.random.Generator)]
         self._seed_generators(seed)
 
     # -- random generators --------------------------------------------------------------------
     def _seed_generators(self, seed: int | None) -> None:
-        from axon._config import get_rng
+        random_layers = self.model.random_layers()
         if seed is None:
             self.rng = np.random.default_rng(get_rng().integers(2**63))
             return
-        children = np.random.SeedSequence(seed).spawn(1 + len(self._rng_layers))
+        children = np.random.SeedSequence(seed).spawn(1 + len(random_layers))
         self.rng = np.random.default_rng(children[0])
-        for (_, layer), child in zip(self._rng_layers, children[1:]):
+        for layer, child in zip(random_layers, children[1:]):
             layer.rng = np.random.default_rng(child)
 
-    # -- checkpoints -----------------------------------------------------------------------------
-    def save_checkpoint(self, path: str | os.PathLike) -> str:
-        """Write a checkpoint of the current position (see :class:`axon.callbacks.ModelCheckpoint`)."""
-        from axon.io import save_checkpoint
+    # -- the state, as plain data ---------------------------------------------------------------
+    def state_dict(self) -> dict[str, Any]:
+        """Where training is, as plain data (JSON values and NumPy arrays).
 
-        path = str(path)
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
-        rng = np.random.default_rng(0)  # a container for the saved state
-        rng.bit_generator.state = self._epoch_rng_state  # the epoch's permutation is redrawn on resume
-        state_file = self._write_callback_arrays(path)
-        extra = {
-            "axon_fit": 1,
+        Keys: ``epoch``, ``batch``, ``global_step``, ``elapsed``, ``rng_state`` (the shuffling
+        generator at the start of the current epoch: its permutation is redrawn on resume),
+        ``history``, ``history_epochs``, ``partial`` (the running sums of an unfinished epoch),
+        ``layer_rngs`` (each random layer's generator state, by layer name), ``callbacks`` (one
+        ``{"type", "state"}`` per callback), ``stop_training``, ``shuffle``, ``batch_size``.
+        """
+        return {
+            "epoch": self.epoch,
+            "batch": self.batch,
             "global_step": self.global_step,
+            "elapsed": self.elapsed,
+            "rng_state": self._epoch_rng_state,
+            "history": {k: list(v) for k, v in self.history.history.items()},
+            "history_epochs": list(self.history.epoch),
             "partial": {"loss_sum": self._sums[0], "samples": self._sums[1], "metric_sums": self._sums[2:],
                         "batches": self._batches_done},
-            "layer_rngs": {str(i): _json_state(layer.rng.bit_generator.state) for i, layer in self._rng_layers},
+            "layer_rngs": {layer.name: layer.rng.bit_generator.state for layer in self.model.random_layers()},
             "callbacks": [{"type": type(c).__name__, "state": c.state_dict()} for c in self.callbacks],
-            "callback_arrays": os.path.basename(state_file) if state_file else None,
             "stop_training": bool(self.model.stop_training),
-            "history_epochs": list(self.history.epoch),
             "shuffle": self.shuffle,
             "batch_size": self.batch_size,
         }
-        save_checkpoint(path, self.model, self.optimizer, epoch=self.epoch, batch=self.batch, rng=rng,
-                        history=self.history.history, extra=extra)
-        # Files named <path>.state-* belong to this checkpoint path only; now that the checkpoint
-        # names state_file, the others are unreferenced.
-        for old in glob.glob(glob.escape(os.path.abspath(path)) + ".state-*.npz"):
-            if old != state_file:
-                with contextlib.suppress(OSError):
-                    os.remove(old)
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Take back what :meth:`state_dict` gave (after the callbacks' ``on_train_begin``).
+
+        Checks that the state fits this fit (same batch size, position within the epoch,
+        generator states for the random layers) before changing anything but the callbacks,
+        whose ``load_state_dict`` checks its own. A callback gets the state saved by the callback
+        of the same type and rank among those of its type (the second EarlyStopping the second's).
+        Raises ValueError (or TypeError, KeyError) naming what does not fit.
+        """
+        _check_plain_state(state)
+        if state["batch_size"] != self.batch_size or not 0 <= state["batch"] <= self.n_batches:
+            raise ValueError(f"it was written with batch_size={state['batch_size']} at batch {state['batch']}; "
+                             f"resume with the same batch_size and data to continue exactly")
+        random_layers = self.model.random_layers()
+        if set(state["layer_rngs"]) != {layer.name for layer in random_layers}:
+            raise ValueError(f"it holds generator states for layers {sorted(state['layer_rngs'])}, but this "
+                             f"model's random layers are {[layer.name for layer in random_layers]}")
+        saved = _by_type_and_rank([(s["type"], s["state"]) for s in state["callbacks"]])
+        partial = state["partial"]
+        sums = [float(partial["loss_sum"]), float(partial["samples"]), *map(float, partial["metric_sums"])]
+        if len(sums) != 2 + len(self.metric_fns):
+            raise ValueError(f"it has running sums for {len(sums) - 2} metrics, this fit has {len(self.metric_fns)}")
+        rngs = {}
+        for layer in random_layers:
+            rngs[layer.name] = g = np.random.default_rng(0)
+            g.bit_generator.state = state["layer_rngs"][layer.name]
+        if state["rng_state"] is not None:
+            np.random.default_rng(0).bit_generator.state = state["rng_state"]  # check before use
+        for key, c in _by_type_and_rank([(type(c).__name__, c) for c in self.callbacks]).items():
+            if key in saved:  # a callback new to this run starts afresh; states of absent ones are dropped
+                c.load_state_dict(saved[key])
+        self.epoch, self.batch, self.initial_epoch = int(state["epoch"]), int(state["batch"]), int(state["epoch"])
+        self.global_step = int(state["global_step"])
+        self.elapsed = float(state["elapsed"])
+        self._epoch_rng_state = state["rng_state"]
+        if state["rng_state"] is not None:
+            self.rng.bit_generator.state = state["rng_state"]
+        for layer in random_layers:
+            layer.rng = rngs[layer.name]
+        self.history.history = {k: list(v) for k, v in state["history"].items()}
+        self.history.epoch = [int(e) for e in state["history_epochs"]]
+        if self.batch > 0:
+            self._sums, self._batches_done = sums, int(partial["batches"])
+        self.model.stop_training = bool(state["stop_training"])
+
+    # -- checkpoints -----------------------------------------------------------------------------
+    def save_checkpoint(self, path: str | os.PathLike) -> str:
+        """Write a checkpoint of the current position (see :class:`axon.callbacks.ModelCheckpoint`).
+
+        One file, atomically: the model, the optimizer state and :meth:`state_dict`.
+        """
+        path = str(path)
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        save_checkpoint(path, self.model, self.optimizer, epoch=self.epoch, batch=self.batch,
+                        history=self.history.history, extra=self.state_dict())
         self.history.checkpoint_path = path
         return path
 
-    def _write_callback_arrays(self, path: str) -> str | None:
-        """Callbacks' arrays (EarlyStopping's best weights) into ``<path>.state-<step>.npz``."""
-        arrays = {}
-        key = os.path.abspath(path)
-        version = tuple(c.arrays_version for c in self.callbacks)
-        written = self._state_files.get(key)
-        if written is not None and written[1] == version and os.path.exists(written[0]):
-            return written[0]  # unchanged since the last write for this path: name it again
-        for i, c in enumerate(self.callbacks):
-            for k, v in c.state_arrays().items():
-                arrays[f"{i}/{k}"] = v
-        if not arrays:
-            return None
-        target = f"{key}.state-{self.global_step}.npz"
-        tmp = f"{target}.tmp-{os.getpid()}"
-        with open(tmp, "wb") as f:
-            np.savez(f, **arrays)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, target)
-        self._state_files[key] = (target, version)
-        return target
+    def _resume(self, path: str | os.PathLike, ck: Checkpoint) -> None:
+        """Weights, buffers, optimizer and loop state from ``ck``, all or nothing.
 
-    def restore(self, path: str | os.PathLike) -> None:
-        """Continue from the checkpoint at ``path``: weights, optimizer, position, generators, callbacks."""
-        from axon.io import load_checkpoint
+        Anything in the checkpoint that does not fit this fit (a tampered array, a different
+        callback) raises :class:`axon.io.ModelFileError` with the model and the optimizer as
+        they were before the call.
+        """
+        model = self.model
+        backup = (model.state_dict(), self.optimizer.state_dict())
+        try:
+            if "batch_size" not in ck.extra:
+                raise ValueError("it has no training state (it was not written by fit)")
+            model.load_state_dict(ck.model.state_dict())
+            if ck.optimizer_state is not None:
+                self.optimizer.load_state_dict(ck.optimizer_state)
+            self.load_state_dict(ck.extra)
+        except (ValueError, TypeError, KeyError, OverflowError) as e:
+            model.load_state_dict(backup[0])
+            self.optimizer.load_state_dict(backup[1])
+            raise ModelFileError(f"resume_from={str(path)!r}: the checkpoint does not fit this fit: {e}") from None
+        self.history.checkpoint_path = str(path)
 
+    def _open_checkpoint(self, path: str | os.PathLike) -> Checkpoint:
         ck = load_checkpoint(path)
         src, dst = ck.model.parameters(), self.model.parameters()
         if len(src) != len(dst) or any(a.data.shape != b.data.shape for a, b in zip(src, dst)):
             raise ValueError(f"resume_from={str(path)!r}: the checkpoint's model does not match this model "
                              f"(parameters {[a.data.shape for a in src]} vs {[b.data.shape for b in dst]}); "
                              f"resume with the model that wrote it")
-        for a, b in zip(src, dst):
-            np.copyto(b.data, a.data.astype(b.data.dtype, copy=False))
-        for la, lb in zip(ck.model.layers, self.model.layers):
-            for key, value in la.buffers().items():
-                lb.set_buffer(key, value.astype(self.model.dtype, copy=False))
-        if ck.optimizer_state is not None:
-            self.optimizer.load_state_dict(ck.optimizer_state)
-        extra = ck.extra or {}
-        if extra.get("batch_size", self.batch_size) != self.batch_size or ck.batch > self.n_batches:
-            raise ValueError(f"resume_from: the checkpoint was written with batch_size={extra.get('batch_size')}; "
-                             f"resume with the same batch_size (and data) to continue exactly")
-        self.epoch, self.batch, self.initial_epoch = ck.epoch, ck.batch, ck.epoch
-        self._epoch_rng_state = ck.rng_state
-        if ck.rng_state is not None:
-            self.rng.bit_generator.state = ck.rng_state
-        self.history.history = {k: list(v) for k, v in ck.history.items()}
-        self.history.epoch = list(extra.get("history_epochs", range(len(ck.history.get("loss", [])))))
-        self.history.checkpoint_path = str(path)
-        self.global_step = int(extra.get("global_step", 0))
-        partial = extra.get("partial")
-        if partial and ck.batch > 0:
-            self._sums = [float(partial["loss_sum"]), float(partial["samples"]),
-                          *map(float, partial["metric_sums"])]
-            self._batches_done = int(partial["batches"])
-        for key, state in (extra.get("layer_rngs") or {}).items():
-            i = int(key)
-            if i < len(self.model.layers) and isinstance(getattr(self.model.layers[i], "rng", None),
-                                                         np.random.Generator):
-                self.model.layers[i].rng.bit_generator.state = state
-        self.model.stop_training = bool(extra.get("stop_training", False))
-        self._saved_callbacks = (extra, os.path.abspath(path))
+        return ck
 
-    def _restore_callbacks(self) -> None:
-        """Give the callbacks their saved state (after their on_train_begin reset it)."""
-        extra, ckpt_path = self._saved_callbacks
-        saved = extra.get("callbacks") or []
-        arrays: dict[str, np.ndarray] = {}
-        file = None
-        if isinstance(extra.get("callback_arrays"), str):
-            file = os.path.join(os.path.dirname(ckpt_path), os.path.basename(extra["callback_arrays"]))
-            if os.path.exists(file):
-                with np.load(file, allow_pickle=False) as data:
-                    arrays = {k: data[k] for k in data.files}
-        for i, c in enumerate(self.callbacks):
-            if i < len(saved) and saved[i].get("type") == type(c).__name__:
-                c.load_state_dict(saved[i].get("state") or {})
-                mine = {k.split("/", 1)[1]: v for k, v in arrays.items() if k.split("/", 1)[0] == str(i)}
-                if mine:
-                    c.load_state_arrays(mine)
-        if file is not None and arrays:
-            self._state_files[ckpt_path] = (file, tuple(c.arrays_version for c in self.callbacks))
-
-    # -- Ctrl-C --------------------------------------------------------------------------------
-    def _on_sigint(self, signum, frame) -> None:
+    # -- stopping --------------------------------------------------------------------------------
+    def _on_sigint(self, signum: int, frame: Any) -> None:
         if self._interrupted:  # a second Ctrl-C: stop now
             raise KeyboardInterrupt
         self.interrupt()
         self.message("Interrupted: finishing the current batch (press Ctrl-C again to stop at once)")
 
     def interrupt(self) -> None:
-        """Stop as Ctrl-C does: finish the current batch, write the checkpoints, return the history.
+        """Stop as Ctrl-C does: finish the current batch, call the callbacks' ``on_interrupt``
+        (checkpoint writers write), return the history with ``interrupted = True``.
 
-        Safe to call from another thread (a web page's stop button) or from a callback; the
-        history then has ``interrupted = True``.
+        Safe to call from another thread (a web page's stop button) or from a callback.
         """
         self._interrupted = True
 
@@ -429,18 +423,18 @@ class FitLoop:
         """Train epoch by epoch (from a checkpoint when ``resume_from`` is given); returns the History."""
         model = self.model
         model.stop_training = False
-        self._saved_callbacks: tuple[dict, str] = ({}, "")
         self.history.params = {"epochs": self.epochs, "batch_size": self.batch_size,
                                "steps": self.n_batches, "samples": self.n}
         for c in self.callbacks:
             c.set_model(model)
             c.loop = self
-        if resume_from is not None:
-            self.restore(resume_from)  # weights, optimizer, position: callbacks may look at it
+        ck = self._open_checkpoint(resume_from) if resume_from is not None else None
+        if ck is not None:
+            self.initial_epoch = ck.epoch  # callbacks may look at it in on_train_begin
         for c in self.callbacks:
             c.on_train_begin()
-        if resume_from is not None:
-            self._restore_callbacks()
+        if ck is not None and resume_from is not None:
+            self._resume(resume_from, ck)
         if self._epoch_rng_state is None:
             self._epoch_rng_state = self.rng.bit_generator.state
 
@@ -449,18 +443,19 @@ class FitLoop:
         if threading.current_thread() is threading.main_thread():
             old_handler = signal.signal(signal.SIGINT, self._on_sigint)
             handler_installed = True
+        started = time.perf_counter()
         try:
             if not model.stop_training:
-                self._epochs()
+                self._epochs(started)
         finally:
             if handler_installed:
                 signal.signal(signal.SIGINT, old_handler)
             self.progress.close()
+        self.history.elapsed = self.elapsed
         if self._interrupted:
             self.history.interrupted = True
             for c in self.callbacks:
-                if isinstance(c, ModelCheckpoint):
-                    c.last_path = self.save_checkpoint(c.filepath())
+                c.on_interrupt()
             if self.history.checkpoint_path:
                 self.message(f"Checkpoint written to {self.history.checkpoint_path}; continue with "
                              f"fit(..., resume_from={self.history.checkpoint_path!r})")
@@ -469,7 +464,7 @@ class FitLoop:
             c.on_train_end({"interrupted": self._interrupted})
         return self.history
 
-    def _epochs(self) -> None:
+    def _epochs(self, started: float) -> None:
         model, loss, opt = self.model, self.loss, self.optimizer
         X, y, bs, n = self.X, self.y, self.batch_size, self.n
         params = model.parameters()
@@ -477,6 +472,7 @@ class FitLoop:
         fns = self.metric_fns
         batch_begin = [c for c in self.callbacks if type(c).on_batch_begin is not Callback.on_batch_begin]
         batch_end = [c for c in self.callbacks if type(c).on_batch_end is not Callback.on_batch_end]
+        elapsed_before = self.elapsed
         for epoch in range(self.epoch, self.epochs):
             start_batch = self.batch
             # The generator's state now is the epoch's start state (saved in checkpoints).
@@ -519,6 +515,7 @@ class FitLoop:
                 self._batches_done += 1
                 self.batch = b + 1
                 self.global_step += 1
+                self.elapsed = elapsed_before + time.perf_counter() - started
                 for c in batch_end:
                     c.on_batch_end(b, {"loss": value, "size": m})
                 self.progress.batch_end(b + 1, self._running)
@@ -536,12 +533,13 @@ class FitLoop:
             self._sums = [0.0, 0.0] + [0.0] * len(fns)
             self._batches_done = 0
             self._epoch_rng_state = self.rng.bit_generator.state  # the next epoch starts here
+            self.elapsed = elapsed_before + time.perf_counter() - started
             for c in self.callbacks:
-                if not isinstance(c, ModelCheckpoint):
+                if not c.runs_last:
                     c.on_epoch_end(epoch, logs)
             self.history.append(epoch, logs)
             for c in self.callbacks:
-                if isinstance(c, ModelCheckpoint):
+                if c.runs_last:
                     c.on_epoch_end(epoch, logs)
             self.progress.epoch_end(epoch, logs)
             if model.stop_training or self._interrupted:
@@ -555,7 +553,7 @@ class FitLoop:
             logs[name] = s[2 + i] / max(s[1], 1)
         return logs
 
-    def _diverged(self, value: float, epoch: int, b: int, params: list, snapshot: list[np.ndarray],
+    def _diverged(self, value: float, epoch: int, b: int, params: list[Parameter], snapshot: list[np.ndarray],
                   where: str | None = None) -> None:
         finite = all(np.isfinite(p.data).all() for p in params)
         if not finite:
@@ -572,44 +570,49 @@ class FitLoop:
             epoch + 1, b + 1)
 
 
-def _json_state(state: Any) -> Any:
-    """A bit-generator state as JSON data (PCG64's is plain ints already)."""
-    if isinstance(state, dict):
-        return {k: _json_state(v) for k, v in state.items()}
-    if isinstance(state, np.ndarray):
-        return state.tolist()
-    if isinstance(state, np.generic):
-        return state.item()
-    return state
+def _check_plain_state(state: Any) -> None:
+    """The types of :meth:`FitLoop.state_dict`'s entries (it may come from a crafted file)."""
+    def numbers(values: Any) -> bool:
+        return isinstance(values, list) and all(isinstance(v, (int, float)) and not isinstance(v, bool)
+                                                for v in values)
+
+    if not isinstance(state, dict):
+        raise ValueError("the training state must be a dict")
+    for key in ("epoch", "batch", "global_step", "batch_size"):
+        V.check_int(state[key], key, minimum=0)
+    if not isinstance(state["elapsed"], (int, float)) or isinstance(state["elapsed"], bool):
+        raise ValueError(f"elapsed must be a number of seconds, got {state['elapsed']!r}")
+    history = state["history"]
+    if not isinstance(history, dict) or not all(numbers(v) for v in history.values()):
+        raise ValueError("history must map names to lists of numbers")
+    if not isinstance(state["history_epochs"], list) or not all(V.is_int(e) for e in state["history_epochs"]):
+        raise ValueError("history_epochs must be a list of integers")
+    partial = state["partial"]
+    if not isinstance(partial, dict) or not numbers(partial["metric_sums"]) or not numbers(
+            [partial["loss_sum"], partial["samples"]]):
+        raise ValueError("the running sums must be numbers")
+    V.check_int(partial["batches"], "partial batches", minimum=0)
+    if not isinstance(state["layer_rngs"], dict) or not isinstance(state["callbacks"], list) or not all(
+            isinstance(c, dict) and isinstance(c["type"], str) and isinstance(c["state"], dict)
+            for c in state["callbacks"]):
+        raise ValueError("layer_rngs must be a dict and callbacks a list of {type, state}")
 
 
-def fit(model: Any, X: Any, y: Any, *, epochs: int = 1, batch_size: int = 32,
+def _by_type_and_rank(items: list[tuple[str, Any]]) -> dict[tuple[str, int], Any]:
+    """``{(type name, rank among that type), value}`` for a list of ``(type name, value)``."""
+    out: dict[tuple[str, int], Any] = {}
+    for name, value in items:
+        rank = sum(1 for t, _ in out if t == name)
+        out[(name, rank)] = value
+    return out
+
+
+def fit(model: Sequential, X: Any, y: Any, *, epochs: int = 1, batch_size: int = 32,
         validation_data: tuple[Any, Any] | None = None, validation_split: float = 0.0,
         callbacks: Iterable[Callback] | None = None, shuffle: bool = True, seed: int | None = None,
         verbose: int = 1, resume_from: str | os.PathLike | None = None) -> History:
-    """Train ``model`` on (X, y) with minibatch gradient descent; returns a :class:`History`.
-
-    Parameters
-    ----------
-    X : inputs (n, features) or images (n, c, h, w); ``model.preprocessor`` is applied.
-    y : targets: class indices (n,) or one-hot (n, k) for SoftmaxCrossEntropy, values otherwise.
-    epochs : passes over the training data (>= 1).
-    batch_size : samples per gradient step (>= 1); the last batch of an epoch may be smaller.
-    validation_data : (X_val, y_val), evaluated after every epoch (``val_loss``, ``val_<metric>``).
-    validation_split : instead, hold out this last fraction of (X, y), as Keras: the split is
-        taken before any shuffling, so sort-ordered data should be shuffled first.
-    callbacks : :class:`axon.callbacks.Callback` objects (EarlyStopping, ModelCheckpoint, ...).
-    shuffle : draw a new permutation of the samples every epoch (indices only; each batch is one gather).
-    seed : makes the run bit-identical on the same machine (shuffling and dropout masks).
-    verbose : 0 silent, 1 progress bar (closing lines only when output is not a terminal),
-        2 one line per epoch.
-    resume_from : a checkpoint written by ModelCheckpoint: continue exactly where it stopped
-        (same data, batch_size and callbacks; ``epochs`` is the total, not the number left).
-
-    Ctrl-C finishes the current batch, writes a checkpoint where a ModelCheckpoint is given, and
-    returns the history with ``history.interrupted = True``. A NaN or infinite loss raises
-    :class:`TrainingDivergedError`, keeping the last finite weights.
-    """
+    """The implementation of :meth:`axon.Sequential.fit` (same arguments): checks them, then runs a
+    :class:`FitLoop`."""
     V.check_compiled(model, "fit")
     V.check_fit_params(epochs=epochs, batch_size=batch_size, validation_split=validation_split,
                        verbose=verbose, seed=seed)
@@ -621,14 +624,15 @@ def fit(model: Any, X: Any, y: Any, *, epochs: int = 1, batch_size: int = 32,
             raise TypeError(f"callbacks[{i}] is a {type(c).__name__}, not an axon.callbacks.Callback; "
                             f"subclass ax.callbacks.Callback")
     X, y = V.check_xy(model, X, y, y_required=True)
+    assert y is not None
     val = None
     if validation_data is not None:
         if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
             raise TypeError("validation_data must be a pair (X_val, y_val)")
         Xv, yv = V.check_xy(model, validation_data[0], validation_data[1], x_name="validation_data[0]",
                             y_name="validation_data[1]", y_required=True)
-        val = (_transform(model, Xv), yv)
-    X = _transform(model, X)
+        assert yv is not None
+        val = (Xv, yv)
     if validation_split:
         n_val = int(round(X.shape[0] * validation_split))
         if n_val < 1 or n_val >= X.shape[0]:

@@ -205,29 +205,45 @@ def check_xy(model: Any, X: Any, y: Any = None, loss: Any = None, *, x_name: str
     return X, check_targets(y, X.shape[0], loss, n_outputs(model, X.shape[1:]), y_name, x_name)
 
 
-def _is_int(v: Any) -> bool:
+def is_int(v: Any) -> bool:
+    """Whether ``v`` is an integer (Python or NumPy), not a bool: the one integer test."""
     return isinstance(v, (numbers.Integral, np.integer)) and not isinstance(v, bool)
 
 
-def check_positive_int(value: Any, name: str, example: int) -> int:
-    """``value`` as a positive int; ValueError/TypeError naming ``name`` otherwise."""
-    if not _is_int(value):
-        raise TypeError(f"{name} must be a positive integer, got {value!r}; e.g. {name}={example}")
-    if value < 1:
-        raise ValueError(f"{name} must be at least 1, got {value}; e.g. {name}={example}")
+def check_int(value: Any, name: str, *, minimum: int | None = 1, maximum: int | None = None,
+              example: Any = None) -> int:
+    """``value`` as a Python int in [minimum, maximum]: the one check of an integer argument.
+
+    ``minimum=None`` means no lower bound. Raises TypeError when ``value`` is not an integer (a
+    bool is not), ValueError when it is out of range; the message names the argument, the range
+    and, when given, an example.
+    """
+    hint = f"; e.g. {name}={example}" if example is not None else ""
+    if minimum is not None and maximum is not None:
+        what = f"an integer in [{minimum}, {maximum}]"
+    elif minimum == 1:
+        what = "a positive integer"
+    elif minimum is not None:
+        what = f"an integer >= {minimum}"
+    else:
+        what = "an integer" if maximum is None else f"an integer <= {maximum}"
+    if not is_int(value):
+        raise TypeError(f"{name} must be {what}, got {value!r}{hint}")
+    if (minimum is not None and value < minimum) or (maximum is not None and value > maximum):
+        raise ValueError(f"{name} must be {what}, got {value!r}{hint}")
     return int(value)
 
 
 def check_fit_params(*, epochs: Any, batch_size: Any, validation_split: Any, verbose: Any,
                      seed: Any) -> None:
     """Check fit's hyperparameters: epochs >= 1, batch_size >= 1, 0 <= validation_split < 1, ..."""
-    check_positive_int(epochs, "epochs", 10)
-    check_positive_int(batch_size, "batch_size", 32)
+    check_int(epochs, "epochs", example=10)
+    check_int(batch_size, "batch_size", example=32)
     if isinstance(validation_split, bool) or not isinstance(validation_split, numbers.Real) \
             or not 0 <= validation_split < 1:
         raise ValueError(f"validation_split must be a fraction in [0, 1), got {validation_split!r}; "
                          f"e.g. validation_split=0.1")
     if verbose not in (0, 1, 2):
         raise ValueError(f"verbose must be 0 (silent), 1 (progress bar) or 2 (one line per epoch), got {verbose!r}")
-    if seed is not None and not (_is_int(seed) and seed >= 0):
-        raise ValueError(f"seed must be a non-negative integer or None, got {seed!r}; e.g. seed=0")
+    if seed is not None:
+        check_int(seed, "seed", minimum=0, example=0)

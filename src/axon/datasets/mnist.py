@@ -24,6 +24,7 @@ import numpy as np
 from axon._config import resolve_dtype
 from axon.datasets import download as _dl
 from axon.datasets.idx import IdxFormatError, read_idx
+from axon.validation import check_int
 
 # The four files and what they hold; the same names for both data sets.
 FILES = {
@@ -156,9 +157,7 @@ def load_idx_dataset(name: str, path: str | os.PathLike | None = None, download:
     if not validation:  # False or 0
         return train, test
     n_val = VALIDATION_SIZE if validation is True else validation
-    if isinstance(n_val, bool) or not isinstance(n_val, (int, np.integer)) or not 0 < n_val < len(train[0]):
-        raise ValueError(f"validation must be True, False or a number of images between 1 and "
-                         f"{len(train[0]) - 1}, got {validation!r}")
+    n_val = check_int(n_val, "validation (True, False or a number of images)", maximum=len(train[0]) - 1)
     X, y = train
     # The last images as validation (not a random draw): the course's fixed 50k/10k/10k split.
     return (X[:-n_val], y[:-n_val]), (X[-n_val:], y[-n_val:]), test

@@ -1,7 +1,7 @@
 """Small synthetic problems of the course: XOR, two moons, spirals, and a curve to fit.
 
-Every generator takes ``seed`` (an int, a ``numpy.random.Generator`` or None) and draws only from
-its own generator, so the same seed gives the same data; inputs are float (axon's default dtype,
+Every generator takes ``seed`` (an int, a ``numpy.random.Generator``, or None for axon's generator,
+see :func:`axon.set_seed`), so the same seed gives the same data; inputs are float (axon's default dtype,
 float32 unless changed), class labels are int64 of shape ``(n,)`` and the classes are balanced
 (their sizes differ by at most one).
 """
@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from axon._config import resolve_dtype
+from axon._config import as_generator, resolve_dtype
+from axon.validation import check_int
 
 # Hung-yi Lee's lecture 1 "red curve": a constant plus three hard sigmoids (ramps). Each ramp is
 # (start, end, height): 0 before ``start``, rising linearly to ``height`` at ``end``, flat after.
@@ -23,16 +24,6 @@ PIECEWISE_RAMPS: tuple[tuple[float, float, float], ...] = (
 
 XOR_TABLE = np.array([[0, 0], [0, 1], [1, 0], [1, 1]])
 XOR_LABELS = np.array([0, 1, 1, 0])
-
-
-def _rng(seed: int | np.random.Generator | None) -> np.random.Generator:
-    return seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
-
-
-def _check_count(name: str, value, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
-    return int(value)
 
 
 def _check_noise(noise) -> float:
@@ -95,9 +86,9 @@ def make_xor(n_samples: int = 200, *, n: int | None = None, noise: float = 0.1,
     if table:
         X, y = XOR_TABLE.astype(np.float64), XOR_LABELS.copy()
     else:
-        n = _check_count("n_samples", n_samples if n is None else n, 4)
+        n = check_int(n_samples if n is None else n, "n_samples", minimum=4)
         noise = _check_noise(noise)
-        rng = _rng(seed)
+        rng = as_generator(seed)
         corner = _balanced_labels(n, 4)
         X = XOR_TABLE[corner] + noise * rng.standard_normal((n, 2))
         y = XOR_LABELS[corner]
@@ -123,9 +114,9 @@ def make_moons(n_samples: int = 200, *, noise: float = 0.1, seed: int | np.rando
     y : numpy.ndarray
         int64 labels 0/1, shape ``(n_samples,)``; ``n_samples // 2`` of class 1, the rest class 0.
     """
-    n = _check_count("n_samples", n_samples, 2)
+    n = check_int(n_samples, "n_samples", minimum=2)
     noise = _check_noise(noise)
-    rng = _rng(seed)
+    rng = as_generator(seed)
     n_out = n - n // 2
     t_out, t_in = np.linspace(0.0, np.pi, n_out), np.linspace(0.0, np.pi, n // 2)
     X = np.vstack([np.column_stack([np.cos(t_out), np.sin(t_out)]),
@@ -162,10 +153,10 @@ def make_spirals(n_samples: int = 300, n_classes: int = 2, *, noise: float = 0.0
     y : numpy.ndarray
         int64 labels 0..n_classes-1, shape ``(n_samples,)``.
     """
-    K = _check_count("n_classes", n_classes, 2)
-    n = _check_count("n_samples", n_samples, K)
+    K = check_int(n_classes, "n_classes", minimum=2)
+    n = check_int(n_samples, "n_samples", minimum=K)
     noise = _check_noise(noise)
-    rng = _rng(seed)
+    rng = as_generator(seed)
     y = _balanced_labels(n, K)
     r = np.empty(n)
     for k in range(K):  # one evenly spaced radius ramp per arm (a loop over classes, not samples)
@@ -233,9 +224,9 @@ def make_curve(kind: str = "piecewise", n_samples: int = 100, *, noise: float = 
     """
     if kind not in _CURVES:
         raise ValueError(f"kind must be one of {sorted(_CURVES)}, got {kind!r}")
-    n = _check_count("n_samples", n_samples, 1)
+    n = check_int(n_samples, "n_samples", minimum=1)
     noise = _check_noise(noise)
-    rng = _rng(seed)
+    rng = as_generator(seed)
     x = np.sort(rng.uniform(0.0, 1.0, n))
     y = _CURVES[kind](x) + noise * rng.standard_normal(n)
     dt = resolve_dtype(dtype)

@@ -46,7 +46,7 @@ def run(out_dir: Path, seed: int = 0) -> DemoResult:
     problems = {name: make(seed=seed) for name, make in PROBLEMS.items()}
     models, states = {}, {}
     for name in problems:
-        models[name] = Sequential(Dense(2, 32, rng=rng), Tanh(), Dense(32, 32, rng=rng), Tanh(), Dense(32, 2, rng=rng))
+        models[name] = Sequential(Dense(2, 32, seed=rng), Tanh(), Dense(32, 32, seed=rng), Tanh(), Dense(32, 2, seed=rng))
         states[name] = (SGD(models[name].parameters(), lr=0.05, momentum=0.9), np.random.default_rng([seed, len(states)]))
     grids = {name: _grid(X) for name, (X, _) in problems.items()}
     fig, axes = new_figure(len(problems), len(SNAPSHOTS), size=(2.6 * len(SNAPSHOTS), 2.6 * len(problems)))

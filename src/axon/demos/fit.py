@@ -29,7 +29,7 @@ def sum_of_units(k: int, unit: str, rng: np.random.Generator, lo: float, hi: flo
     every unit would bend at x = 0 and gradient descent would have to move them all apart).
     """
     m = k if unit == "sigmoid" else 2 * k
-    first, last = Dense(1, m, rng=rng), Dense(m, 1, rng=rng)
+    first, last = Dense(1, m, seed=rng), Dense(m, 1, seed=rng)
     scale = (3.0 if unit == "sigmoid" else 1.0) * 6.0 / (hi - lo)  # slopes for the width of the data
     w = rng.choice([-1.0, 1.0], m) * rng.uniform(0.5 * scale, 1.5 * scale, m)
     centre = np.linspace(lo, hi, m + 2)[1:-1] + rng.normal(0.0, 0.2, m)

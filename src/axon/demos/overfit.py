@@ -30,10 +30,10 @@ VARIANTS = ("none", "l2", "dropout", "early_stopping")
 
 def _model(variant: str, rng: np.random.Generator) -> Sequential:
     l2 = L2 if variant == "l2" else 0.0
-    layers = [Dense(64, 100, init="he", l2=l2, rng=rng), ReLU()]
+    layers = [Dense(64, 100, init="he", l2=l2, seed=rng), ReLU()]
     if variant == "dropout":
-        layers.append(Dropout(DROPOUT, rng=np.random.default_rng(rng.integers(2**32))))
-    layers.append(Dense(100, 10, l2=l2, rng=rng))
+        layers.append(Dropout(DROPOUT, seed=np.random.default_rng(rng.integers(2**32))))
+    layers.append(Dense(100, 10, l2=l2, seed=rng))
     return Sequential(*layers)
 
 

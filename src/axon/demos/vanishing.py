@@ -19,7 +19,8 @@ import numpy as np
 
 from axon.datasets import load_digits
 from axon.demos._common import DemoResult, accuracy, new_figure, save, train_epochs
-from axon.explain import GradientStats, trace
+from axon.callbacks import GradientStats
+from axon.explain import trace
 from axon.layers import Dense, ReLU, Sigmoid
 from axon.losses import SoftmaxCrossEntropy
 from axon.model import Sequential
@@ -35,7 +36,7 @@ def deep_net(activation: str, rng: np.random.Generator) -> Sequential:
     act, init, _ = NETS[activation]
     layers = []
     for i, (n_in, n_out) in enumerate(zip(SIZES[:-1], SIZES[1:])):
-        layers.append(Dense(n_in, n_out, init=init, rng=rng))
+        layers.append(Dense(n_in, n_out, init=init, seed=rng))
         if i < len(SIZES) - 2:
             layers.append(act())
     return Sequential(*layers)

@@ -33,8 +33,8 @@ def _uniform(shape, rng, dtype=np.float64):
 def run(out_dir: Path, seed: int = 0) -> DemoResult:
     """Train the 3-4-1 net on the XOR table; plot the loss per step and the final predictions."""
     rng = np.random.default_rng(seed)
-    model = Sequential(Dense(3, 4, init=_uniform, bias=False, dtype="float64", rng=rng), Sigmoid(),
-                       Dense(4, 1, init=_uniform, bias=False, dtype="float64", rng=rng), Sigmoid())
+    model = Sequential(Dense(3, 4, init=_uniform, bias=False, dtype="float64", seed=rng), Sigmoid(),
+                       Dense(4, 1, init=_uniform, bias=False, dtype="float64", seed=rng), Sigmoid())
     loss = MSE()
     opt = SGD(model.parameters(), lr=LR)
     history = []

@@ -1,36 +1,54 @@
 """Checkpoints: model, optimizer state, position in training and random state, to resume exactly.
 
 A checkpoint is a model file (same format, written by the same code, so ``axon.load`` reads the
-model out of it) with more in it: the optimizer's per-parameter arrays as tensors named
-``optimizer.<i>.<key>``, and in the JSON description the optimizer's type, config, step count and
-scalar state, the epoch and batch reached, the random generator's ``bit_generator.state``, the
-history so far and a free ``extra`` dict (training keeps e.g. dropout generators' states and
-callbacks' state there).
+model out of it) with more in it, in the JSON description's ``"checkpoint"`` section: the epoch
+and batch reached, the history so far, a random generator's ``bit_generator.state``, the
+optimizer's ``state_dict()`` and ``extra``, any plain data of the caller's (``fit`` keeps its loop's
+state there, :meth:`axon.training.FitLoop.state_dict`: position, generators, running sums,
+callbacks' states).
+
+Those states are plain data: JSON values and NumPy arrays. This module alone turns them into the
+file and back. Every array becomes a tensor of the one safetensors file, named by its path in the
+state (``checkpoint.optimizer.state.0.velocity``, ``checkpoint.extra.callbacks.1.state.best_weights.3``),
+and the JSON
+holds ``{"__tensor__": name}`` in its place; generator states keep their few integer arrays
+inline (``{"__ndarray__": [...], "dtype": "uint32"}``). Reading checks every tensor as the model
+reader does (dtype, shape against byte range), that every reference names a tensor and that no
+tensor is left over; what the arrays must look like is checked by whoever takes the state (the
+optimizer, the loop, each callback), before anything changes.
 """
 
 from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from axon.io.model_file import (
+    CHECKPOINT_TENSORS,
     ModelFileError,
-    _dumps,
-    _expect,
-    _is_int,
     build_model,
-    check_json_value,
+    dumps,
+    expect,
+    is_int,
     model_payload,
     read_file,
     write_file,
 )
 
+if TYPE_CHECKING:
+    from axon.model import Sequential
+    from axon.optim.base import Optimizer
+
+#: The first format version whose checkpoints this module reads (states with tensor references).
+CHECKPOINT_FORMAT = 2
 # rng states of some bit generators (MT19937) hold arrays; these dtypes may appear in them.
 _STATE_ARRAY_DTYPES = {"uint32", "uint64", "int64", "float64"}
+_TENSOR_DTYPES = {"float32", "float64", "int64"}
 _BIT_GENERATORS = {"PCG64", "PCG64DXSM", "MT19937", "Philox", "SFC64"}
+_MAX_STATE_DEPTH = 16
 
 
 @dataclass
@@ -43,104 +61,114 @@ class Checkpoint:
     optimizer_state : what ``optimizer.state_dict()`` returned (arrays included), or None; pass it
         to ``optimizer.load_state_dict`` after binding the optimizer to ``model.parameters()``.
     epoch, batch : where training was (epochs completed; batches into the next epoch).
-    rng_state : the training generator's ``bit_generator.state``, or None; restore it with
-        ``rng.bit_generator.state = rng_state``.
+    rng_state : the ``bit_generator.state`` of the generator given to :func:`save_checkpoint`, or
+        None; restore it with ``rng.bit_generator.state = rng_state``.
     history : ``{"loss": [...], ...}`` so far.
-    extra : the JSON dict given to :func:`save_checkpoint`.
+    extra : the plain data given to :func:`save_checkpoint` (``fit`` writes
+        :meth:`axon.training.FitLoop.state_dict` there), arrays included; ``{}`` if none.
     """
 
-    model: Any
-    optimizer_state: dict | None = None
+    model: Sequential
+    optimizer_state: dict[str, Any] | None = None
     epoch: int = 0
     batch: int = 0
-    rng_state: dict | None = None
-    history: dict = field(default_factory=dict)
-    extra: dict = field(default_factory=dict)
+    rng_state: dict[str, Any] | None = None
+    history: dict[str, list[float]] = field(default_factory=dict)
+    extra: dict[str, Any] = field(default_factory=dict)
 
 
-def _encode_state(value: Any, what: str) -> Any:
-    """A JSON form of a bit-generator state (arrays become tagged lists, numpy ints Python ints)."""
+# =====================================================================================
+# Plain data (JSON values and arrays) <-> JSON with tensor references
+# =====================================================================================
+def _encode(value: Any, path: str, tensors: dict[str, np.ndarray], depth: int = 0) -> Any:
+    """``value`` as JSON, its float and int64 arrays moved into ``tensors`` under their path."""
+    if depth > _MAX_STATE_DEPTH:
+        raise TypeError(f"cannot save {path}: nested too deeply")
     if isinstance(value, dict):
-        return {str(k): _encode_state(v, what) for k, v in value.items()}
+        out = {}
+        for k, v in value.items():
+            if not isinstance(k, str) or "." in k or k.startswith("__"):
+                raise TypeError(f"cannot save {path}: key {k!r} must be a string without '.' or a leading '__'")
+            out[k] = _encode(v, f"{path}.{k}", tensors, depth + 1)
+        return out
     if isinstance(value, (list, tuple)):
-        return [_encode_state(v, what) for v in value]
+        return [_encode(v, f"{path}.{i}", tensors, depth + 1) for i, v in enumerate(value)]
     if isinstance(value, np.ndarray):
-        if value.dtype.name not in _STATE_ARRAY_DTYPES:
-            raise TypeError(f"cannot save {what}: array of dtype {value.dtype}")
-        return {"__ndarray__": value.tolist(), "dtype": value.dtype.name}
+        if value.dtype.name in _TENSOR_DTYPES:
+            tensors[path] = np.ascontiguousarray(value)
+            return {"__tensor__": path}
+        if value.dtype.name in _STATE_ARRAY_DTYPES and value.ndim == 1:
+            return {"__ndarray__": value.tolist(), "dtype": value.dtype.name}
+        raise TypeError(f"cannot save {path}: an array of dtype {value.dtype}")
     if isinstance(value, np.generic):
         return value.item()
-    return value
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    raise TypeError(f"cannot save {path}: a {type(value).__name__} is not plain data")
 
 
-def _decode_state(value: Any) -> Any:
+def _decode(value: Any, path: str, tensors: dict[str, np.ndarray], depth: int = 0) -> Any:
+    """Undo :func:`_encode`: tensor references become the (popped) tensors. ValueError if malformed."""
+    expect(depth <= _MAX_STATE_DEPTH, f"{path} is nested too deeply")
     if isinstance(value, dict):
-        if set(value) == {"__ndarray__", "dtype"}:
-            _expect(value["dtype"] in _STATE_ARRAY_DTYPES, "rng_state holds an array of a bad dtype")
+        if "__tensor__" in value:
+            name = value["__tensor__"]
+            expect(set(value) == {"__tensor__"} and isinstance(name, str) and name in tensors,
+                   f"{path} names a tensor the file does not hold")
+            array = tensors.pop(name)
+            expect(array.dtype.name in _TENSOR_DTYPES, f"tensor {name!r} has dtype {array.dtype}")
+            return array
+        if "__ndarray__" in value:
+            expect(set(value) == {"__ndarray__", "dtype"} and value["dtype"] in _STATE_ARRAY_DTYPES
+                   and isinstance(value["__ndarray__"], list), f"{path} holds a malformed array")
             try:
                 return np.array(value["__ndarray__"], dtype=value["dtype"])
             except (TypeError, ValueError, OverflowError) as e:
-                raise ValueError(f"rng_state holds a bad array: {e}") from None
-        return {k: _decode_state(v) for k, v in value.items()}
+                raise ValueError(f"{path} holds a bad array: {e}") from None
+        return {k: _decode(v, f"{path}.{k}", tensors, depth + 1) for k, v in value.items()}
     if isinstance(value, list):
-        return [_decode_state(v) for v in value]
+        return [_decode(v, f"{path}.{i}", tensors, depth + 1) for i, v in enumerate(value)]
     return value
 
 
-def _check_rng_state(state: dict | None) -> None:
+def _check_rng_state(state: Any, what: str) -> None:
     """Raise ValueError unless ``state`` can be set on a generator of the bit generator it names."""
-    if state is None:
-        return
+    expect(isinstance(state, dict), f"{what} must be an object")
     name = state.get("bit_generator")
-    _expect(name in _BIT_GENERATORS, f"rng_state names an unknown bit generator {str(name)[:40]!r}")
+    expect(name in _BIT_GENERATORS, f"{what} names an unknown bit generator {str(name)[:40]!r}")
     try:
         getattr(np.random, name)().state = state  # name is from the allow-list above
     except Exception as e:
-        raise ValueError(f"rng_state is not a valid {name} state: {e}") from None
+        raise ValueError(f"{what} is not a valid {name} state: {e}") from None
 
 
-def _optimizer_payload(optimizer) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
-    sd = optimizer.state_dict()
-    tensors: dict[str, np.ndarray] = {}
-    state_meta = []
-    for i, s in enumerate(sd.get("state", [])):
-        arrays, values = [], {}
-        for k, v in s.items():
-            if isinstance(v, np.ndarray):
-                if v.dtype.name not in ("float32", "float64", "int64"):
-                    raise TypeError(f"cannot save optimizer state {k!r} of dtype {v.dtype}")
-                tensors[f"optimizer.{i}.{k}"] = np.ascontiguousarray(v)
-                arrays.append(k)
-            else:
-                values[k] = v.item() if isinstance(v, np.generic) else v
-        state_meta.append({"arrays": arrays, "values": values})
-    rest = {k: v for k, v in sd.items() if k != "state"}
-    meta = {**rest, "state": state_meta}
-    _dumps(meta, "the optimizer state")
-    return tensors, meta
-
-
-def save_checkpoint(path: str | os.PathLike, model, optimizer=None, *, epoch: int, batch: int = 0,
-                    rng: np.random.Generator | None = None, history: dict | None = None,
-                    extra: dict | None = None) -> None:
+# =====================================================================================
+# Writing and reading
+# =====================================================================================
+def save_checkpoint(path: str | os.PathLike, model: Sequential, optimizer: Optimizer | None = None, *,
+                    epoch: int, batch: int = 0, rng: np.random.Generator | None = None,
+                    history: dict[str, list[float]] | None = None,
+                    extra: dict[str, Any] | None = None) -> None:
     """Save everything needed to continue training exactly where it stopped, atomically.
 
     Parameters
     ----------
     path : destination file (same format as :func:`axon.save`; ``axon.load`` reads its model).
     model : the Sequential (weights, buffers, architecture, loss, preprocessor).
-    optimizer : its ``state_dict()`` is stored (arrays as tensors ``optimizer.<i>.<key>``).
+    optimizer : its ``state_dict()`` is stored (arrays as tensors).
     epoch : epochs completed (int >= 0).
     batch : batches completed in the current epoch (int >= 0).
-    rng : the generator driving shuffling; its ``bit_generator.state`` is stored.
+    rng : a generator (e.g. the one shuffling a hand-written loop); its ``bit_generator.state``
+        is stored.
     history : ``{"loss": [floats], ...}``.
-    extra : any JSON-serialisable dict (e.g. dropout generators' states, callbacks' state).
+    extra : any plain data: JSON values and NumPy arrays, nested in dicts and lists (a
+        hand-written loop's best loss, ``fit``'s :meth:`axon.training.FitLoop.state_dict`).
 
     The file is written to a temporary file in the same folder, fsync'ed and renamed over
     ``path``: an interrupted save never corrupts the previous checkpoint.
     """
     for arg, v in (("epoch", epoch), ("batch", batch)):
-        if not (_is_int(v) or isinstance(v, np.integer)) or v < 0:
+        if not (is_int(v) or isinstance(v, np.integer)) or v < 0:
             raise ValueError(f"save_checkpoint {arg} must be an integer >= 0, got {v!r}")
     if rng is not None and not isinstance(rng, np.random.Generator):
         raise TypeError(f"save_checkpoint rng must be a numpy.random.Generator or None, got {type(rng).__name__}")
@@ -154,87 +182,69 @@ def save_checkpoint(path: str | os.PathLike, model, optimizer=None, *, epoch: in
         raise TypeError(f"save_checkpoint extra must be a dict, got {type(extra).__name__}")
 
     tensors, meta = model_payload(model)
-    opt_meta = None
-    if optimizer is not None:
-        opt_tensors, opt_meta = _optimizer_payload(optimizer)
-        clash = tensors.keys() & opt_tensors.keys()
-        if clash:
-            raise ValueError(f"cannot save: layer tensors {sorted(clash)} clash with the optimizer's "
-                             "state names; rename those layers")
-        tensors.update(opt_tensors)
-    rng_state = _encode_state(rng.bit_generator.state, "rng") if rng is not None else None
-    ckpt = {"epoch": int(epoch), "batch": int(batch), "rng_state": rng_state, "history": hist,
-            "extra": extra or {}, "optimizer": opt_meta}
-    _dumps(extra or {}, "save_checkpoint extra")
-    meta = {"kind": "checkpoint", **meta, "checkpoint": ckpt}
-    write_file(path, tensors, meta)
-
-
-def _read_optimizer(opt: Any, tensors: dict[str, np.ndarray]) -> dict[str, Any]:
-    _expect(isinstance(opt, dict), "'optimizer' must be an object")
-    _expect(isinstance(opt.get("type"), str) and len(opt["type"]) <= 128, "optimizer has no type")
-    config = opt.get("config", {})
-    _expect(isinstance(config, dict), "optimizer config must be an object")
-    check_json_value(config, "optimizer config")
-    _expect(_is_int(opt.get("iterations", 0)) and opt.get("iterations", 0) >= 0,
-            "optimizer iterations must be an integer >= 0")
-    states = opt.get("state")
-    _expect(isinstance(states, list), "optimizer state must be a list")
-    restored = []
-    for i, s in enumerate(states):
-        _expect(isinstance(s, dict) and isinstance(s.get("arrays"), list)
-                and isinstance(s.get("values"), dict), f"optimizer state {i} is malformed")
-        check_json_value(s["values"], f"optimizer state {i}")
-        entry = dict(s["values"])
-        for k in s["arrays"]:
-            name = f"optimizer.{i}.{k}" if isinstance(k, str) else ""
-            _expect(name in tensors, f"optimizer tensor {name!r} is missing")
-            entry[k] = tensors.pop(name)
-        restored.append(entry)
-    leftover = [k for k in tensors if k.startswith("optimizer.")]
-    _expect(not leftover, f"unexpected optimizer tensors {leftover[:5]}")
-    rest = {k: v for k, v in opt.items() if k != "state"}
-    check_json_value(rest, "optimizer")
-    return {**rest, "state": restored}
+    state_tensors: dict[str, np.ndarray] = {}
+    ckpt = {
+        "epoch": int(epoch), "batch": int(batch), "history": hist,
+        "rng_state": _encode(rng.bit_generator.state, f"{CHECKPOINT_TENSORS}rng_state", state_tensors)
+        if rng is not None else None,
+        "optimizer": _encode(optimizer.state_dict(), f"{CHECKPOINT_TENSORS}optimizer", state_tensors)
+        if optimizer is not None else None,
+        "extra": _encode(extra or {}, f"{CHECKPOINT_TENSORS}extra", state_tensors),
+    }
+    clash = tensors.keys() & state_tensors.keys()
+    if clash:
+        raise ValueError(f"cannot save: layer tensors {sorted(clash)} clash with the training state's "
+                         "names; rename those layers")
+    tensors.update(state_tensors)
+    dumps(ckpt, "the checkpoint")
+    write_file(path, tensors, {"kind": "checkpoint", "checkpoint_format": CHECKPOINT_FORMAT, **meta,
+                               "checkpoint": ckpt})
 
 
 def load_checkpoint(path: str | os.PathLike) -> Checkpoint:
     """Load a checkpoint written by :func:`save_checkpoint`.
 
     Returns a :class:`Checkpoint` (model, optimizer_state, epoch, batch, rng_state, history,
-    extra). Validation is that of :func:`axon.load` plus the checkpoint's own fields.
+    extra). Validation is that of :func:`axon.load` plus the checkpoint's own fields: every
+    tensor reference resolves, every tensor is used, generator states are valid.
 
     Raises
     ------
     ModelFileError (a ValueError)
-        The file is missing, corrupted or crafted, or is a plain model file (no training state).
+        The file is missing, corrupted or crafted, is a plain model file (no training state), or
+        was written by an older axon whose checkpoints this one does not read.
     """
     meta, tensors = read_file(path)
     if meta["kind"] != "checkpoint":
         raise ModelFileError(f"{path}: is a model file, not a checkpoint (it has no optimizer or epoch); "
                              "load it with axon.load")
+    if meta.get("checkpoint_format") != CHECKPOINT_FORMAT:
+        raise ModelFileError(f"{path}: a checkpoint of an older axon (before checkpoint format "
+                             f"{CHECKPOINT_FORMAT}); its model loads with axon.load, but training cannot "
+                             "resume from it: start the run again from that model")
     try:
-        model = build_model(meta, tensors)
         ck = meta.get("checkpoint")
-        _expect(isinstance(ck, dict), "no checkpoint section")
+        expect(isinstance(ck, dict), "no checkpoint section")
         epoch, batch = ck.get("epoch"), ck.get("batch", 0)
-        _expect(_is_int(epoch) and epoch >= 0, "epoch must be an integer >= 0")
-        _expect(_is_int(batch) and batch >= 0, "batch must be an integer >= 0")
-        opt = ck.get("optimizer")
-        optimizer_state = _read_optimizer(opt, tensors) if opt is not None else None
-        _expect(not tensors, f"unexpected tensors {sorted(tensors)[:5]}")
-        rng_state = ck.get("rng_state")
-        _expect(rng_state is None or isinstance(rng_state, dict), "rng_state must be an object")
-        rng_state = _decode_state(rng_state) if rng_state is not None else None
-        _check_rng_state(rng_state)
+        expect(is_int(epoch) and epoch >= 0, "epoch must be an integer >= 0")
+        expect(is_int(batch) and batch >= 0, "batch must be an integer >= 0")
         history = ck.get("history", {})
-        _expect(isinstance(history, dict) and all(
+        expect(isinstance(history, dict) and all(
             isinstance(v, list) and all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in v)
             for v in history.values()), "history must map names to lists of numbers")
-        extra = ck.get("extra", {})
-        _expect(isinstance(extra, dict), "extra must be an object")
+        states = {}
+        for key in ("rng_state", "optimizer", "extra"):
+            value = ck.get(key)
+            expect(value is None or isinstance(value, dict), f"{key} must be an object")
+            states[key] = _decode(value, f"{CHECKPOINT_TENSORS}{key}", tensors) if value is not None else None
+        expect(not any(k.startswith(CHECKPOINT_TENSORS) for k in tensors),
+               f"unused tensors {sorted(k for k in tensors if k.startswith(CHECKPOINT_TENSORS))[:5]}")
+        if states["rng_state"] is not None:
+            _check_rng_state(states["rng_state"], "rng_state")
+        model = build_model(meta, tensors)
+        expect(not tensors, f"unexpected tensors {sorted(tensors)[:5]}")
     except (ValueError, RecursionError) as e:
         raise ModelFileError(f"{path}: invalid checkpoint: {e}") from None
-    return Checkpoint(model=model, optimizer_state=optimizer_state, epoch=epoch, batch=batch,
-                      rng_state=rng_state, history={k: [float(x) for x in v] for k, v in history.items()},
-                      extra=extra)
+    return Checkpoint(model=model, optimizer_state=states["optimizer"], epoch=epoch, batch=batch,
+                      rng_state=states["rng_state"], history={k: [float(x) for x in v] for k, v in history.items()},
+                      extra=states["extra"] or {})

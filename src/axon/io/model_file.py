@@ -8,7 +8,8 @@ Layout of a ``.axon`` file (a valid safetensors file that any safetensors reader
               "checkpoint"), dtype, architecture (model.get_config()), frozen parameter names,
               compile info (loss and optimizer type + config, metrics) and the preprocessor
     data      the tensors: every parameter ("dense_1.weight"), every layer buffer
-              ("batchnorm2d_1.running_mean"), the preprocessor's arrays ("preprocessor.mean")
+              ("batchnorm2d_1.running_mean"), the preprocessor's arrays ("preprocessor.mean"); in a
+              checkpoint also the training state's arrays ("checkpoint.optimizer.state.0.velocity")
 
 Loading trusts nothing in the file. It checks the header length against the file size before
 reading anything else, every tensor's dtype, shape and byte range, the format version, and every
@@ -33,6 +34,7 @@ from typing import Any
 import numpy as np
 
 from axon.io.atomic import atomic_write_bytes
+from axon.validation import is_int
 
 FORMAT_VERSION = 1
 #: Largest JSON header accepted; a real header is a few kB, even for big models.
@@ -44,6 +46,8 @@ _JSON_MAX_DEPTH = 6
 _MAX_STR = 512
 _MAX_LIST = 4096
 _MAX_INT = 2**53  # larger ints are not sizes or counts of anything a layer can hold
+#: A checkpoint's training-state tensors (see axon.io.checkpoint) are named under this prefix.
+CHECKPOINT_TENSORS = "checkpoint."
 
 
 class ModelFileError(ValueError):
@@ -97,7 +101,8 @@ def check_json_value(value: Any, where: str, depth: int = 0) -> None:
     raise ValueError(f"{where} has a value of type {type(value).__name__}, which is not plain JSON")
 
 
-def _dumps(obj: Any, what: str, allow_nan: bool = True) -> str:
+def dumps(obj: Any, what: str, allow_nan: bool = True) -> str:
+    """Compact JSON of ``obj``; TypeError naming ``what`` when it is not JSON-serialisable."""
     # NaN and infinity are allowed by default (history of a diverged run, a callback's best = inf);
     # layer and loss configs are checked finite separately.
     try:
@@ -107,21 +112,18 @@ def _dumps(obj: Any, what: str, allow_nan: bool = True) -> str:
                         "(numbers, strings, lists, dicts)") from None
 
 
-def _expect(cond: bool, msg: str) -> None:
+def expect(cond: bool, msg: str) -> None:
+    """Raise ValueError(msg) unless ``cond``: the readers' one check of what a file holds."""
     if not cond:
         raise ValueError(msg)
 
 
-def _is_int(v: Any) -> bool:
-    return isinstance(v, int) and not isinstance(v, bool)
-
-
 def _typed_entry(entry: Any, where: str) -> tuple[str, dict]:
     """Validate ``{"type": name, "config": {...}}``; returns (name, config)."""
-    _expect(isinstance(entry, dict), f"{where} must be an object")
+    expect(isinstance(entry, dict), f"{where} must be an object")
     name, config = entry.get("type"), entry.get("config", {})
-    _expect(isinstance(name, str) and 0 < len(name) <= 128, f"{where} has no valid 'type'")
-    _expect(isinstance(config, dict), f"{where}['config'] must be an object")
+    expect(isinstance(name, str) and 0 < len(name) <= 128, f"{where} has no valid 'type'")
+    expect(isinstance(config, dict), f"{where}['config'] must be an object")
     check_json_value(config, f"{where}['config']")
     return name, config
 
@@ -139,7 +141,7 @@ def _type_entry(obj: Any, registry: Mapping[str, type], what: str, how: str) -> 
         check_json_value(config, f"{what} config")
     except ValueError as e:
         raise TypeError(f"cannot save {what} of type {name}: {e}") from None
-    return {"type": name, "config": json.loads(_dumps(config, f"the config of {what} {name}"))}
+    return {"type": name, "config": json.loads(dumps(config, f"the config of {what} {name}"))}
 
 
 def _metric_names(metrics: Any) -> list[str]:
@@ -186,7 +188,7 @@ def model_payload(model) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
             put(p.name, p.data, "parameter")
         for key, value in layer.buffers().items():
             put(f"{layer.name}.{key}", value, "buffer")
-    input_shape = model.input_shape if model.input_shape is not None else model._infer_input_shape()
+    input_shape = model.input_shape if model.input_shape is not None else model.infer_input_shape()
     meta: dict[str, Any] = {
         "dtype": dtype.name,
         "architecture": {"layers": layers,
@@ -223,7 +225,7 @@ def write_file(path: str | os.PathLike, tensors: dict[str, np.ndarray], meta: di
     meta = {"format_version": FORMAT_VERSION, **meta}
     from axon import __version__
     meta.setdefault("axon_version", __version__)
-    data = st_save(tensors, metadata={"axon": _dumps(meta, "the model description")})
+    data = st_save(tensors, metadata={"axon": dumps(meta, "the model description")})
     atomic_write_bytes(path, data)
 
 
@@ -255,24 +257,24 @@ def _check_tensor_table(header: dict, data_len: int) -> None:
         if name == "__metadata__":
             continue
         where = f"tensor {name[:80]!r}"
-        _expect(isinstance(info, dict) and set(info) == {"dtype", "shape", "data_offsets"},
+        expect(isinstance(info, dict) and set(info) == {"dtype", "shape", "data_offsets"},
                 f"{where} has a malformed entry")
         dt = _SAFETENSORS_DTYPES.get(info["dtype"]) if isinstance(info["dtype"], str) else None
-        _expect(dt is not None, f"{where} has dtype {str(info['dtype'])[:20]!r}; allowed: F32, F64, I64")
+        expect(dt is not None, f"{where} has dtype {str(info['dtype'])[:20]!r}; allowed: F32, F64, I64")
         shape, offsets = info["shape"], info["data_offsets"]
-        _expect(isinstance(shape, list) and len(shape) <= 8 and all(_is_int(s) and s >= 0 for s in shape),
+        expect(isinstance(shape, list) and len(shape) <= 8 and all(is_int(s) and s >= 0 for s in shape),
                 f"{where} has an invalid shape")
-        _expect(isinstance(offsets, list) and len(offsets) == 2 and all(_is_int(o) for o in offsets)
+        expect(isinstance(offsets, list) and len(offsets) == 2 and all(is_int(o) for o in offsets)
                 and 0 <= offsets[0] <= offsets[1] <= data_len,
                 f"{where} has byte offsets outside the file's {data_len} data bytes")
-        _expect(math.prod(shape) * dt.itemsize == offsets[1] - offsets[0],
+        expect(math.prod(shape) * dt.itemsize == offsets[1] - offsets[0],
                 f"{where}: shape {shape} of {info['dtype']} does not match its {offsets[1] - offsets[0]} bytes")
         spans.append((offsets[0], offsets[1]))
     end = 0
     for begin, stop in sorted(spans):
-        _expect(begin == end, "tensor data overlaps or leaves gaps")
+        expect(begin == end, "tensor data overlaps or leaves gaps")
         end = stop
-    _expect(end == data_len, f"tensor data covers {end} bytes but the file has {data_len}")
+    expect(end == data_len, f"tensor data covers {end} bytes but the file has {data_len}")
 
 
 def read_file(path: str | os.PathLike) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
@@ -312,20 +314,20 @@ def read_file(path: str | os.PathLike) -> tuple[dict[str, Any], dict[str, np.nda
         raise ModelFileError(f"{path}: cannot read the model file: {e.strerror or e}") from None
     try:
         header = json.loads(blob[8:8 + n])
-        _expect(isinstance(header, dict), "the header is not a JSON object")
+        expect(isinstance(header, dict), "the header is not a JSON object")
         metadata = header.get("__metadata__")
-        _expect(isinstance(metadata, dict) and isinstance(metadata.get("axon"), str),
+        expect(isinstance(metadata, dict) and isinstance(metadata.get("axon"), str),
                 "it has no axon description in its metadata (a safetensors file from another tool?)")
         _check_tensor_table(header, size - 8 - n)
         meta = json.loads(metadata["axon"])
-        _expect(isinstance(meta, dict), "its axon description is not a JSON object")
+        expect(isinstance(meta, dict), "its axon description is not a JSON object")
         version = meta.get("format_version")
-        _expect(_is_int(version), "its axon description has no format_version")
-        _expect(version <= FORMAT_VERSION,
+        expect(is_int(version), "its axon description has no format_version")
+        expect(version <= FORMAT_VERSION,
                 f"format_version {version} is newer than this axon understands ({FORMAT_VERSION}); "
                 "upgrade axon")
-        _expect(version >= 1, f"unknown format_version {version}")
-        _expect(meta.get("kind") in ("model", "checkpoint"), "unknown kind of file")
+        expect(version >= 1, f"unknown format_version {version}")
+        expect(meta.get("kind") in ("model", "checkpoint"), "unknown kind of file")
     except (ValueError, RecursionError, UnicodeDecodeError) as e:
         raise ModelFileError(f"{path}: not a valid axon model file: {e}") from None
     if not header.keys() - {"__metadata__"}:
@@ -351,7 +353,7 @@ def _construct(cls: type, config: dict, where: str, extra: dict[str, Any] | None
     params = _signature(cls).parameters
     takes_kwargs = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values())
     for key in config:
-        _expect(key not in ("self", "name", "rng") and (takes_kwargs or key in params),
+        expect(key not in ("self", "name", "rng", "seed") and (takes_kwargs or key in params),
                 f"{where} has an unknown argument {key[:40]!r}")
     kwargs = dict(config)
     for key, value in (extra or {}).items():
@@ -383,15 +385,15 @@ def build_model(meta: dict[str, Any], tensors: dict[str, np.ndarray]):
     from axon.preprocessing import PREPROCESSOR_REGISTRY
 
     dtype_name = meta.get("dtype")
-    _expect(dtype_name in _MODEL_DTYPES, f"unknown model dtype {str(dtype_name)[:20]!r}")
+    expect(dtype_name in _MODEL_DTYPES, f"unknown model dtype {str(dtype_name)[:20]!r}")
     dtype = np.dtype(dtype_name)
     arch = meta.get("architecture")
-    _expect(isinstance(arch, dict) and isinstance(arch.get("layers"), list), "no architecture")
+    expect(isinstance(arch, dict) and isinstance(arch.get("layers"), list), "no architecture")
     specs = arch["layers"]
-    _expect(len(specs) <= _MAX_LIST, "too many layers")
+    expect(len(specs) <= _MAX_LIST, "too many layers")
     input_shape = arch.get("input_shape")
-    _expect(input_shape is None or (isinstance(input_shape, list) and len(input_shape) <= 8
-                                    and all(_is_int(s) and 0 < s <= _MAX_INT for s in input_shape)),
+    expect(input_shape is None or (isinstance(input_shape, list) and len(input_shape) <= 8
+                                    and all(is_int(s) and 0 < s <= _MAX_INT for s in input_shape)),
             "input_shape must be a list of positive integers")
     budget = _size_budget(tensors)
 
@@ -402,16 +404,16 @@ def build_model(meta: dict[str, Any], tensors: dict[str, np.ndarray]):
         w = f"layer {i}"
         type_name, config = _typed_entry(spec, w)
         name = spec.get("name")
-        _expect(isinstance(name, str) and 0 < len(name) <= 128 and name.isprintable(),
+        expect(isinstance(name, str) and 0 < len(name) <= 128 and name.isprintable(),
                 f"{w} has no valid name")
-        _expect(name not in names, f"two layers are named {name!r}")
+        expect(name not in names, f"two layers are named {name!r}")
         names.add(name)
         w = f"layer {i} ({name!r})"
         cls = LAYER_REGISTRY.get(type_name)
-        _expect(cls is not None, f"{w} has unknown type {type_name[:80]!r}; known types: "
+        expect(cls is not None, f"{w} has unknown type {type_name[:80]!r}; known types: "
                                  f"{', '.join(sorted(LAYER_REGISTRY))}")
-        ints = [v for v in _flat(config) if _is_int(v)]
-        _expect(all(abs(v) <= budget for v in ints) and math.prod(v for v in ints if v > 1) <= budget,
+        ints = [v for v in _flat(config) if is_int(v)]
+        expect(all(abs(v) <= budget for v in ints) and math.prod(v for v in ints if v > 1) <= budget,
                 f"{w} asks for sizes far larger than the weights the file holds")
         plan.append((cls, config, name, w))
 
@@ -436,10 +438,10 @@ def build_model(meta: dict[str, Any], tensors: dict[str, np.ndarray]):
         raise ValueError(f"the layers do not form a model: {e}") from None
 
     def take(name: str, shape: tuple[int, ...], dt: np.dtype | None, what: str) -> np.ndarray:
-        _expect(name in tensors, f"{what} {name!r} is missing")
+        expect(name in tensors, f"{what} {name!r} is missing")
         t = tensors.pop(name)
-        _expect(t.shape == tuple(shape), f"{what} {name!r} has shape {t.shape}, expected {tuple(shape)}")
-        _expect(dt is None or t.dtype == dt, f"{what} {name!r} is {t.dtype}, expected {dt}")
+        expect(t.shape == tuple(shape), f"{what} {name!r} has shape {t.shape}, expected {tuple(shape)}")
+        expect(dt is None or t.dtype == dt, f"{what} {name!r} is {t.dtype}, expected {dt}")
         return t
 
     for layer in model.layers:
@@ -454,20 +456,20 @@ def build_model(meta: dict[str, Any], tensors: dict[str, np.ndarray]):
 
     frozen = meta.get("frozen", [])
     params = model.named_parameters()
-    _expect(isinstance(frozen, list) and all(isinstance(n, str) and n in params for n in frozen),
+    expect(isinstance(frozen, list) and all(isinstance(n, str) and n in params for n in frozen),
             "'frozen' names parameters the model does not have")
     for n in frozen:
         params[n].trainable = False
 
     compiled = meta.get("compile")
     if compiled is not None:
-        _expect(isinstance(compiled, dict), "'compile' must be an object")
+        expect(isinstance(compiled, dict), "'compile' must be an object")
         type_name, config = _typed_entry(compiled.get("loss"), "the loss")
         cls = LOSS_REGISTRY.get(type_name)
-        _expect(cls is not None, f"unknown loss type {type_name[:80]!r}")
+        expect(cls is not None, f"unknown loss type {type_name[:80]!r}")
         model.loss = _construct(cls, config, f"the loss {type_name}")
         metrics = compiled.get("metrics", [])
-        _expect(isinstance(metrics, list) and len(metrics) <= 64
+        expect(isinstance(metrics, list) and len(metrics) <= 64
                 and all(isinstance(m, str) and 0 < len(m) <= 64 for m in metrics),
                 "'metrics' must be a list of metric names")
         model.metrics = list(metrics)
@@ -475,8 +477,8 @@ def build_model(meta: dict[str, Any], tensors: dict[str, np.ndarray]):
         if opt is not None:
             type_name, config = _typed_entry(opt, "the optimizer")
             cls = _optimizer_classes().get(type_name)
-            _expect(cls is not None, f"unknown optimizer type {type_name[:80]!r}")
-            _expect("params" not in config, "the optimizer config has an unknown argument 'params'")
+            expect(cls is not None, f"unknown optimizer type {type_name[:80]!r}")
+            expect("params" not in config, "the optimizer config has an unknown argument 'params'")
             model.optimizer = _construct(cls, config, f"the optimizer {type_name}")
             model.optimizer.bind(model.parameters())
 
@@ -484,7 +486,7 @@ def build_model(meta: dict[str, Any], tensors: dict[str, np.ndarray]):
     if pre is not None:
         type_name, config = _typed_entry(pre, "the preprocessor")
         cls = PREPROCESSOR_REGISTRY.get(type_name)
-        _expect(cls is not None, f"unknown preprocessor type {type_name[:80]!r}")
+        expect(cls is not None, f"unknown preprocessor type {type_name[:80]!r}")
         arrays = {k[len("preprocessor."):]: tensors.pop(k) for k in list(tensors)
                   if k.startswith("preprocessor.")}
         try:
@@ -528,9 +530,9 @@ def load(path: str | os.PathLike):
     meta, tensors = read_file(path)
     try:
         model = build_model(meta, tensors)
-        if meta["kind"] == "checkpoint":  # the optimizer's tensors belong to load_checkpoint
-            tensors = {k: v for k, v in tensors.items() if not k.startswith("optimizer.")}
-        _expect(not tensors, f"unexpected tensors {sorted(tensors)[:5]}")
+        if meta["kind"] == "checkpoint":  # the training state's tensors belong to load_checkpoint
+            tensors = {k: v for k, v in tensors.items() if not k.startswith(CHECKPOINT_TENSORS)}
+        expect(not tensors, f"unexpected tensors {sorted(tensors)[:5]}")
     except (ValueError, RecursionError) as e:
         raise ModelFileError(f"{path}: invalid model file: {e}") from None
     return model

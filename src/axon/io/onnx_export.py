@@ -37,6 +37,7 @@ import numpy as np
 from axon.io.atomic import atomic_write_bytes
 from axon.layers.base import Layer
 from axon.model import Sequential
+from axon.validation import check_int
 
 #: The lowest opset accepted: Softmax over the last axis alone needs opset 13 or later.
 MIN_OPSET = 13
@@ -271,8 +272,7 @@ def export_onnx(model: Sequential, path: str | os.PathLike, *, opset: int = 17,
     if not isinstance(model, Sequential):
         raise TypeError(f"export_onnx: model must be an axon Sequential, got {type(model).__name__}")
     max_opset = onnx.defs.onnx_opset_version()
-    if isinstance(opset, bool) or not isinstance(opset, (int, np.integer)) or not MIN_OPSET <= opset <= max_opset:
-        raise ValueError(f"export_onnx: opset must be an integer from {MIN_OPSET} to {max_opset}, got {opset!r}")
+    opset = check_int(opset, "export_onnx: opset", minimum=MIN_OPSET, maximum=max_opset)
     shape = _input_shape(model, input_shape)
     link = _link_op(model.loss) if include_link else None
 

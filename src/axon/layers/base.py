@@ -30,7 +30,7 @@ Writing your own layer::
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -51,7 +51,14 @@ class Layer:
 
     Subclasses create parameters with :meth:`add_parameter` in ``__init__`` and implement
     :meth:`forward` and :meth:`backward`. Layers without parameters only implement those two.
+
+    A layer whose training pass draws random numbers (Dropout) sets ``stochastic = True`` and
+    keeps its generator as ``self.rng`` (a ``numpy.random.Generator``): ``fit(seed=...)`` gives it
+    its own, checkpoints save its state, gradient checks and traces replay it.
     """
+
+    #: Whether ``forward(x, training=True)`` draws from ``self.rng``.
+    stochastic: ClassVar[bool] = False
 
     def __init__(self, name: str | None = None) -> None:
         self._params: dict[str, Parameter] = {}

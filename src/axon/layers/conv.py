@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from axon._config import get_rng, resolve_dtype
+from axon._config import as_generator, resolve_dtype
 from axon.initializers import initialize
 from axon.layers.base import Layer, register_layer
 from axon.layers.im2col import col2im, conv_output_size, im2col, pair
 from axon.layers.regularization import add_penalty_gradient, weight_penalty
+from axon.validation import check_int
+
+if TYPE_CHECKING:
+    from axon._config import Seed
 
 
 @register_layer
@@ -46,17 +50,17 @@ class Conv2D(Layer):
     bias : whether to add ``b``.
     l1, l2 : penalty strengths, >= 0.
     dtype : "float32" or "float64"; default :func:`axon.get_default_dtype`.
-    rng : generator for the initial weights; default axon's generator.
+    seed : the initial weights' randomness: None (axon's generator, :func:`axon.set_seed`), an int or a
+        ``numpy.random.Generator``.
     """
 
     def __init__(self, in_channels: int, out_channels: int, kernel_size: int | tuple[int, int],
                  stride: int | tuple[int, int] = 1, padding: int | tuple[int, int] = 0, *,
                  init: str | Callable = "he", bias: bool = True, l1: float = 0.0, l2: float = 0.0,
-                 dtype=None, rng: np.random.Generator | None = None, name: str | None = None) -> None:
+                 dtype=None, seed: Seed = None, name: str | None = None) -> None:
         super().__init__(name)
-        for arg, v in (("in_channels", in_channels), ("out_channels", out_channels)):
-            if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
-                raise ValueError(f"Conv2D {arg} must be a positive integer, got {v!r}")
+        in_channels = check_int(in_channels, "Conv2D in_channels")
+        out_channels = check_int(out_channels, "Conv2D out_channels")
         for arg, v in (("l1", l1), ("l2", l2)):
             if not np.isfinite(v) or v < 0:
                 raise ValueError(f"Conv2D {arg} must be a finite number >= 0, got {v!r}")
@@ -68,7 +72,7 @@ class Conv2D(Layer):
         self.l1, self.l2 = float(l1), float(l2)
         dt = resolve_dtype(dtype)
         shape = (self.out_channels, self.in_channels, *self.kernel_size)
-        self.weight = self.add_parameter("weight", initialize(init, shape, rng or get_rng(), dt))
+        self.weight = self.add_parameter("weight", initialize(init, shape, as_generator(seed), dt))
         self.bias = self.add_parameter("bias", np.zeros(self.out_channels, dtype=dt)) if bias else None
         self._cols: np.ndarray | None = None
         self._in_shape: tuple[int, ...] | None = None

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from axon._config import get_rng, resolve_dtype
+from axon._config import as_generator, resolve_dtype
 from axon.initializers import initialize
 from axon.layers.base import Layer, register_layer
 from axon.layers.regularization import add_penalty_gradient, weight_penalty
+from axon.validation import check_int
+
+if TYPE_CHECKING:
+    from axon._config import Seed
 
 
 @register_layer
@@ -37,16 +41,16 @@ class Dense(Layer):
     bias : whether to add ``b``.
     l1, l2 : penalty strengths (see above), >= 0.
     dtype : "float32" or "float64"; default :func:`axon.get_default_dtype`.
-    rng : generator for the initial weights; default axon's generator (:func:`axon.set_seed`).
+    seed : the initial weights' randomness: None (axon's generator, :func:`axon.set_seed`), an int or a
+        ``numpy.random.Generator``.
     """
 
     def __init__(self, in_features: int, out_features: int, *, init: str | Callable = "xavier",
                  bias: bool = True, l1: float = 0.0, l2: float = 0.0, dtype=None,
-                 rng: np.random.Generator | None = None, name: str | None = None) -> None:
+                 seed: Seed = None, name: str | None = None) -> None:
         super().__init__(name)
-        for arg, v in (("in_features", in_features), ("out_features", out_features)):
-            if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
-                raise ValueError(f"Dense {arg} must be a positive integer, got {v!r}")
+        in_features = check_int(in_features, "Dense in_features")
+        out_features = check_int(out_features, "Dense out_features")
         for arg, v in (("l1", l1), ("l2", l2)):
             if not np.isfinite(v) or v < 0:
                 raise ValueError(f"Dense {arg} must be a finite number >= 0, got {v!r}")
@@ -55,7 +59,7 @@ class Dense(Layer):
         self.l1, self.l2 = float(l1), float(l2)
         dt = resolve_dtype(dtype)
         self.weight = self.add_parameter(
-            "weight", initialize(init, (self.in_features, self.out_features), rng or get_rng(), dt))
+            "weight", initialize(init, (self.in_features, self.out_features), as_generator(seed), dt))
         self.bias = self.add_parameter("bias", np.zeros(self.out_features, dtype=dt)) if bias else None
         self._x: np.ndarray | None = None
 

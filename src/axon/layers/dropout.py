@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from axon._config import get_rng
+from axon._config import as_generator
 from axon.layers.base import Layer, register_layer
+
+if TYPE_CHECKING:
+    from axon._config import Seed
 
 
 @register_layer
@@ -18,17 +21,30 @@ class Dropout(Layer):
     expected activation is unchanged and inference is the identity (no rescaling needed).
     Backward applies the same mask: ∂C/∂z = ∂C/∂a ⊙ m / (1 − p). Any shape.
 
-    ``rng`` (a ``numpy.random.Generator``) draws the masks; default axon's generator.
+    ``seed`` draws the masks: None (default) uses axon's generator at every forward pass, so
+    :func:`axon.set_seed` reaches this layer even after it was built; an int or a Generator gives
+    the layer its own. ``fit(seed=...)`` gives it its own for the run. The generator in use is
+    ``layer.rng``.
     """
 
-    def __init__(self, p: float = 0.5, rng: np.random.Generator | None = None,
-                 name: str | None = None) -> None:
+    stochastic = True
+
+    def __init__(self, p: float = 0.5, seed: Seed = None, name: str | None = None) -> None:
         super().__init__(name)
         if isinstance(p, bool) or not isinstance(p, (int, float, np.floating)) or not 0 <= p < 1:
             raise ValueError(f"Dropout p must be a probability in [0, 1), got {p!r}")
         self.p = float(p)
-        self.rng = rng if rng is not None else get_rng()
+        self._rng = None if seed is None else as_generator(seed)
         self._mask: np.ndarray | None = None
+
+    @property
+    def rng(self) -> np.random.Generator:
+        """The generator the masks come from: the layer's own, or axon's (:func:`axon.set_seed`)."""
+        return self._rng if self._rng is not None else as_generator(None)
+
+    @rng.setter
+    def rng(self, value: np.random.Generator) -> None:
+        self._rng = as_generator(value, "rng")
 
     def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
         if not training or self.p == 0:

@@ -30,6 +30,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from axon.validation import check_int
+
 
 def pair(value: int | tuple[int, int] | list[int], arg: str, minimum: int = 1) -> tuple[int, int]:
     """``3 -> (3, 3)``; ``(3, 2)`` stays; raises ValueError naming ``arg`` for anything else."""
@@ -37,10 +39,7 @@ def pair(value: int | tuple[int, int] | list[int], arg: str, minimum: int = 1) -
         a, b = value
     else:
         a = b = value
-    for v in (a, b):
-        if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < minimum:
-            raise ValueError(f"{arg} must be an integer >= {minimum} or a pair of them, got {value!r}")
-    return int(a), int(b)
+    return check_int(a, arg, minimum=minimum), check_int(b, arg, minimum=minimum)
 
 
 def conv_output_size(size: int, kernel: int, stride: int, padding: int = 0) -> int:

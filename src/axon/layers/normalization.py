@@ -8,6 +8,7 @@ import numpy as np
 
 from axon._config import resolve_dtype
 from axon.layers.base import Layer, register_layer
+from axon.validation import check_int
 
 
 class _BatchNorm(Layer):
@@ -19,9 +20,7 @@ class _BatchNorm(Layer):
                  name: str | None = None) -> None:
         super().__init__(name)
         kind = type(self).__name__
-        if isinstance(num_features, bool) or not isinstance(num_features, (int, np.integer)) \
-                or num_features < 1:
-            raise ValueError(f"{kind} num_features must be a positive integer, got {num_features!r}")
+        num_features = check_int(num_features, f"{kind} num_features")
         if not np.isfinite(eps) or eps <= 0:
             raise ValueError(f"{kind} eps must be a small number > 0 (e.g. 1e-5), got {eps!r}")
         if not np.isfinite(momentum) or not 0 <= momentum <= 1:

@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 
 from axon.layers.base import Layer, register_layer
+from axon.validation import check_int
 
 
 @register_layer
@@ -47,10 +48,9 @@ class Reshape(Layer):
     def __init__(self, shape: tuple[int, ...] | list[int], name: str | None = None) -> None:
         super().__init__(name)
         shape = tuple(shape) if isinstance(shape, (list, tuple)) else (shape,)
-        if not shape or any(isinstance(s, bool) or not isinstance(s, (int, np.integer)) or s < 1
-                            for s in shape):
-            raise ValueError(f"Reshape shape must be a tuple of positive integers, got {shape!r}")
-        self.shape = tuple(int(s) for s in shape)
+        if not shape:
+            raise ValueError("Reshape shape must be a tuple of positive integers, got ()")
+        self.shape = tuple(check_int(s, "each size in Reshape's shape") for s in shape)
         self._in_shape: tuple[int, ...] | None = None
 
     def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:

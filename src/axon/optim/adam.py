@@ -89,17 +89,6 @@ class Adam(Optimizer):
         np.divide(s1, tmp, out=tmp)
         p.data -= tmp
 
-    def load_state_dict(self, d: dict[str, Any]) -> None:
-        """As :meth:`Optimizer.load_state_dict`; state saved with the moments themselves (keys
-        ``"m"``, ``"v"``, before Adam kept sums) becomes S₁ = m/(1 − β₁), S₂ = v/(1 − β₂)."""
-        super().load_state_dict(d)
-        b1, b2 = self._betas
-        for state in self.state:
-            if "m" in state:
-                state["grad_sum"] = state.pop("m") / (1.0 - b1)
-            if "v" in state:
-                state["grad_sq_sum"] = state.pop("v") / (1.0 - b2)
-
     def get_config(self) -> dict[str, Any]:
         return {**super().get_config(), "betas": list(self._betas), "eps": self.eps}
 

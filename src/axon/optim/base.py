@@ -185,20 +185,32 @@ class Optimizer:
     def load_state_dict(self, d: dict[str, Any]) -> None:
         """Restore what :meth:`state_dict` returned; parameters must already be bound, same order.
 
-        Hyperparameters in ``d["config"]`` replace the current ones; arrays are copied and cast
-        to each parameter's dtype.
+        Hyperparameters in ``d["config"]`` replace the current ones (checked as the constructor
+        checks them); arrays are copied and cast to each parameter's dtype. Everything is checked
+        before anything changes: a state that does not fit raises ValueError and leaves the
+        optimizer as it was.
         """
+        if not isinstance(d, dict) or not isinstance(d.get("state"), list):
+            raise ValueError("optimizer state must be a dict with a 'state' list, as state_dict() gives")
         if d.get("type", type(self).__name__) != type(self).__name__:
             raise ValueError(f"optimizer state is for {d['type']}, not {type(self).__name__}; "
                              f"create a {d['type']} optimizer to load it")
         if len(d["state"]) != len(self.params):
             raise ValueError(f"optimizer state has {len(d['state'])} parameters, the optimizer has "
                              f"{len(self.params)}; bind the same model's parameters first")
-        for k, v in d.get("config", {}).items():
-            self._set_config(k, v)
-        self.iterations = int(d.get("iterations", 0))
-        self.state = []
+        config = d.get("config", {})
+        if not isinstance(config, dict):
+            raise ValueError("optimizer config must be a dict")
+        try:  # the constructor checks every hyperparameter (JSON turned tuples into lists)
+            checked = type(self)(**{k: tuple(v) if isinstance(v, list) else v for k, v in config.items()})
+        except TypeError as e:
+            raise ValueError(f"optimizer config {config!r} does not fit {type(self).__name__}: {e}") from None
+        from axon.validation import check_int
+        iterations = check_int(d.get("iterations", 0), "optimizer iterations", minimum=0)
+        state = []
         for p, s in zip(self.params, d["state"]):
+            if not isinstance(s, dict):
+                raise ValueError(f"optimizer state of {p.name} must be a dict")
             restored: dict[str, Any] = {}
             for k, v in s.items():
                 if isinstance(v, np.ndarray):
@@ -207,15 +219,15 @@ class Optimizer:
                                          f"expected {p.data.shape}")
                     v = v.astype(p.data.dtype, copy=True)
                 elif k == "step":
-                    v = int(v)
+                    v = check_int(v, f"optimizer step of {p.name}", minimum=0)
+                else:
+                    raise ValueError(f"optimizer state {k!r} of {p.name} must be an array")
                 restored[k] = v
-            self.state.append(restored)
-
-    def _set_config(self, key: str, value: Any) -> None:
-        """Set one hyperparameter from a saved config (JSON turns tuples into lists)."""
-        if isinstance(value, list):
-            value = tuple(value)
-        setattr(self, key, value)
+            state.append(restored)
+        for k in config:
+            setattr(self, k, getattr(checked, k))
+        self.iterations = iterations
+        self.state = state
 
     def __repr__(self) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())

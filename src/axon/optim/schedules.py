@@ -19,21 +19,12 @@ import math
 from collections.abc import Callable
 from typing import Any
 
-import numpy as np
-
 from axon.optim.base import _check_number
+from axon.validation import check_int
 
 
 def _check_epoch(epoch: Any) -> int:
-    if isinstance(epoch, bool) or not isinstance(epoch, (int, np.integer)) or epoch < 0:
-        raise ValueError(f"a schedule takes the epoch number, an integer >= 0 counted from 0; got {epoch!r}")
-    return int(epoch)
-
-
-def _check_count(name: str, value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ValueError(f"{name} must be a positive integer (a number of epochs), got {value!r}")
-    return int(value)
+    return check_int(epoch, "a schedule's epoch (counted from 0)", minimum=0)
 
 
 class Schedule:
@@ -69,7 +60,7 @@ class StepDecay(Schedule):
 
     def __init__(self, initial_lr: float, step_size: int, gamma: float = 0.1) -> None:
         self.initial_lr = _check_number("initial_lr", initial_lr)
-        self.step_size = _check_count("step_size", step_size)
+        self.step_size = check_int(step_size, "step_size")
         self.gamma = _check_number("gamma", gamma)
 
     def lr_at(self, epoch: int) -> float:
@@ -94,7 +85,7 @@ class ExponentialDecay(Schedule):
     def __init__(self, initial_lr: float, gamma: float, decay_epochs: int = 1) -> None:
         self.initial_lr = _check_number("initial_lr", initial_lr)
         self.gamma = _check_number("gamma", gamma)
-        self.decay_epochs = _check_count("decay_epochs", decay_epochs)
+        self.decay_epochs = check_int(decay_epochs, "decay_epochs")
 
     def lr_at(self, epoch: int) -> float:
         return self.initial_lr * self.gamma ** (epoch / self.decay_epochs)
@@ -120,7 +111,7 @@ class CosineDecay(Schedule):
 
     def __init__(self, initial_lr: float, decay_epochs: int, min_lr: float = 0.0) -> None:
         self.initial_lr = _check_number("initial_lr", initial_lr)
-        self.decay_epochs = _check_count("decay_epochs", decay_epochs)
+        self.decay_epochs = check_int(decay_epochs, "decay_epochs")
         self.min_lr = _check_number("min_lr", min_lr)
 
     def lr_at(self, epoch: int) -> float:
@@ -166,7 +157,7 @@ class Warmup(Schedule):
             self.schedule = schedule
         else:
             self.schedule = _Constant(schedule)
-        self.warmup_epochs = _check_count("warmup_epochs", warmup_epochs)
+        self.warmup_epochs = check_int(warmup_epochs, "warmup_epochs")
         self.start_factor = (1.0 / (self.warmup_epochs + 1) if start_factor is None else
                              _check_number("start_factor", start_factor, low_open=True, high=1.0,
                                            high_open=False))
