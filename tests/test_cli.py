@@ -17,6 +17,7 @@ import numpy as np
 import pytest
 
 from axon import runs
+from axon.callbacks import CSVLogger
 from axon.cli.main import main
 
 REPO = Path(__file__).resolve().parents[1]
@@ -51,7 +52,7 @@ def test_train_default_reaches_97_percent_and_writes_run_folder(tmp_path):
         assert (out / name).is_file(), name
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["test"]["accuracy"] >= 0.97
-    history = runs.read_history_csv(out / "history.csv")
+    history = CSVLogger.read(out / "history.csv")
     epochs = json.loads((out / "run.json").read_text())["config"]["epochs"]
     assert len(history["loss"]) == metrics["epochs_run"] == epochs
     assert history["loss"][-1] < history["loss"][0]
@@ -121,15 +122,15 @@ def test_options_defaults_then_file_then_flags(tmp_path):
     assert used["layers"] == "24" and used["epochs"] == 2 and used["batch_size"] == 16  # file
     assert used["lr"] == 0.002  # flag beats file
     assert used["optimizer"] == "adam" and used["seed"] == 0  # defaults
-    assert len(runs.read_history_csv(out / "history.csv")["loss"]) == 2
+    assert len(CSVLogger.read(out / "history.csv")["loss"]) == 2
 
 
 def test_resume_continues_the_run(tmp_path):
     out = tmp_path / "r"
     assert main(["train", "--layers", "16", "--epochs", "2", "--quiet", "--out", str(out)]) == 0
-    first = runs.read_history_csv(out / "history.csv")
+    first = CSVLogger.read(out / "history.csv")
     assert main(["train", "--resume", str(out), "--epochs", "4", "--quiet"]) == 0
-    after = runs.read_history_csv(out / "history.csv")
+    after = CSVLogger.read(out / "history.csv")
     assert len(after["loss"]) == 4
     assert after["loss"][:2] == pytest.approx(first["loss"][:2])  # the history continues
     assert json.loads((out / "metrics.json").read_text())["epochs_run"] == 4
@@ -151,7 +152,7 @@ def test_cnn_and_grad_stats_in_report(tmp_path):
     out = tmp_path / "cnn"
     assert main(["train", "--model", "cnn", "--layers", "conv4x3,maxpool2,16", "--epochs", "2",
                  "--grad-stats", "--quiet", "--out", str(out)]) == 0
-    history = runs.read_history_csv(out / "history.csv")
+    history = CSVLogger.read(out / "history.csv")
     assert any(k.startswith("grad_norm/") for k in history)
     assert "Gradient norms per layer" in (out / "report.html").read_text()
     import axon as ax
@@ -339,9 +340,16 @@ def test_help_of_every_subcommand_has_examples(capsys):
 
 def test_history_csv_round_trip(tmp_path):
     h = {"loss": [1.0, 0.5, 0.25], "val_loss": [1.1, 0.6, 0.3], "grad_norm/dense_1": [0.1, 0.2, 0.3]}
-    runs.write_history_csv(tmp_path / "h.csv", h)
-    assert runs.read_history_csv(tmp_path / "h.csv") == h
-    assert (tmp_path / "h.csv").read_text().splitlines()[0] == "epoch,loss,val_loss,grad_norm/dense_1"
+    log = CSVLogger(tmp_path / "h.csv")
+    log.on_train_begin()
+    for epoch in range(3):
+        log.on_epoch_end(epoch, {k: v[epoch] for k, v in h.items()})
+    assert CSVLogger.read(tmp_path / "h.csv") == h
+    lines = (tmp_path / "h.csv").read_text().splitlines()
+    assert lines[0] == "epoch,loss,val_loss,grad_norm/dense_1" and lines[1].startswith("0,")
+    with open(tmp_path / "h.csv", "a") as f:
+        f.write("3,0.1")  # a line cut short by a kill: ignored
+    assert CSVLogger.read(tmp_path / "h.csv") == h
 
 
 # -- import cost ------------------------------------------------------------------------------------------

@@ -133,6 +133,27 @@ def test_adam_with_zero_lr_moves_the_moments_not_the_weights():
         np.testing.assert_array_equal(s["grad_sum"], 2.0)
 
 
+@pytest.mark.parametrize("betas, lr", [((0.9, 0.999), 1e-2), ((0.5, 0.9), 0.3)])
+def test_adam_update_is_the_paper_formula_of_adam_step(betas, lr):
+    """The fast update (decaying sums, step folded into the denominator) against the formula as written."""
+    from axon.optim.adam import adam_step
+
+    params = make_params()
+    opt = Adam(params, lr=lr, betas=betas)
+    ref = [(p.data.copy(), np.zeros_like(p.data), np.zeros_like(p.data)) for p in params]
+    for step in range(30):
+        for i, p in enumerate(params):
+            p.zero_grad()
+            p.accumulate(gradient(p.data, step, i))
+        grads = [p.grad.copy() for p in params]
+        opt.step()
+        ref = [adam_step(theta, g, m, v, step + 1, lr=lr, betas=betas) for (theta, m, v), g in zip(ref, grads)]
+        for p, (theta, m, v), state in zip(params, ref, opt.state):
+            np.testing.assert_allclose(p.data, theta, rtol=1e-12, atol=1e-12)
+            np.testing.assert_allclose((1 - betas[0]) * state["grad_sum"], m, rtol=1e-12, atol=1e-14)
+            np.testing.assert_allclose((1 - betas[1]) * state["grad_sq_sum"], v, rtol=1e-12, atol=1e-14)
+
+
 def test_clip_norm_equals_clip_grad_norm():
     torch = pytest.importorskip("torch")
     params = make_params()

@@ -56,7 +56,8 @@ class Callback:
     model: Sequential = None  # type: ignore[assignment]  # set by fit before any hook runs
     loop: FitLoop = None  # type: ignore[assignment]
     #: Run after every other callback at each hook, and at epoch end after the epoch is in the
-    #: history: for callbacks that save the training state, so it holds the others' new state.
+    #: history: for callbacks that record or save the training state (CSVLogger, ModelCheckpoint),
+    #: so what they write holds every other callback's additions and new state.
     runs_last: ClassVar[bool] = False
 
     def set_model(self, model: Sequential) -> None:
@@ -318,12 +319,18 @@ class LearningRateScheduler(Callback):
 
 
 class CSVLogger(Callback):
-    """Append one row per epoch (``epoch`` from 0, then every figure of the logs) to a CSV file.
+    """Append one row per epoch (``epoch`` from 0, as Keras, then every figure of the logs) to a CSV file.
+
+    The one writer of training histories as CSV (``axon train``'s ``history.csv`` is one);
+    :meth:`CSVLogger.read` reads them back. It runs after the other callbacks (``runs_last``), so
+    the figures they add to the logs (GradientStats' norms) are in its rows.
 
     The file is written and flushed at each epoch end, so it is complete up to the last epoch
     even if the process is killed. When fit resumes from a checkpoint the file is kept and rows
     of epochs that will be redone are dropped.
     """
+
+    runs_last = True
 
     def __init__(self, path: str | os.PathLike, separator: str = ",", append: bool = False) -> None:
         self.path = Path(path)
@@ -361,6 +368,27 @@ class CSVLogger(Callback):
                 w.writerow(["epoch", *self._keys])
             w.writerow([epoch, *(_csv_value(logs.get(k, "")) for k in self._keys)])
             f.flush()
+
+    @staticmethod
+    def read(path: str | os.PathLike, separator: str = ",") -> dict[str, list[float]]:
+        """What a CSVLogger wrote, as ``{key: [values]}`` like ``History.history`` (no epoch column).
+
+        Empty cells (a figure that started later) are skipped; a last line cut short by a killed
+        process is ignored.
+        """
+        with open(path, newline="", encoding="utf-8") as f:
+            rows = list(csv.reader(f, delimiter=separator))
+        if not rows:
+            return {}
+        keys = rows[0][1:]
+        out: dict[str, list[float]] = {k: [] for k in keys}
+        for row in rows[1:]:
+            if len(row) != len(keys) + 1:
+                continue
+            for k, cell in zip(keys, row[1:]):
+                if cell != "":
+                    out[k].append(float(cell))
+        return out
 
     def __repr__(self) -> str:
         return f"CSVLogger({str(self.path)!r})"

@@ -1,7 +1,11 @@
 """The course's formulas as plain functions of arrays: activations, their derivatives, softmax.
 
-Layers and losses call these, so each formula lives in one place. All keep the input's dtype
-and are finite for any finite input (sigmoid(±1000), softmax of logits ±1e4).
+Each formula lives here once; the layers and losses call these. All keep the input's dtype and
+are finite for any finite input (sigmoid(±1000), softmax of logits ±1e4).
+
+A derivative is given two ways where a layer needs it: ``f_prime(z)``, the course's f′(z), and
+``f_prime_from_output(a)``, the same number written with the output a = f(z) that the layer kept
+from its forward pass (σ′ = a(1 − a), tanh′ = 1 − a²), so backward need not compute f again.
 """
 
 from __future__ import annotations
@@ -9,6 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 
+# -- sigmoid -----------------------------------------------------------------------------------
 def sigmoid(z: np.ndarray) -> np.ndarray:
     """σ(z) = 1 / (1 + e^(−z)), computed as ½(1 + tanh(z/2)) so no exp overflows."""
     y = np.tanh(z * 0.5)
@@ -19,10 +24,17 @@ def sigmoid(z: np.ndarray) -> np.ndarray:
 
 def sigmoid_prime(z: np.ndarray) -> np.ndarray:
     """σ′(z) = σ(z)(1 − σ(z)); at most ¼, which is why deep sigmoid nets learn slowly."""
-    s = sigmoid(z)
-    return s * (1 - s)
+    return sigmoid_prime_from_output(sigmoid(z))
 
 
+def sigmoid_prime_from_output(a: np.ndarray) -> np.ndarray:
+    """σ′(z) from the output a = σ(z): a(1 − a). A new array (the layer multiplies it in place)."""
+    d = 1 - a
+    d *= a
+    return d
+
+
+# -- tanh --------------------------------------------------------------------------------------
 def tanh(z: np.ndarray) -> np.ndarray:
     """tanh(z) = (e^z − e^(−z)) / (e^z + e^(−z)) = 2σ(2z) − 1."""
     return np.tanh(z)
@@ -30,30 +42,46 @@ def tanh(z: np.ndarray) -> np.ndarray:
 
 def tanh_prime(z: np.ndarray) -> np.ndarray:
     """tanh′(z) = 1 − tanh²(z)."""
-    t = np.tanh(z)
-    return 1 - t * t
+    return tanh_prime_from_output(np.tanh(z))
 
 
+def tanh_prime_from_output(a: np.ndarray) -> np.ndarray:
+    """tanh′(z) from the output a = tanh(z): 1 − a². A new array."""
+    d = a * a
+    np.subtract(1, d, out=d)
+    return d
+
+
+# -- ReLU and LeakyReLU ------------------------------------------------------------------------
 def relu(z: np.ndarray) -> np.ndarray:
     """ReLU(z) = max(0, z)."""
     return np.maximum(z, 0)
 
 
 def relu_prime(z: np.ndarray) -> np.ndarray:
-    """ReLU′(z) = 1 if z > 0 else 0 (0 at z = 0, as PyTorch)."""
+    """ReLU′(z) = 1 if z > 0 else 0 (0 at z = 0, as PyTorch), in z's dtype.
+
+    The output a = ReLU(z) gives the same mask (a > 0 exactly where z > 0), so a layer may pass a.
+    """
     return (z > 0).astype(z.dtype)
 
 
 def leaky_relu(z: np.ndarray, alpha: float = 0.01) -> np.ndarray:
-    """LeakyReLU(z) = z if z > 0 else αz."""
+    """LeakyReLU(z) = z if z > 0 else αz (for α ≤ 1 that is max(z, αz), computed without a branch)."""
+    if 0 <= alpha <= 1:
+        return np.maximum(z, z * alpha)
     return np.where(z > 0, z, z * alpha)
 
 
 def leaky_relu_prime(z: np.ndarray, alpha: float = 0.01) -> np.ndarray:
-    """LeakyReLU′(z) = 1 if z > 0 else α."""
-    return np.where(z > 0, 1, alpha).astype(z.dtype)
+    """LeakyReLU′(z) = 1 if z > 0 else α, computed as (z > 0)·(1 − α) + α, in z's dtype."""
+    d = (z > 0).astype(z.dtype)
+    d *= 1.0 - alpha
+    d += alpha
+    return d
 
 
+# -- softmax -----------------------------------------------------------------------------------
 def logsumexp(z: np.ndarray, axis: int = -1) -> np.ndarray:
     """log Σⱼ e^(zⱼ) along ``axis`` (kept as a length-1 axis), shifted by max z so it never overflows."""
     m = z.max(axis=axis, keepdims=True)
@@ -61,9 +89,13 @@ def logsumexp(z: np.ndarray, axis: int = -1) -> np.ndarray:
 
 
 def log_softmax(z: np.ndarray, axis: int = -1) -> np.ndarray:
-    """log softmax(z)ⱼ = zⱼ − log Σₖ e^(zₖ), computed from z − max z so it stays exact at ±1e4."""
-    shifted = z - _reduce(np.maximum, z, axis)
-    return shifted - np.log(_reduce(np.add, np.exp(shifted), axis))
+    """log softmax(z)ⱼ = zⱼ − log Σₖ e^(zₖ) = z − logsumexp(z).
+
+    Computed on s = z − max z (softmax is the same for s), as s − logsumexp(s): the large parts
+    cancel before rounding, so logits of ±1e4 give exact values in float32.
+    """
+    s = z - z.max(axis=axis, keepdims=True)
+    return s - logsumexp(s, axis=axis)
 
 
 def softmax(z: np.ndarray, axis: int = -1) -> np.ndarray:
@@ -71,14 +103,3 @@ def softmax(z: np.ndarray, axis: int = -1) -> np.ndarray:
     e = np.exp(z - z.max(axis=axis, keepdims=True))
     e /= e.sum(axis=axis, keepdims=True)
     return e
-
-
-def _reduce(ufunc: np.ufunc, z: np.ndarray, axis: int) -> np.ndarray:
-    """``ufunc.reduce(z, axis, keepdims=True)``, fast for a batch of a few classes.
-
-    NumPy reduces a short last axis row by row (15 µs for the max of 128×10 values); reducing the
-    transposed copy along its first axis runs vectorised over the batch instead (3 µs).
-    """
-    if z.ndim == 2 and axis in (1, -1) and z.shape[1] <= 64 and z.shape[0] >= 16:
-        return ufunc.reduce(np.ascontiguousarray(z.T), axis=0)[:, None]
-    return ufunc.reduce(z, axis=axis, keepdims=True)

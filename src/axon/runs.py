@@ -11,13 +11,14 @@ instead, so nothing an earlier run wrote is ever overwritten or deleted.
 
 from __future__ import annotations
 
-import csv
 import json
 import math
 import os
 import time
 from pathlib import Path
 from typing import Any
+
+from axon.io.atomic import atomic_write_text
 
 #: The files of a run folder.
 MODEL_FILE = "model.axon"
@@ -70,11 +71,8 @@ def _clean(value: Any) -> Any:
 
 
 def write_json(path: str | os.PathLike, data: dict[str, Any]) -> None:
-    """Write ``data`` as indented JSON (atomically: a temporary file then ``os.replace``)."""
-    path = Path(path)
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(json.dumps(_clean(data), indent=2, allow_nan=False) + "\n", encoding="utf-8")
-    os.replace(tmp, path)
+    """Write ``data`` as indented JSON, atomically (NaN and infinities become null)."""
+    atomic_write_text(path, json.dumps(_clean(data), indent=2, allow_nan=False) + "\n")
 
 
 def read_json(path: str | os.PathLike) -> dict[str, Any]:
@@ -87,38 +85,6 @@ def read_json(path: str | os.PathLike) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise ValueError(f"{path}: expected a JSON object")
     return data
-
-
-def write_history_csv(path: str | os.PathLike, history: dict[str, list[float]]) -> None:
-    """Write a History's dict as CSV: a column ``epoch`` (from 1) and one column per key.
-
-    Lists shorter than the longest (a key that started later) leave empty cells.
-    """
-    keys = list(history)
-    n = max((len(v) for v in history.values()), default=0)
-    path = Path(path)
-    tmp = path.with_name(f".{path.name}.tmp")
-    with open(tmp, "w", newline="", encoding="utf-8") as f:
-        w = csv.writer(f)
-        w.writerow(["epoch", *keys])
-        for i in range(n):
-            w.writerow([i + 1, *(repr(float(history[k][i])) if i < len(history[k]) else "" for k in keys)])
-    os.replace(tmp, path)
-
-
-def read_history_csv(path: str | os.PathLike) -> dict[str, list[float]]:
-    """Read what :func:`write_history_csv` wrote back into ``{key: [values]}`` (epoch column dropped)."""
-    with open(path, newline="", encoding="utf-8") as f:
-        rows = list(csv.reader(f))
-    if not rows:
-        return {}
-    keys = rows[0][1:]
-    out: dict[str, list[float]] = {k: [] for k in keys}
-    for row in rows[1:]:
-        for k, cell in zip(keys, row[1:]):
-            if cell != "":
-                out[k].append(float(cell))
-    return out
 
 
 def find_run_info(model_path: str | os.PathLike) -> dict[str, Any] | None:

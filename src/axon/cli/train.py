@@ -216,7 +216,8 @@ def run(args: argparse.Namespace) -> int:
         info["earlier_commands"] = history_of_commands
     runs.write_json(run_dir / runs.RUN_INFO_FILE, info)
 
-    callbacks: list[Any] = [ax.callbacks.ModelCheckpoint(run_dir / runs.CHECKPOINT_FILE)]
+    callbacks: list[Any] = [ax.callbacks.CSVLogger(run_dir / runs.HISTORY_FILE),
+                            ax.callbacks.ModelCheckpoint(run_dir / runs.CHECKPOINT_FILE)]
     if cfg["early_stopping"]:
         monitor = "val_loss" if data.X_val is not None else "loss"
         callbacks.append(ax.callbacks.EarlyStopping(monitor=monitor, patience=cfg["early_stopping"],
@@ -255,7 +256,6 @@ def run(args: argparse.Namespace) -> int:
         metrics["baseline"] = {"lstsq_val_mse": lstsq_baseline(data.X_train, data.y_train,
                                                                 data.X_val, data.y_val)}
     runs.write_json(run_dir / runs.METRICS_FILE, metrics)
-    runs.write_history_csv(run_dir / runs.HISTORY_FILE, history.history)
 
     from axon.report import write_report
     write_report(run_dir / runs.REPORT_FILE, model=model, data=data, history=history.history,

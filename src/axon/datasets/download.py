@@ -106,37 +106,29 @@ def download(url: str, dest: str | os.PathLike, sha256: str | None = None, *, pr
         The URL could not be opened or read (``urllib.error.URLError`` is an ``OSError``).
     """
     import hashlib
-    import tempfile
+
+    from axon.io.atomic import atomic_write
 
     dest = Path(dest)
     dest.parent.mkdir(parents=True, exist_ok=True)
     digest = hashlib.sha256()
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".part", dir=dest.parent)
-    tmp = Path(tmp_name)
-    try:
-        with os.fdopen(fd, "wb") as out, _opener()(url, timeout=timeout) as response:
-            headers = getattr(response, "headers", None)
-            length = headers.get("Content-Length") if headers is not None else None
-            bar = _progress_bar(int(length) if length else None, dest.name, progress)
-            try:
-                for chunk in iter(lambda: response.read(CHUNK), b""):
-                    out.write(chunk)
-                    digest.update(chunk)
-                    if bar is not None:
-                        bar.update(len(chunk))
-            finally:
+    with atomic_write(dest) as out, _opener()(url, timeout=timeout) as response:
+        headers = getattr(response, "headers", None)
+        length = headers.get("Content-Length") if headers is not None else None
+        bar = _progress_bar(int(length) if length else None, dest.name, progress)
+        try:
+            for chunk in iter(lambda: response.read(CHUNK), b""):
+                out.write(chunk)
+                digest.update(chunk)
                 if bar is not None:
-                    bar.close()
-            out.flush()
-            os.fsync(out.fileno())
+                    bar.update(len(chunk))
+        finally:
+            if bar is not None:
+                bar.close()
         got = digest.hexdigest()
-        if sha256 is not None and got != sha256.lower():
+        if sha256 is not None and got != sha256.lower():  # raised inside: nothing is written
             raise ChecksumError(f"{url}: SHA-256 {got} does not match the published {sha256}; the file is "
                                 "corrupt or was changed on the server, so it was not saved")
-        os.replace(tmp, dest)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
     return dest
 
 

@@ -17,9 +17,9 @@ from pathlib import Path
 
 import numpy as np
 
+from axon.callbacks import GradientStats
 from axon.datasets import load_digits
 from axon.demos._common import DemoResult, accuracy, new_figure, save, train_epochs
-from axon.callbacks import GradientStats
 from axon.explain import trace
 from axon.layers import Dense, ReLU, Sigmoid
 from axon.losses import SoftmaxCrossEntropy

@@ -24,8 +24,7 @@ class Sigmoid(Layer):
         return self._y
 
     def backward(self, grad_y: np.ndarray) -> np.ndarray:
-        d = 1 - self._y  # σ′(z) = σ(z)(1 − σ(z)), from the stored output; one temporary
-        d *= self._y
+        d = F.sigmoid_prime_from_output(self._y)
         d *= grad_y
         return d
 
@@ -35,12 +34,11 @@ class Tanh(Layer):
     """a = tanh(z); backward ∂C/∂z = ∂C/∂a ⊙ (1 − a²). Any shape."""
 
     def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
-        self._y = np.tanh(x)
+        self._y = F.tanh(x)
         return self._y
 
     def backward(self, grad_y: np.ndarray) -> np.ndarray:
-        d = self._y * self._y  # tanh′(z) = 1 − tanh²(z); one temporary
-        np.subtract(1, d, out=d)
+        d = F.tanh_prime_from_output(self._y)
         d *= grad_y
         return d
 
@@ -50,13 +48,13 @@ class ReLU(Layer):
     """a = max(0, z); backward ∂C/∂z = ∂C/∂a where z > 0, else 0. Any shape."""
 
     def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
-        y = np.maximum(x, 0)
-        self._y = y
-        return y
+        self._y = F.relu(x)
+        return self._y
 
     def backward(self, grad_y: np.ndarray) -> np.ndarray:
-        # A product with the 0/1 mask: ten times faster than np.where, which branches per element.
-        return grad_y * (self._y > 0)
+        d = F.relu_prime(self._y)  # the output's mask is the input's: a > 0 exactly where z > 0
+        d *= grad_y
+        return d
 
 
 @register_layer
@@ -70,17 +68,13 @@ class LeakyReLU(Layer):
         self.alpha = float(alpha)
 
     def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
-        self._pos = x > 0
-        if self.alpha <= 1:  # max(z, αz) is the same function, without np.where's per-element branch
-            return np.maximum(x, x * self.alpha)
-        return np.where(self._pos, x, x * self.alpha)
+        self._x = x
+        return F.leaky_relu(x, self.alpha)
 
     def backward(self, grad_y: np.ndarray) -> np.ndarray:
-        slope = self._pos.astype(grad_y.dtype)  # 1 if z > 0 else α, computed without branches
-        slope *= 1.0 - self.alpha
-        slope += self.alpha
-        slope *= grad_y
-        return slope
+        d = F.leaky_relu_prime(self._x, self.alpha)
+        d *= grad_y
+        return d
 
     def get_config(self) -> dict[str, Any]:
         return {"alpha": self.alpha}
