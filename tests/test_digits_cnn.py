@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 import axon as ax
-from axon.architectures import build_cnn, build_model, default_cnn_spec
+from axon.architectures import build_model, default_cnn_spec
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 
@@ -98,7 +98,7 @@ def test_bad_kind_and_activation():
     with pytest.raises(ValueError, match="kind"):
         build_model("8", (64,), 10, kind="rnn")
     with pytest.raises(ValueError, match="activation"):
-        build_cnn((1, 8, 8), "conv8x3", 10, activation="swish")
+        build_model("conv8x3", (1, 8, 8), 10, kind="cnn", activation="swish")
 
 
 def test_cnn_model_file_round_trip(tmp_path):

@@ -1,5 +1,8 @@
 """Ready-made models from a short text spec, as the command line's ``--layers`` takes it.
 
+The one builder of axon's ready-made networks: ``axon train``, ``axon gradcheck``, the
+scikit-learn estimators and architecture search all build through :func:`build_model`.
+
 The spec is a comma-separated list of layer tokens, read left to right; the output layer
 (``n_outputs`` units, no activation: the loss adds the link) is always appended.
 
@@ -21,16 +24,17 @@ Examples: ``"256,128"`` with 784 inputs and 10 outputs gives 784 → 256 → 128
 ``"conv32x3,maxpool2,conv64x3,maxpool2,128"`` on (1, 28, 28) images gives
 conv 32@28×28 → pool 32@14×14 → conv 64@14×14 → pool 64@7×7 → flatten 3136 → 128 → 10.
 
-:func:`build_model` is what the command line calls: ``kind="mlp"`` or ``"cnn"``; with no spec it
-picks a sensible default (:data:`DEFAULT_MLP`, or :func:`default_cnn_spec` for the image size).
-Image input is NCHW, one sample's ``input_shape`` being ``(channels, height, width)``; flat rows
-whose length is a square (64, 784) are reshaped to one-channel images for a CNN.
+With no spec, :func:`build_model` picks a sensible default (:data:`DEFAULT_MLP`, or
+:func:`default_cnn_spec` for the image size). Image input is NCHW, one sample's ``input_shape``
+being ``(channels, height, width)``; flat rows whose length is a square (64, 784) are reshaped to
+one-channel images when the spec has image layers.
 """
 
 from __future__ import annotations
 
 import math
 import re
+from typing import TYPE_CHECKING
 
 from axon.layers import (
     AvgPool2D,
@@ -40,6 +44,7 @@ from axon.layers import (
     Dense,
     Dropout,
     Flatten,
+    Identity,
     LeakyReLU,
     MaxPool2D,
     ReLU,
@@ -51,43 +56,16 @@ from axon.layers.base import Layer
 from axon.model import Sequential
 from axon.validation import check_int
 
-ACTIVATIONS: dict[str, type[Layer]] = {"relu": ReLU, "sigmoid": Sigmoid, "tanh": Tanh, "leaky_relu": LeakyReLU}
+if TYPE_CHECKING:
+    from axon._config import Seed
 
-#: The default initialiser for each activation (He for the ReLU family, Glorot for squashing units).
-DEFAULT_INIT = {"relu": "he", "leaky_relu": "he", "sigmoid": "xavier", "tanh": "xavier"}
-
-
-def parse_hidden(spec: str | list[int] | tuple[int, ...]) -> list[int]:
-    """Hidden layer sizes from ``"256,128"`` (or a list); raises ValueError naming a bad token."""
-    if isinstance(spec, (list, tuple)):
-        tokens = [str(t) for t in spec]
-    else:
-        tokens = [t.strip() for t in str(spec).split(",") if t.strip()]
-    sizes = []
-    for t in tokens:
-        if not t.isdigit() or int(t) < 1:
-            raise ValueError(f"--layers: {t!r} is not a positive layer size; write e.g. --layers 256,128")
-        sizes.append(int(t))
-    return sizes
-
-
-def build_mlp(n_inputs: int, hidden: str | list[int] | tuple[int, ...], n_outputs: int, *,
-              activation: str = "relu", dropout: float = 0.0, l1: float = 0.0, l2: float = 0.0,
-              init: str | None = None) -> Sequential:
-    """A multilayer perceptron: [Dense → activation (→ Dropout)] per hidden size, then Dense(n_outputs)."""
-    if activation not in ACTIVATIONS:
-        raise ValueError(f"unknown activation {activation!r}; choose one of {', '.join(ACTIVATIONS)}")
-    init = init or DEFAULT_INIT[activation]
-    layers: list[Layer] = []
-    width = n_inputs
-    for size in parse_hidden(hidden):
-        layers += [Dense(width, size, init=init, l1=l1, l2=l2), ACTIVATIONS[activation]()]
-        if dropout:
-            layers.append(Dropout(dropout))
-        width = size
-    layers.append(Dense(width, n_outputs, init="xavier", l1=l1, l2=l2))
-    return Sequential(*layers)
-
+#: Hidden-layer activations by name.
+ACTIVATIONS: dict[str, type[Layer]] = {"relu": ReLU, "leaky_relu": LeakyReLU, "sigmoid": Sigmoid,
+                                       "tanh": Tanh, "identity": Identity}
+#: Other names for them (scikit-learn calls the sigmoid "logistic").
+ACTIVATION_ALIASES = {"logistic": "sigmoid"}
+#: The default initialiser for each activation (He for the ReLU family, Glorot otherwise).
+DEFAULT_INIT = {"relu": "he", "leaky_relu": "he", "sigmoid": "xavier", "tanh": "xavier", "identity": "xavier"}
 
 #: The MLP ``build_model`` makes when no spec is given.
 DEFAULT_MLP = "256,128"
@@ -99,7 +77,17 @@ _SPEC_HELP = ("write e.g. --layers conv32x3,maxpool2,conv64x3,maxpool2,128 (toke
               "Dense units, convNxK, convNxKsS, maxpoolK, avgpoolK, bn, flatten)")
 
 
-def _tokens(spec: str | list | tuple) -> list[str]:
+def activation_name(name: str) -> str:
+    """The canonical name of an activation (aliases resolved); ValueError listing the choices."""
+    name = ACTIVATION_ALIASES.get(name, name)
+    if name not in ACTIVATIONS:
+        raise ValueError(f"unknown activation {name!r}; choose one of "
+                         f"{', '.join([*ACTIVATIONS, *ACTIVATION_ALIASES])}")
+    return name
+
+
+def parse_tokens(spec: str | list | tuple) -> list[str]:
+    """The tokens of a ``--layers`` spec (a string or a list), checked; ValueError naming a bad one."""
     if isinstance(spec, (list, tuple)):
         tokens = [str(t).strip().lower() for t in spec]
     else:
@@ -108,10 +96,14 @@ def _tokens(spec: str | list | tuple) -> list[str]:
     for t in tokens:
         if not (_INT.match(t) or _CONV.match(t) or _POOL.match(t) or t in ("bn", "flatten")):
             raise ValueError(f"--layers: {t!r} is not a layer token; {_SPEC_HELP}")
-        numbers = [int(n) for n in re.findall(r"\d+", t)]
-        if any(n < 1 for n in numbers):
+        if any(int(n) < 1 for n in re.findall(r"\d+", t)):
             raise ValueError(f"--layers: {t!r} has a size of 0; sizes must be positive integers")
     return tokens
+
+
+def has_image_layers(tokens: list[str]) -> bool:
+    """Whether a spec has conv or pool tokens (so it needs image input)."""
+    return any(_CONV.match(t) or _POOL.match(t) for t in tokens)
 
 
 def default_cnn_spec(input_shape: tuple[int, ...]) -> str:
@@ -127,37 +119,67 @@ def default_cnn_spec(input_shape: tuple[int, ...]) -> str:
     return "conv32x3,bn,maxpool2,conv64x3,bn,maxpool2,128"
 
 
-def _image_shape(input_shape: tuple[int, ...]) -> tuple[int, int, int] | None:
+def image_shape(input_shape: tuple[int, ...]) -> tuple[int, int, int] | None:
     """(C, H, W) for image input, (1, s, s) for flat rows of a square length s², else None."""
     if len(input_shape) == 3:
-        return tuple(input_shape)
+        c, h, w = input_shape
+        return (c, h, w)
     if len(input_shape) == 1 and math.isqrt(input_shape[0]) ** 2 == input_shape[0]:
         side = math.isqrt(input_shape[0])
         return (1, side, side)
     return None
 
 
-def build_cnn(input_shape: tuple[int, ...], spec: str | list | tuple | None, n_outputs: int, *,
-              activation: str = "relu", dropout: float = 0.0, l1: float = 0.0, l2: float = 0.0,
-              init: str | None = None) -> Sequential:
-    """A convolutional network from a spec such as ``"conv32x3,bn,maxpool2,conv64x3,maxpool2,128"``.
+def build_model(spec: str | list | tuple | None, input_shape: tuple[int, ...], n_outputs: int, *,
+                kind: str = "mlp", activation: str = "relu", dropout: float = 0.0, l1: float = 0.0,
+                l2: float = 0.0, init: str | None = None, dtype: str | None = None,
+                seed: Seed = None) -> Sequential:
+    """A network from a ``--layers`` spec: an MLP, or a CNN when the spec has image layers.
 
-    See the module docstring for the tokens. ``input_shape`` is one sample's shape, ``(C, H, W)``
-    (or flat ``(H·W,)`` with H == W, reshaped to ``(1, H, W)`` by a first Reshape layer).
-    Returns a :class:`Sequential` with ``input_shape`` set; its summary shows every layer's
-    output shape. Raises ValueError for an unknown token or a layer that does not fit the shape.
+    Parameters
+    ----------
+    spec : tokens as in the module docstring (e.g. ``"256,128"`` or ``"conv32x3,maxpool2,128"``),
+        or None for the default of ``kind`` (:data:`DEFAULT_MLP`; :func:`default_cnn_spec`).
+    input_shape : one sample's shape: ``(64,)`` for flat rows or ``(1, 8, 8)`` for images.
+    n_outputs : units of the output layer (classes, or targets for regression).
+    kind : "mlp" or "cnn"; only chooses the default spec and whether flat square rows are seen
+        as images (a spec with conv or pool tokens is a CNN whatever ``kind`` says). An MLP on
+        image input starts with Flatten.
+    activation : the hidden layers' activation, a name of :data:`ACTIVATIONS` (or an alias).
+    dropout : Dropout probability after each hidden Dense block (0: none).
+    l1, l2 : penalties of every Dense and Conv2D layer (see :class:`axon.Dense`).
+    init : the initialiser of the hidden layers (default: :data:`DEFAULT_INIT` for the
+        activation); the output layer uses Glorot.
+    dtype : "float32" or "float64" (default :func:`axon.get_default_dtype`).
+    seed : the initial weights' and dropout masks' randomness (see :mod:`axon._config`).
+
+    Returns a :class:`Sequential` with ``input_shape`` set (so ``model.summary()`` needs no
+    argument). Raises ValueError for an unknown token or a layer that does not fit the shape.
     """
-    if activation not in ACTIVATIONS:
-        raise ValueError(f"unknown activation {activation!r}; choose one of {', '.join(ACTIVATIONS)}")
+    if kind not in ("mlp", "cnn"):
+        raise ValueError(f"kind must be 'mlp' or 'cnn', got {kind!r}")
+    n_outputs = check_int(n_outputs, "n_outputs")
+    act = ACTIVATIONS[activation_name(activation)]
+    init = init or DEFAULT_INIT[activation_name(activation)]
     input_shape = tuple(int(s) for s in input_shape)
-    image = _image_shape(input_shape)
-    if image is None:
-        raise ValueError(f"a CNN needs image input of shape (channels, height, width), got samples of "
-                         f"shape {input_shape}; use kind='mlp' or load the data as images")
-    tokens = _tokens(default_cnn_spec(image) if spec is None else spec)
-    init = init or DEFAULT_INIT[activation]
-    layers: list[Layer] = [] if len(input_shape) == 3 else [Reshape(image)]
-    shape: tuple[int, ...] = image
+    if spec is None:
+        image = image_shape(input_shape)
+        if kind == "cnn" and image is None:
+            raise ValueError(f"a CNN needs image input of shape (channels, height, width), got samples of "
+                             f"shape {input_shape}; use kind='mlp' or load the data as images")
+        spec = default_cnn_spec(image) if kind == "cnn" and image is not None else DEFAULT_MLP
+    tokens = parse_tokens(spec)
+    layers: list[Layer] = []
+    shape: tuple[int, ...] = input_shape
+    if has_image_layers(tokens) or kind == "cnn":
+        image = image_shape(input_shape)
+        if image is None:
+            raise ValueError(f"a CNN needs image input of shape (channels, height, width), got samples of "
+                             f"shape {input_shape}; use kind='mlp' or load the data as images")
+        if image != input_shape:
+            layers.append(Reshape(image))
+            shape = image
+    mixed = {"dtype": dtype, "seed": seed}
 
     def add(layer: Layer, token: str) -> None:
         nonlocal shape
@@ -182,65 +204,43 @@ def build_cnn(input_shape: tuple[int, ...], spec: str | list | tuple | None, n_o
                                  "layer; put conv and pool tokens first")
             filters, k, stride = int(conv[1]), int(conv[2]), int(conv[3] or 1)
             add(Conv2D(shape[0], filters, k, stride=stride, padding=k // 2, init=init,
-                       bias=not followed_by_bn, l1=l1, l2=l2), t)
+                       bias=not followed_by_bn, l1=l1, l2=l2, **mixed), t)
             if followed_by_bn:
-                add(BatchNorm2d(filters), "bn")
+                add(BatchNorm2d(filters, dtype=dtype), "bn")
                 i += 1
-            add(ACTIVATIONS[activation](), t)
+            add(act(), t)
         elif pool:
             if len(shape) != 3:
                 raise ValueError(f"--layers: {t!r} needs image input but comes after a Dense or flatten layer")
             k, stride = int(pool[2]), int(pool[3] or pool[2])
             add((MaxPool2D if pool[1] == "max" else AvgPool2D)(k, stride), t)
         elif t == "bn":
-            add(BatchNorm2d(shape[0]) if len(shape) == 3 else BatchNorm1d(shape[0]), t)
+            add(BatchNorm2d(shape[0], dtype=dtype) if len(shape) == 3 else BatchNorm1d(shape[0], dtype=dtype), t)
         elif t == "flatten":
             flatten_if_image()
         else:
             flatten_if_image()
             units = int(t)
-            add(Dense(shape[0], units, init=init, bias=not followed_by_bn, l1=l1, l2=l2), t)
+            add(Dense(shape[0], units, init=init, bias=not followed_by_bn, l1=l1, l2=l2, **mixed), t)
             if followed_by_bn:
-                add(BatchNorm1d(units), "bn")
+                add(BatchNorm1d(units, dtype=dtype), "bn")
                 i += 1
-            add(ACTIVATIONS[activation](), t)
+            add(act(), t)
             if dropout:
-                add(Dropout(dropout), t)
+                add(Dropout(dropout, seed=seed), t)
         i += 1
     flatten_if_image()
-    layers.append(Dense(shape[0], n_outputs, init="xavier", l1=l1, l2=l2))
+    layers.append(Dense(shape[0], n_outputs, init="xavier", l1=l1, l2=l2, **mixed))
     return Sequential(*layers, input_shape=input_shape)
 
 
-def build_model(spec: str | list | tuple | None, input_shape: tuple[int, ...], n_outputs: int, *,
-                kind: str = "mlp", activation: str = "relu", dropout: float = 0.0, l1: float = 0.0,
-                l2: float = 0.0) -> Sequential:
-    """The model the command line trains: an MLP or a CNN from a ``--layers`` spec.
+def build_mlp(n_inputs: int, hidden: list[int] | tuple[int, ...], n_outputs: int, **options: object
+              ) -> Sequential:
+    """A multilayer perceptron: [Dense → activation (→ Dropout)] per hidden size, then Dense(n_outputs).
 
-    Parameters
-    ----------
-    spec : tokens as in the module docstring (e.g. ``"256,128"`` or ``"conv32x3,maxpool2,128"``),
-        or None for the default of ``kind`` (:data:`DEFAULT_MLP`; :func:`default_cnn_spec`).
-    input_shape : one sample's shape: ``(64,)`` for flat rows or ``(1, 8, 8)`` for images.
-    n_outputs : units of the output layer (classes, or targets for regression).
-    kind : "mlp" or "cnn". A spec with conv or pool tokens builds a CNN whatever ``kind`` says;
-        an MLP on image input starts with Flatten.
-    activation, dropout, l1, l2 : as :func:`build_mlp`.
-
-    Returns a :class:`Sequential` with ``input_shape`` set (so ``model.summary()`` needs no argument).
+    ``build_model`` with the sizes as the spec; ``options`` are its keyword arguments
+    (activation, dropout, l1, l2, init, dtype, seed).
     """
-    if kind not in ("mlp", "cnn"):
-        raise ValueError(f"kind must be 'mlp' or 'cnn', got {kind!r}")
-    n_outputs = check_int(n_outputs, "n_outputs")
-    input_shape = tuple(int(s) for s in input_shape)
-    tokens = None if spec is None else _tokens(spec)
-    if kind == "cnn" or (tokens is not None and not all(_INT.match(t) for t in tokens)):
-        return build_cnn(input_shape, tokens, n_outputs, activation=activation, dropout=dropout,
-                         l1=l1, l2=l2)
-    hidden = tokens if tokens is not None else DEFAULT_MLP
-    model = build_mlp(math.prod(input_shape), hidden, n_outputs, activation=activation,
-                      dropout=dropout, l1=l1, l2=l2)
-    if len(input_shape) > 1:
-        model = Sequential(Flatten(), *model.layers, input_shape=input_shape)
-    model.input_shape = input_shape
-    return model
+    sizes = [check_int(s, "each hidden layer size") for s in hidden]
+    return build_model([str(s) for s in sizes], (check_int(n_inputs, "n_inputs"),), n_outputs,
+                       kind="mlp", **options)  # type: ignore[arg-type]

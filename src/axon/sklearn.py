@@ -36,17 +36,12 @@ from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_dat
 import axon.optim as optim
 from axon import functions as F
 from axon._config import resolve_dtype
-from axon.layers import Dense, Dropout, Identity, LeakyReLU, ReLU, Sigmoid, Tanh
+from axon.architectures import activation_name, build_mlp
 from axon.losses import MSE, Loss, SoftmaxCrossEntropy
 from axon.model import Sequential
+from axon.validation import check_int
 
 __all__ = ["AxonClassifier", "AxonRegressor"]
-
-#: Hidden-layer activations by name ("logistic" is scikit-learn's name for the sigmoid).
-_ACTIVATIONS = {"relu": ReLU, "leaky_relu": LeakyReLU, "tanh": Tanh, "sigmoid": Sigmoid,
-                "logistic": Sigmoid, "identity": Identity}
-#: The initialiser matched to each activation: He for the ReLU family, Glorot otherwise.
-_INITS = {"relu": "he", "leaky_relu": "he"}
 
 
 def _make_rng(random_state: Any) -> np.random.Generator:
@@ -101,15 +96,12 @@ class _AxonMLP(BaseEstimator):
             sizes = list(sizes)
         except TypeError:
             sizes = [sizes]
-        for s in sizes:
-            if isinstance(s, bool) or not isinstance(s, numbers.Integral) or s < 1:
-                raise ValueError(f"hidden_layer_sizes must be positive integers, got {self.hidden_layer_sizes!r};"
-                                 " write e.g. hidden_layer_sizes=(100,)")
-        return [int(s) for s in sizes]
+        return [check_int(s, "each of hidden_layer_sizes", example=(100,)) for s in sizes]
 
     def _check_params(self) -> None:
-        if self.activation not in _ACTIVATIONS:
-            raise ValueError(f"activation must be one of {', '.join(_ACTIVATIONS)}, got {self.activation!r}")
+        if not isinstance(self.activation, str):
+            raise ValueError(f"activation must be a name such as 'relu', got {self.activation!r}")
+        activation_name(self.activation)  # ValueError listing the choices
         try:
             resolve_dtype(self.dtype)
         except (TypeError, ValueError):
@@ -127,9 +119,7 @@ class _AxonMLP(BaseEstimator):
                     or not np.isfinite(value) or not ok(value):
                 raise ValueError(f"{name} must be {what}, got {value!r}")
         for name in ("batch_size", "epochs", "n_iter_no_change"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
-                raise ValueError(f"{name} must be a positive integer, got {value!r}")
+            check_int(getattr(self, name), name)
 
     # -- subclass hooks --------------------------------------------------------------------
     def _loss(self) -> Loss:
@@ -137,17 +127,8 @@ class _AxonMLP(BaseEstimator):
 
     # -- building and training -------------------------------------------------------------
     def _build(self, n_inputs: int, n_outputs: int, rng: np.random.Generator) -> Sequential:
-        act = _ACTIVATIONS[self.activation]
-        init = _INITS.get(self.activation, "xavier")
-        layers = []
-        width = n_inputs
-        for size in self._hidden_sizes():
-            layers += [Dense(width, size, init=init, l2=self.l2, dtype=self.dtype, seed=rng), act()]
-            if self.dropout:
-                layers.append(Dropout(self.dropout, seed=rng))
-            width = size
-        layers.append(Dense(width, n_outputs, init="xavier", l2=self.l2, dtype=self.dtype, seed=rng))
-        return Sequential(*layers)
+        return build_mlp(n_inputs, self._hidden_sizes(), n_outputs, activation=self.activation,
+                         dropout=self.dropout, l2=self.l2, dtype=self.dtype, seed=rng)
 
     def _initialize(self, n_features: int, n_outputs: int) -> None:
         """Fresh network, optimizer, generator and curves (the start of ``fit`` or a first ``partial_fit``)."""

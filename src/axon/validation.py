@@ -210,12 +210,20 @@ def is_int(v: Any) -> bool:
     return isinstance(v, (numbers.Integral, np.integer)) and not isinstance(v, bool)
 
 
+class ArgumentTypeError(TypeError, ValueError):
+    """An argument of the wrong kind (2.5 where an integer goes): a TypeError and a ValueError.
+
+    Both, as scikit-learn's ``InvalidParameterError``, so that code catching either (a CLI that
+    reports ValueErrors, a test of TypeError) sees it.
+    """
+
+
 def check_int(value: Any, name: str, *, minimum: int | None = 1, maximum: int | None = None,
               example: Any = None) -> int:
     """``value`` as a Python int in [minimum, maximum]: the one check of an integer argument.
 
-    ``minimum=None`` means no lower bound. Raises TypeError when ``value`` is not an integer (a
-    bool is not), ValueError when it is out of range; the message names the argument, the range
+    ``minimum=None`` means no lower bound. Raises :class:`ArgumentTypeError` (a TypeError and a
+    ValueError) when ``value`` is not an integer (a bool is not), ValueError when it is out of range; the message names the argument, the range
     and, when given, an example.
     """
     hint = f"; e.g. {name}={example}" if example is not None else ""
@@ -228,7 +236,7 @@ def check_int(value: Any, name: str, *, minimum: int | None = 1, maximum: int | 
     else:
         what = "an integer" if maximum is None else f"an integer <= {maximum}"
     if not is_int(value):
-        raise TypeError(f"{name} must be {what}, got {value!r}{hint}")
+        raise ArgumentTypeError(f"{name} must be {what}, got {value!r}{hint}")
     if (minimum is not None and value < minimum) or (maximum is not None and value > maximum):
         raise ValueError(f"{name} must be {what}, got {value!r}{hint}")
     return int(value)
