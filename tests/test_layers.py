@@ -9,62 +9,86 @@ from hypothesis import strategies as st
 
 import axon as ax
 
-# One table of layers: name -> factory(in_features) returning (layer, out_features).
+# One table of every built-in layer: name -> factory(d) returning (layer, one sample's input shape),
+# d in 1..6 a size drawn by the tests.
 LAYERS = {
-    "dense": lambda d: (ax.Dense(d, 3, l1=0.01, l2=0.1), 3),
-    "dense_nobias": lambda d: (ax.Dense(d, 2, bias=False), 2),
-    "sigmoid": lambda d: (ax.Sigmoid(), d),
-    "tanh": lambda d: (ax.Tanh(), d),
-    "relu": lambda d: (ax.ReLU(), d),
-    "leaky_relu": lambda d: (ax.LeakyReLU(0.1), d),
-    "softmax": lambda d: (ax.Softmax(), d),
-    "identity": lambda d: (ax.Identity(), d),
-    "dropout": lambda d: (ax.Dropout(0.3), d),
+    "dense": lambda d: (ax.Dense(d, 3, l1=0.01, l2=0.1), (d,)),
+    "dense_nobias": lambda d: (ax.Dense(d, 2, bias=False), (d,)),
+    "sigmoid": lambda d: (ax.Sigmoid(), (d,)),
+    "tanh": lambda d: (ax.Tanh(), (d,)),
+    "relu": lambda d: (ax.ReLU(), (d,)),
+    "leaky_relu": lambda d: (ax.LeakyReLU(0.1), (d,)),
+    "softmax": lambda d: (ax.Softmax(), (d,)),
+    "identity": lambda d: (ax.Identity(), (d,)),
+    "dropout": lambda d: (ax.Dropout(0.3), (d,)),
+    "conv2d": lambda d: (ax.Conv2D(2, 3, 3, padding=1, l2=0.1), (2, d + 2, d + 1)),
+    "conv2d_strided": lambda d: (ax.Conv2D(1, 2, (2, 3), stride=2, bias=False), (1, d + 3, d + 4)),
+    "batchnorm1d": lambda d: (ax.BatchNorm1d(d), (d,)),
+    "batchnorm2d": lambda d: (ax.BatchNorm2d(2), (2, d + 1, 3)),
+    "maxpool2d": lambda d: (ax.MaxPool2D(2), (2, 2 * d, 4)),
+    "maxpool2d_overlapping": lambda d: (ax.MaxPool2D(3, stride=1), (1, d + 2, 4)),
+    "avgpool2d": lambda d: (ax.AvgPool2D(2), (2, 2 * d, 2)),
+    "flatten": lambda d: (ax.Flatten(), (2, d, 3)),
+    "reshape": lambda d: (ax.Reshape((d, 4)), (4 * d,)),
 }
+#: Layers whose training pass differs from inference (checked in training mode).
+TRAINING_MODE = {"dropout", "batchnorm1d", "batchnorm2d"}
 
-shapes = st.tuples(st.integers(1, 6), st.integers(1, 6))
+
+def _output_shape(layer, in_shape):
+    return layer.output_shape(tuple(in_shape))
 
 
 @pytest.mark.parametrize("kind", sorted(LAYERS))
 @settings(max_examples=15, deadline=None)
-@given(shape=shapes, seed=st.integers(0, 2**16))
-def test_gradcheck_every_layer(kind, shape, seed):
-    n, d = shape
+@given(n=st.integers(3, 6), d=st.integers(1, 6), seed=st.integers(0, 2**16))  # n >= 3: with 2, BatchNorm maps any pair to ±1
+def test_gradcheck_every_layer(kind, n, d, seed):
     rng = np.random.default_rng(seed)
     ax.set_seed(seed)
-    layer, k = LAYERS[kind](d)
+    layer, in_shape = LAYERS[kind](d)
+    out_shape = _output_shape(layer, in_shape)
     # A Dense layer after the tested one makes the loss depend on its output non-trivially.
-    model = ax.Sequential(layer, ax.Dense(k, 2))
-    X = rng.normal(size=(n, d))
+    after = [ax.Flatten()] if len(out_shape) > 1 else []
+    model = ax.Sequential(layer, *after, ax.Dense(int(np.prod(out_shape)), 2))
+    X = rng.normal(size=(n, *in_shape))
     y = rng.normal(size=(n, 2))
-    report = ax.gradcheck(model, ax.losses.MSE(), X, y, training=kind == "dropout")
+    report = ax.gradcheck(model, ax.losses.MSE(), X, y, training=kind in TRAINING_MODE)
     assert report.max_rel_error <= 1e-6, str(report)
 
 
 @pytest.mark.parametrize("kind", sorted(LAYERS))
 def test_backward_does_not_mutate_incoming_gradient(kind):
     rng = np.random.default_rng(0)
-    layer, k = LAYERS[kind](4)
-    layer.forward(rng.normal(size=(5, 4)).astype(np.float32), training=True)
-    g = rng.normal(size=(5, k)).astype(np.float32)
+    layer, in_shape = LAYERS[kind](4)
+    layer.forward(rng.normal(size=(5, *in_shape)).astype(np.float32), training=True)
+    g = rng.normal(size=(5, *_output_shape(layer, in_shape))).astype(np.float32)
     before = g.copy()
     gx = layer.backward(g)
     np.testing.assert_array_equal(g, before)
-    assert gx is not g
+    assert gx is not g and gx.shape == (5, *in_shape)
 
 
 @pytest.mark.parametrize("kind", sorted(LAYERS))
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_dtype_in_is_dtype_out(kind, dtype):
     ax.set_default_dtype(dtype)
-    layer, k = LAYERS[kind](4)
-    x = np.random.default_rng(1).normal(size=(3, 4)).astype(dtype)
+    layer, in_shape = LAYERS[kind](4)
+    x = np.random.default_rng(1).normal(size=(3, *in_shape)).astype(dtype)
     y = layer.forward(x, training=True)
     assert y.dtype == dtype
-    gx = layer.backward(np.ones((3, k), dtype=dtype))
+    gx = layer.backward(np.ones((3, *_output_shape(layer, in_shape)), dtype=dtype))
     assert gx.dtype == dtype
     for p in layer.parameters():
         assert p.data.dtype == dtype and p.grad.dtype == dtype
+    for value in layer.buffers().values():
+        assert value.dtype == dtype
+
+
+def test_the_table_covers_every_registered_layer():
+    from axon.layers import LAYER_REGISTRY
+
+    covered = {type(LAYERS[kind](2)[0]).__name__ for kind in LAYERS}
+    assert set(LAYER_REGISTRY) - {"Scale"} <= covered, set(LAYER_REGISTRY) - covered
 
 
 def test_extreme_inputs_are_finite():

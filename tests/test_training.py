@@ -4,6 +4,7 @@ and real models learn with it."""
 from __future__ import annotations
 
 import tracemalloc
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -189,6 +190,65 @@ def test_seed_none_follows_axon_set_seed(digits):
         m.compile("cross_entropy", ax.optim.SGD(lr=0.1))
         out.append(m.fit(X[:200], y[:200], epochs=2, verbose=0).history["loss"])
     assert out[0] == out[1]
+
+
+RECIPE = """
+import sys
+import numpy as np
+import axon as ax
+
+ax.set_seed(0)                       # the documented recipe: first, before any layer is built
+(X, y), _ = ax.datasets.load_digits()
+model = ax.Sequential(ax.Dense(64, 32), ax.ReLU(), ax.Dropout(0.2), ax.Dense(32, 10))
+model.compile("cross_entropy", "adam")
+model.fit(X[:300], y[:300], epochs=3, validation_split=0.2, verbose=0)
+np.savez(sys.argv[1], *[p.data for p in model.parameters()])
+"""
+
+
+def test_the_documented_recipe_makes_a_whole_script_bit_identical(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    script = tmp_path / "recipe.py"
+    script.write_text(RECIPE)
+    env = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+    weights = []
+    for k in range(2):
+        out = tmp_path / f"w{k}.npz"
+        subprocess.run([sys.executable, str(script), str(out)], check=True, env=env, timeout=120)
+        with np.load(out) as f:
+            weights.append([f[key] for key in sorted(f.files)])
+    assert all(np.array_equal(a, b) for a, b in zip(*weights))
+    assert "ax.set_seed(0)" in (Path(__file__).resolve().parents[1] / "docs" / "training.md").read_text()
+
+
+def test_set_seed_reaches_dropout_layers_built_before_it():
+    drop = ax.Dropout(0.5)  # no seed of its own: axon's generator, looked up at every forward pass
+    x = np.ones((4, 6), np.float32)
+    ax.set_seed(11)
+    a = drop.forward(x, training=True)
+    ax.set_seed(11)
+    b = drop.forward(x, training=True)
+    np.testing.assert_array_equal(a, b)
+    own = ax.Dropout(0.5, seed=3)  # its own generator: set_seed leaves it alone
+    ax.set_seed(11)
+    c = own.forward(x, training=True)
+    ax.set_seed(11)
+    assert not np.array_equal(c, own.forward(x, training=True))
+
+
+def test_fit_seed_does_not_reseed_the_weights(digits):
+    (X, y), _ = digits
+    ax.set_seed(1)
+    a = ax.Sequential(ax.Dense(64, 10))
+    ax.set_seed(2)
+    b = ax.Sequential(ax.Dense(64, 10))
+    for m in (a, b):
+        m.compile("cross_entropy", "sgd")
+        m.fit(X[:64], y[:64], epochs=1, seed=0, verbose=0)
+    assert not np.array_equal(a.parameters()[0].data, b.parameters()[0].data)
 
 
 # -- divergence -----------------------------------------------------------------------------------

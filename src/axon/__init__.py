@@ -25,6 +25,7 @@ from axon.layers import (
     LeakyReLU,
     MaxPool2D,
     ReLU,
+    Reshape,
     Sigmoid,
     Softmax,
     Tanh,
@@ -43,7 +44,7 @@ _LAZY_NAMES = {"save": "axon.io", "load": "axon.io", "save_checkpoint": "axon.io
 
 __all__ = [
     "AvgPool2D", "BatchNorm1d", "BatchNorm2d", "Conv2D", "Flatten", "MaxPool2D",
-    "Dense", "Dropout", "GradcheckReport", "Identity", "Layer", "LeakyReLU", "Parameter", "ReLU",
+    "Dense", "Dropout", "GradcheckReport", "Identity", "Layer", "LeakyReLU", "Parameter", "ReLU", "Reshape",
     "Sequential", "Sigmoid", "Softmax", "Tanh", "data", "datasets", "get_default_dtype", "get_rng",
     "gradcheck", "layers", "losses", "optim", "set_default_dtype", "set_seed",
 ]

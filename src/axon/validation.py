@@ -13,17 +13,21 @@ turned into integers); the finiteness test runs over row blocks so it allocates 
 from __future__ import annotations
 
 import numbers
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from axon.losses import Loss
+    from axon.model import Sequential
 
 #: Elements per block in the finiteness check (a bool temporary of this size, ~4 MB).
 _BLOCK = 1 << 22
 
 
-def check_compiled(model: Any, action: str = "fit") -> None:
+def check_compiled(model: Sequential, action: str = "fit") -> None:
     """Raise ValueError when ``model.compile`` was not called before ``fit``/``evaluate``."""
-    if getattr(model, "loss", None) is None or (action == "fit" and getattr(model, "optimizer", None) is None):
+    if model.loss is None or (action == "fit" and model.optimizer is None):
         raise ValueError(f"model is not compiled: call model.compile(loss=..., optimizer=...) before "
                          f"model.{action}(), e.g. model.compile(loss='cross_entropy', optimizer='sgd')")
 
@@ -74,25 +78,9 @@ def _first_non_finite(arr: np.ndarray) -> int | None:
     return None
 
 
-def expected_input_shape(model: Any) -> tuple[int, ...] | None:
-    """One sample's input shape as the model declares it, or None when it cannot be told.
-
-    ``model.input_shape`` when set; otherwise ``(in_features,)`` of a first Dense layer.
-    """
-    shape = getattr(model, "input_shape", None)
-    if shape is not None:
-        return tuple(shape)
-    for layer in getattr(model, "layers", []):
-        if hasattr(layer, "in_features"):
-            return (int(layer.in_features),)
-        if layer.parameters():
-            return None
-    return None
-
-
-def output_shape(model: Any, input_shape: tuple[int, ...] | None = None) -> tuple[int, ...] | None:
+def output_shape(model: Sequential, input_shape: tuple[int, ...] | None = None) -> tuple[int, ...] | None:
     """One sample's output shape, following each layer's ``output_shape``; None if unknown."""
-    shape = input_shape if input_shape is not None else expected_input_shape(model)
+    shape = input_shape if input_shape is not None else model.infer_input_shape()
     if shape is None:
         return None
     try:
@@ -103,9 +91,9 @@ def output_shape(model: Any, input_shape: tuple[int, ...] | None = None) -> tupl
     return tuple(shape)
 
 
-def check_features(model: Any, X: np.ndarray, name: str = "X") -> None:
+def check_features(model: Sequential, X: np.ndarray, name: str = "X") -> None:
     """Raise ValueError when the samples of ``X`` do not have the shape the model takes."""
-    expected = expected_input_shape(model)
+    expected = model.infer_input_shape()
     if expected is not None:
         if X.shape[1:] != tuple(expected):
             if len(expected) == 1 and X.ndim == 2:
@@ -115,21 +103,21 @@ def check_features(model: Any, X: np.ndarray, name: str = "X") -> None:
             raise ValueError(f"{name} has samples of shape {X.shape[1:]} but the model expects {tuple(expected)}; "
                              f"reshape {name} to (n, {', '.join(map(str, expected))})")
         return
-    first = next((layer for layer in getattr(model, "layers", []) if layer.parameters()), None)
+    first = next((layer for layer in model.layers if layer.parameters()), None)
     channels = getattr(first, "in_channels", None)
     if channels is not None and (X.ndim != 4 or X.shape[1] != channels):
         raise ValueError(f"{name} has shape {X.shape} but the model's first layer expects images "
                          f"(n, {channels}, height, width); reshape {name}, e.g. X.reshape(-1, {channels}, h, w)")
 
 
-def check_X(model: Any, X: Any, name: str = "X") -> np.ndarray:
+def check_X(model: Sequential, X: Any, name: str = "X") -> np.ndarray:
     """Check data to feed the model: numbers, non-empty, finite, right shape per sample."""
     arr = as_numeric_array(X, name)
     check_features(model, arr, name)
     return arr
 
 
-def check_targets(y: Any, n_samples: int, loss: Any = None, n_outputs: int | None = None,
+def check_targets(y: Any, n_samples: int, loss: Loss | None = None, n_outputs: int | None = None,
                   name: str = "y", x_name: str = "X") -> np.ndarray:
     """Check targets against the number of samples, the loss and the number of outputs.
 
@@ -180,16 +168,16 @@ def check_targets(y: Any, n_samples: int, loss: Any = None, n_outputs: int | Non
     return arr
 
 
-def n_outputs(model: Any, input_shape: tuple[int, ...] | None = None) -> int | None:
+def n_outputs(model: Sequential, input_shape: tuple[int, ...] | None = None) -> int | None:
     """Number of output values per sample (e.g. classes), or None when unknown.
 
     ``input_shape`` (one sample's, e.g. ``X.shape[1:]``) is used when the model does not declare one.
     """
-    shape = output_shape(model, expected_input_shape(model) or input_shape)
+    shape = output_shape(model, model.infer_input_shape() or input_shape)
     return None if shape is None else int(np.prod(shape))
 
 
-def check_xy(model: Any, X: Any, y: Any = None, loss: Any = None, *, x_name: str = "X",
+def check_xy(model: Sequential, X: Any, y: Any = None, loss: Loss | None = None, *, x_name: str = "X",
              y_name: str = "y", y_required: bool = False) -> tuple[np.ndarray, np.ndarray | None]:
     """Check inputs and (optionally) targets for ``model``; returns them as arrays.
 
@@ -201,7 +189,7 @@ def check_xy(model: Any, X: Any, y: Any = None, loss: Any = None, *, x_name: str
         if y_required:
             raise TypeError(f"{y_name} is None; pass the targets (labels or values), one per sample of {x_name}")
         return X, None
-    loss = loss if loss is not None else getattr(model, "loss", None)
+    loss = loss if loss is not None else model.loss
     return X, check_targets(y, X.shape[0], loss, n_outputs(model, X.shape[1:]), y_name, x_name)
 
 

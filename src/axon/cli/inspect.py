@@ -105,10 +105,10 @@ def run_summary(args: argparse.Namespace) -> int:
     """Print the model's summary table, loss and optimizer; returns the exit status."""
     model, path = common.load_model(args.model)
     print(model.summary())
-    if getattr(model, "loss", None) is not None:
+    if model.loss is not None:
         metrics = ", ".join(str(m) for m in model.metrics) or "none"
         print(f"Loss: {model.loss!r}   Optimizer: {model.optimizer!r}   Metrics: {metrics}")
-    if getattr(model, "preprocessor", None) is not None:
+    if model.preprocessor is not None:
         print(f"Preprocessor: {type(model.preprocessor).__name__} (applied to raw inputs)")
     return 0
 
@@ -142,7 +142,7 @@ def _model_and_batch(args: argparse.Namespace, n: int):
         task = data.task
     if args.loss:
         loss = ax.losses.get_loss(args.loss)
-    elif getattr(model, "loss", None) is not None:
+    elif model.loss is not None:
         loss = model.loss
     else:
         loss = ax.losses.get_loss("cross_entropy" if task == "classification" else "mse")
@@ -157,8 +157,6 @@ def run_gradcheck(args: argparse.Namespace) -> int:
     import axon as ax
 
     model, loss, X, y = _model_and_batch(args, args.samples)
-    if getattr(model, "preprocessor", None) is not None:
-        X = model.preprocessor.transform(X)  # gradcheck feeds the network directly
     report = ax.gradcheck(model, loss, X, y, tol=args.tol)
     print(report)
     return 0 if report.ok else 1

@@ -114,9 +114,5 @@ def main(argv: Sequence[str] | None = None) -> int:
     return int(status or 0)
 
 
-def console() -> None:  # pragma: no cover - the installed script
-    sys.exit(main())
-
-
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())

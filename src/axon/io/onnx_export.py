@@ -206,15 +206,10 @@ def _link_op(loss: Any) -> str | None:
 
 # -- the model ---------------------------------------------------------------------------------
 def _input_shape(model: Sequential, input_shape) -> tuple[int, ...]:
-    if input_shape is not None:
-        shape = tuple(int(d) for d in input_shape)
-    elif model.input_shape is not None:
-        shape = tuple(model.input_shape)
-    elif model.layers and hasattr(model.layers[0], "in_features"):
-        shape = (model.layers[0].in_features,)
-    else:
-        pre = model.preprocessor
-        shape = tuple(pre.mean_.shape) if getattr(pre, "mean_", None) is not None else None
+    shape = tuple(int(d) for d in input_shape) if input_shape is not None else model.infer_input_shape()
+    pre = model.preprocessor
+    if shape is None and pre is not None and pre.mean_ is not None:
+        shape = tuple(pre.mean_.shape)
     if shape is None:
         raise ValueError("export_onnx: cannot infer the input shape of this model; pass input_shape, "
                          "one sample's shape, e.g. input_shape=(1, 28, 28)")
