@@ -133,57 +133,47 @@ def _mosaic_figure(mosaic: np.ndarray, max_tile_inches: float, tile_px: int, col
     return _figure(size=(max(3.5, width_px * scale + colorbar_room), height_px * scale + 0.7))
 
 
-def image_grid(images: np.ndarray, captions: list[str], title: str, cols: int = 8, cmap: str = "gray_r") -> bytes:
-    """Samples as a grid of 2-D images (n, h, w), each scaled to its own range, a caption over each
-    (misclassified images: "true→predicted").
-
-    The images are tiled into one mosaic drawn by a single ``imshow`` (one axes, not one per
-    image: much faster to render).
-    """
+def _grid(images: np.ndarray, captions: Sequence[str], title: str, cols: int, cmap: str, vmin: float,
+          vmax: float, colorbar: str | None) -> bytes:
+    """Draw (n, h, w) images as one mosaic (a single ``imshow``: one axes, not one per image, much
+    faster to render) on the colour scale vmin..vmax, a caption over each, optionally a colour bar."""
     import matplotlib
 
     n, h, w = images.shape
-    lo = images.reshape(n, -1).min(axis=1)[:, None, None]
-    hi = images.reshape(n, -1).max(axis=1)[:, None, None]
-    scaled = np.where(hi > lo, (images - lo) / np.where(hi > lo, hi - lo, 1), 0.0)
-    cap_h = max(4, h // 2)
-    mosaic, rows, cols = _mosaic(scaled.astype(float), cols, cap_h)
+    cap_h = (max(4, h // 2) if colorbar is None else max(3, h // 3)) if captions else 0
+    mosaic, rows, cols = _mosaic(images.astype(float), cols, cap_h)
     with _style():
-        fig, axes = _mosaic_figure(mosaic, 1.15, max(h, w) + cap_h)
+        fig, axes = _mosaic_figure(mosaic, 1.15 if colorbar is None else 1.0, max(h, w) + cap_h,
+                                   colorbar_room=0.0 if colorbar is None else 1.3)
         ax = axes[0, 0]
         cm = matplotlib.colormaps[cmap].with_extremes(bad="white")
-        ax.imshow(np.ma.masked_invalid(mosaic), cmap=cm, vmin=0, vmax=1, interpolation="nearest")
+        im = ax.imshow(np.ma.masked_invalid(mosaic), cmap=cm, vmin=vmin, vmax=vmax, interpolation="nearest")
+        if colorbar is not None:
+            fig.colorbar(im, ax=ax, shrink=0.85, label=colorbar, fraction=0.05)
         for i, text in enumerate(captions[:n]):
             r, c = divmod(i, cols)
-            ax.text(c * (w + 1) + w / 2 - 0.5, r * (h + cap_h + 1) + cap_h - 1, text, ha="center",
-                    va="bottom", fontsize=FONT_SIZE - 2)
+            ax.text(c * (w + 1) + w / 2 - 0.5, r * (h + cap_h + 1) + cap_h - 0.5, text, ha="center",
+                    va="bottom", fontsize=FONT_SIZE - (2 if colorbar is None else 3))
         ax.set_axis_off()
         ax.set_title(title)
         return to_png(fig)
+
+
+def image_grid(images: np.ndarray, captions: list[str], title: str, cols: int = 8, cmap: str = "gray_r") -> bytes:
+    """Samples as a grid of 2-D images (n, h, w), each scaled to its own range (x − min)/(max − min),
+    a caption over each (misclassified images: "true→predicted")."""
+    n = len(images)
+    lo = images.reshape(n, -1).min(axis=1)[:, None, None]
+    hi = images.reshape(n, -1).max(axis=1)[:, None, None]
+    scaled = np.where(hi > lo, (images - lo) / np.where(hi > lo, hi - lo, 1), 0.0)
+    return _grid(scaled, captions, title, cols, cmap, 0.0, 1.0, colorbar=None)
 
 
 def weight_grid(images: np.ndarray, title: str, vmax: float, cols: int = 16,
                 captions: list[str] | None = None) -> bytes:
     """Weights as images (n, h, w) on one shared colour scale −vmax..vmax (red positive, blue
     negative, white 0; values beyond ±vmax saturate), with a colour bar; captions optional."""
-    import matplotlib
-
-    n, h, w = images.shape
-    cap_h = max(3, h // 3) if captions else 0
-    mosaic, rows, cols = _mosaic(images.astype(float), cols, cap_h)
-    with _style():
-        fig, axes = _mosaic_figure(mosaic, 1.0, max(h, w) + cap_h, colorbar_room=1.3)
-        ax = axes[0, 0]
-        cm = matplotlib.colormaps["RdBu_r"].with_extremes(bad="white")
-        im = ax.imshow(np.ma.masked_invalid(mosaic), cmap=cm, vmin=-vmax, vmax=vmax, interpolation="nearest")
-        fig.colorbar(im, ax=ax, shrink=0.85, label="weight", fraction=0.05)
-        for i, text in enumerate((captions or [])[:n]):
-            r, c = divmod(i, cols)
-            ax.text(c * (w + 1) + w / 2 - 0.5, r * (h + cap_h + 1) + cap_h - 0.5, text, ha="center",
-                    va="bottom", fontsize=FONT_SIZE - 3)
-        ax.set_axis_off()
-        ax.set_title(title)
-        return to_png(fig)
+    return _grid(images, captions or [], title, cols, "RdBu_r", -vmax, vmax, colorbar="weight")
 
 
 def feature_weights(W: np.ndarray, names: Sequence[str], title: str, vmax: float) -> bytes:
