@@ -116,7 +116,18 @@ def test_mnist_like_fits_a_20_pixel_box_and_centres_the_mass(h, w, top, left, ri
     centre = [float((out.sum(axis=a) * (np.arange(28) + 0.5)).sum() / out.sum()) for a in (1, 0)]
     for c, first, last in zip(centre, (rows[0], cols[0]), (rows[-1], cols[-1])):
         if first > 0 and last < 27:  # not pushed against the border
-            assert abs(c - 14.0) <= 0.5 + 1e-9
+            assert abs(c - 14.0) <= 0.5 + 1e-4   # float32 sums
+
+
+def test_fashion_style_fills_28_pixels_and_centres_the_box():
+    ink = np.zeros((100, 60))
+    ink[10:90, 5:25] = 1.0  # 80 high, 20 wide, off centre
+    out = images.mnist_like(ink, **{k: v for k, v in images.STYLES["fashion-mnist"].items()})
+    rows, cols = np.flatnonzero(out.any(axis=1)), np.flatnonzero(out.any(axis=0))
+    assert (rows[0], rows[-1]) == (0, 27) and cols[-1] - cols[0] + 1 == 7     # 28 high, aspect kept
+    assert abs((cols[0] + cols[-1]) / 2 - 13.5) <= 0.5                        # the box centred
+    with pytest.raises(ValueError, match="centre"):
+        images.mnist_like(ink, centre="middle")
 
 
 def test_light_on_dark_and_dark_on_light_give_the_same_input(tmp_path):
