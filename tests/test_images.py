@@ -112,7 +112,8 @@ def test_mnist_like_fits_a_20_pixel_box_and_centres_the_mass(h, w, top, left, ri
     assert 0.0 <= out.min() and out.max() <= 1.0
     rows, cols = np.flatnonzero(out.any(axis=1)), np.flatnonzero(out.any(axis=0))
     assert max(rows[-1] - rows[0], cols[-1] - cols[0]) + 1 == 20         # the longer side fills the box
-    assert abs((rows[-1] - rows[0] + 1) / (cols[-1] - cols[0] + 1) - h / w) <= 0.35 * max(h / w, 1) + 0.1
+    f = 20 / max(h, w)                                                     # the aspect ratio is kept
+    assert abs(rows[-1] - rows[0] + 1 - h * f) <= 1 and abs(cols[-1] - cols[0] + 1 - w * f) <= 1
     centre = [float((out.sum(axis=a) * (np.arange(28) + 0.5)).sum() / out.sum()) for a in (1, 0)]
     for c, first, last in zip(centre, (rows[0], cols[0]), (rows[-1], cols[-1])):
         if first > 0 and last < 27:  # not pushed against the border
