@@ -211,6 +211,26 @@ def test_offline_error_says_which_files_go_where(data_home):
     assert str(data_home / "mnist") in msg and "AXON_DATA_HOME" in msg
 
 
+def test_offline_download_error_is_one_short_line_that_says_what_to_do(data_home, monkeypatch, capsys):
+    import urllib.error
+
+    from axon.cli.main import main
+
+    def offline(url, timeout):
+        raise urllib.error.URLError(OSError(-3, "Temporary failure in name resolution"))
+
+    monkeypatch.setattr(dl, "_open_url", offline)
+    with pytest.raises(ax.datasets.DatasetNotFoundError) as info:
+        ax.datasets.load_mnist(progress=False)
+    assert len(info.value.__cause__.failures) == len(mnist.MIRRORS["mnist"])  # the details stay in the cause
+    assert main(["train", "--dataset", "mnist", "--quiet", "--out", str(data_home / "run")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and len(err) < 500, err
+    assert "Temporary failure in name resolution" in err and "3 mirrors tried" in err
+    assert str(data_home / "mnist") in err and "--data-dir" in err and "t10k-labels-idx1-ubyte.gz" in err
+    assert sum(err.count(m) for m in mnist.MIRRORS["mnist"]) == 1    # one address to download from, not every attempt
+
+
 def test_default_cache_is_under_home(monkeypatch, tmp_path):
     monkeypatch.delenv("AXON_DATA_HOME", raising=False)
     monkeypatch.setenv("HOME", str(tmp_path))

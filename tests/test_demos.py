@@ -62,7 +62,10 @@ def test_xor_predictions_within_0_2(demo):
 
 
 def test_slowdown_cross_entropy_learns_faster_at_first(demo):
-    n = demo("slowdown").numbers
+    result = demo("slowdown")
+    n = result.numbers
+    # the text names the window it compares, and that it is a part of the plotted epochs
+    assert f"first {n['early_epochs']} of {len(n['quadratic_cost'])} epochs" in result.text
     assert len(n["quadratic_cost"]) == len(n["cross_entropy_cost"]) == 300
     drop = n["early_relative_drop"]
     assert drop["cross_entropy"] > drop["quadratic"] + 0.5
@@ -76,7 +79,10 @@ def test_activations_derivative_maxima(demo):
     assert n["sigmoid"]["max_derivative"] == pytest.approx(0.25, abs=1e-6)
     assert n["tanh"]["max_derivative"] == pytest.approx(1.0, abs=1e-6)
     assert n["relu"]["derivative_at_-5"] == 0 and n["relu"]["derivative_at_5"] == 1
-    assert n["leaky_relu"]["derivative_at_-5"] > 0
+    assert n["leaky_relu"]["derivative_at_-5"] == pytest.approx(n["leaky_relu"]["alpha"])
+    from axon.demos.activations import TITLES
+    assert f"α = {n['leaky_relu']['alpha']:g}" in TITLES["leaky_relu"]   # the plot says which α it draws
+    assert f"α = {n['leaky_relu']['alpha']:g}" in demo("activations").text
     assert n["sigmoid"]["derivative_at_5"] < 0.01
 
 
@@ -101,8 +107,16 @@ def test_boundary_accuracy_rises(demo):
         assert accs[-1] >= 0.9, name
         assert accs[-1] > accs[0]
     gifs = [f for f in demo("boundary").files if f.suffix == ".gif"]
-    if gifs:
-        assert gifs[0].read_bytes()[:6] in (b"GIF87a", b"GIF89a")
+    assert len(gifs) == 1 and gifs[0].read_bytes()[:6] in (b"GIF87a", b"GIF89a")
+    from PIL import Image
+
+    from axon.demos.boundary import EPOCHS, GIF_EVERY
+    with Image.open(gifs[0]) as gif:
+        assert gif.n_frames == EPOCHS // GIF_EVERY + 1          # one frame every GIF_EVERY epochs, and epoch 0
+        first = np.asarray(gif.convert("RGB"))
+        gif.seek(gif.n_frames - 1)
+        last = np.asarray(gif.convert("RGB"))
+    assert first.shape == last.shape and np.mean(first != last) > 0.01   # the boundary moved
 
 
 def test_overfit_validation_loss_turns_and_early_stopping_keeps_the_best(demo):
@@ -110,12 +124,37 @@ def test_overfit_validation_loss_turns_and_early_stopping_keeps_the_best(demo):
     final = n["final"]
     none = final["none"]
     assert none["train_loss"] < 0.05 < none["val_loss"]          # memorised the training set
-    assert none["val_loss"] > none["min_val_loss"] * 1.05        # validation loss went back up
+    assert none["train_accuracy"] == 1.0                         # the random labels too
+    assert none["val_loss"] > none["min_val_loss"] * 1.2         # validation loss went back up
     es = final["early_stopping"]
     assert es["epochs"] < len(n["curves"]["none"]["val_loss"])
     assert es["val_loss"] == pytest.approx(es["min_val_loss"], rel=1e-5)   # best weights restored
     assert es["val_loss"] < none["val_loss"]
     assert final["l2"]["train_loss"] > none["train_loss"]        # the penalty keeps weights small
+
+
+def test_overfit_panels_differ_each_cure_narrows_the_gap(demo):
+    final = demo("overfit").numbers["final"]
+    none = final["none"]
+    assert none["gap"] == pytest.approx(none["val_loss"] - none["train_loss"])
+    for cure in ("l2", "dropout", "early_stopping"):
+        assert final[cure]["gap"] < none["gap"] / 2, cure        # a gap visibly narrower than without
+        assert final[cure]["val_loss"] < none["val_loss"] * 0.85, cure
+        assert final[cure]["val_accuracy"] > none["val_accuracy"] + 0.02, cure
+
+
+def test_overfit_validates_on_held_out_training_digits_not_the_test_set():
+    from axon.datasets import load_digits
+    from axon.demos import overfit
+
+    train_rows, val_rows = overfit.split(0)
+    assert len(train_rows) == overfit.N_TRAIN and len(val_rows) == overfit.N_VAL
+    assert not set(train_rows) & set(val_rows)
+    assert max(max(train_rows), max(val_rows)) < len(load_digits()[0][0])   # rows of the training split
+    y = np.arange(1000) % 10
+    noisy, drawn = overfit.noisy_labels(y, 0)
+    assert abs(drawn.mean() - overfit.LABEL_NOISE) < 0.05
+    assert np.array_equal(noisy[~drawn], y[~drawn]) and np.array_equal(overfit.noisy_labels(y, 0)[0], noisy)
 
 
 def test_run_demo_rejects_unknown_names(tmp_path):
@@ -127,3 +166,15 @@ def test_demos_do_not_touch_numpy_global_random_state(tmp_path):
     state = np.random.get_state()[1].copy()  # noqa: NPY002 - checking that nothing else uses it
     DEMOS["xor"](tmp_path)
     assert np.array_equal(np.random.get_state()[1], state)  # noqa: NPY002
+
+
+def test_bare_axon_demo_says_which_demos_and_how(capsys):
+    from axon.cli.main import main
+
+    assert main(["demo"]) == 2
+    captured = capsys.readouterr()
+    lines = captured.err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("axon: error: "), captured.err
+    for name in DEMOS:
+        assert name in lines[0]
+    assert "axon demo fit" in lines[0] and "--help" in lines[0]

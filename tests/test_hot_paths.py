@@ -87,12 +87,10 @@ def test_activation_backward_keeps_dtype_and_leaves_the_gradient_alone(layer, dt
 @settings(max_examples=40, deadline=None)
 @given(n=st.integers(1, 80), k=st.integers(1, 80), scale=st.sampled_from([1.0, 1e4]),
        dtype=st.sampled_from([np.float32, np.float64]))
-def test_softmax_row_reductions_match_the_plain_formula(n, k, scale, dtype):
+def test_log_softmax_and_softmax_match_the_plain_formula_in_float64(n, k, scale, dtype):
     from axon import functions as F
     z = (np.random.default_rng(n * 100 + k).standard_normal((n, k)) * scale).astype(dtype)
     want_max = z.max(axis=1, keepdims=True)
-    np.testing.assert_array_equal(F._reduce(np.maximum, z, 1), want_max)
-    np.testing.assert_allclose(F._reduce(np.add, z, -1), z.sum(axis=1, keepdims=True), rtol=1e-5, atol=1e-5 * scale)
     shifted = (z - want_max).astype(np.float64)
     ref = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
     tol = 1e-5 if dtype == np.float32 else 1e-12

@@ -73,3 +73,38 @@ def test_get_metric_callable_and_errors():
         M.get_metric(3)
     with pytest.raises(ValueError):
         M.make_top_k_accuracy(0)
+
+
+def test_confusion_matrix_and_per_class_figures_worked_example():
+    y_true = np.array([0, 0, 0, 1, 1, 2])
+    y_pred = np.array([0, 0, 1, 1, 2, 2])
+    C = M.confusion_matrix(y_true, y_pred)
+    np.testing.assert_array_equal(C, [[2, 1, 0], [0, 1, 1], [0, 0, 1]])
+    r = M.precision_recall_f1(y_true, y_pred)
+    np.testing.assert_allclose(r["precision"], [1.0, 0.5, 0.5])      # column: 2/2, 1/2, 1/2
+    np.testing.assert_allclose(r["recall"], [2 / 3, 0.5, 1.0])       # row: 2/3, 1/2, 1/1
+    np.testing.assert_allclose(r["f1"], [0.8, 0.5, 2 / 3])
+    np.testing.assert_array_equal(r["support"], [3, 2, 1])
+    # a class never predicted and never present: 0, not NaN
+    r4 = M.precision_recall_f1(y_true, y_pred, n_classes=4)
+    assert r4["precision"][3] == r4["recall"][3] == r4["f1"][3] == 0 and r4["support"][3] == 0
+    np.testing.assert_array_equal(M.confusion_matrix(np.eye(3)[y_true], y_pred), C)  # one-hot targets
+    with pytest.raises(ValueError, match="0..1"):
+        M.confusion_matrix(y_true, y_pred, n_classes=2)
+
+
+@settings(max_examples=30, deadline=None)
+@given(n=st.integers(1, 60), k=st.integers(2, 6), seed=st.integers(0, 2**16))
+def test_per_class_figures_match_scikit_learn(n, k, seed):
+    sk = pytest.importorskip("sklearn.metrics")
+    rng = np.random.default_rng(seed)
+    y_true, y_pred = rng.integers(0, k, n), rng.integers(0, k, n)
+    labels = list(range(k))
+    np.testing.assert_array_equal(M.confusion_matrix(y_true, y_pred, k), sk.confusion_matrix(y_true, y_pred,
+                                                                                              labels=labels))
+    p, r, f, s = sk.precision_recall_fscore_support(y_true, y_pred, labels=labels, zero_division=0)
+    got = M.precision_recall_f1(y_true, y_pred, k)
+    np.testing.assert_allclose(got["precision"], p)
+    np.testing.assert_allclose(got["recall"], r)
+    np.testing.assert_allclose(got["f1"], f)
+    np.testing.assert_array_equal(got["support"], s)

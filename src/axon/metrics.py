@@ -10,6 +10,8 @@ metrics, and arrays shaped like ``y_pred`` for the regression ones.
 
 Names for ``compile(metrics=[...])``: "accuracy" (or "acc"), "top_k_accuracy" (k = 5),
 "top_<k>_accuracy" such as "top_3_accuracy", "mse", "mae"; or any callable.
+
+Per-class figures for reports: :func:`confusion_matrix` and :func:`precision_recall_f1`.
 """
 
 from __future__ import annotations
@@ -109,6 +111,44 @@ def _diff(y_pred: np.ndarray, y_true: np.ndarray) -> np.ndarray:
         raise ValueError(f"metric: target shape {y_true.shape} does not match prediction shape "
                          f"{y_pred.shape}")
     return y_pred - y_true.astype(y_pred.dtype, copy=False)
+
+
+def confusion_matrix(y_true: np.ndarray, y_pred: np.ndarray, n_classes: int | None = None) -> np.ndarray:
+    """Counts ``C[i, j]`` of samples of true class i predicted as class j: int64 (k, k).
+
+    ``y_true`` and ``y_pred`` hold class indices (n,) (or one-hot / score rows (n, k), reduced by
+    argmax). ``n_classes`` defaults to 1 + the largest index seen. Row sums are the classes' sizes
+    (support), column sums how often each class was predicted, the diagonal the correct ones.
+    """
+    true = _labels(y_true).astype(np.intp)
+    pred = _labels(y_pred).astype(np.intp)
+    if true.shape != pred.shape:
+        raise ValueError(f"confusion_matrix: {true.shape[0]} labels but {pred.shape[0]} predictions")
+    k = int(n_classes) if n_classes is not None else int(max(true.max(initial=-1), pred.max(initial=-1)) + 1)
+    if true.size and (min(true.min(), pred.min()) < 0 or max(true.max(), pred.max()) >= k):
+        raise ValueError(f"confusion_matrix: class indices must be in 0..{k - 1}")
+    return np.bincount(true * k + pred, minlength=k * k).reshape(k, k).astype(np.int64)
+
+
+def precision_recall_f1(y_true: np.ndarray, y_pred: np.ndarray, n_classes: int | None = None
+                        ) -> dict[str, np.ndarray]:
+    """Per-class precision, recall, F1 and support, from the confusion matrix C (true i, predicted j).
+
+    For class k: precision_k = C[k, k] / Σᵢ C[i, k] (of the samples predicted k, the fraction that
+    are k), recall_k = C[k, k] / Σⱼ C[k, j] (of the samples of class k, the fraction found),
+    F1_k = 2·precision_k·recall_k / (precision_k + recall_k) (their harmonic mean), support_k =
+    Σⱼ C[k, j]. A ratio 0/0 (a class never predicted, or absent) counts as 0, as scikit-learn's
+    ``zero_division=0`` does. Returns float64 arrays (k,) under "precision", "recall", "f1" and an
+    int64 array under "support".
+    """
+    C = confusion_matrix(y_true, y_pred, n_classes)
+    tp = np.diag(C).astype(np.float64)
+    predicted, support = C.sum(axis=0), C.sum(axis=1)
+    precision = np.divide(tp, predicted, out=np.zeros_like(tp), where=predicted > 0)
+    recall = np.divide(tp, support, out=np.zeros_like(tp), where=support > 0)
+    both = precision + recall
+    f1 = np.divide(2 * precision * recall, both, out=np.zeros_like(tp), where=both > 0)
+    return {"precision": precision, "recall": recall, "f1": f1, "support": support}
 
 
 #: Metrics by name, for ``compile(metrics=[...])`` and the command line.

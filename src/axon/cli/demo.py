@@ -38,10 +38,13 @@ def run(args: argparse.Namespace) -> int:
     """Run one of :data:`axon.demos.DEMOS` and print where its pictures are; returns the exit status."""
     from axon.demos import DEMOS
 
-    if args.list or not args.name:
+    if args.list:
         for name in DEMOS:
             print(name)
-        return 0 if args.list else 2
+        return 0
+    if not args.name:  # a usage error: one line that lists the demos and shows how to run one
+        raise ValueError(f"which demo? choose one of {', '.join(DEMOS)}, e.g. `axon demo fit` "
+                         f"(what each shows: `axon demo --help`)")
     if args.name not in DEMOS:
         raise ValueError(f"unknown demo {args.name!r}; choose one of {', '.join(DEMOS)}")
     out = Path(args.out or f"demo-{args.name}")

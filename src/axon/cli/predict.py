@@ -26,12 +26,21 @@ examples:
   axon predict runs/covid/model.axon covid.test.csv --out pred.csv   # id,tested_positive
   axon predict model.axon images.npy --out probs.npy                 # an array (n, ...) in, outputs out
   axon predict model.axon rows.csv                                   # CSV to stdout
+  axon predict runs/digits-20250101-120000 my_digit.png              # your own picture of a digit
+  axon predict runs/mnist-20250101-120000 photos/ --out digits.csv   # every PNG/JPEG in a folder
 
 INPUT is a CSV file with a header (the model's feature columns; an "id" column is copied to the
 output) or a .npy array. For a CSV the output has the columns id,<target> (the target's name from
 run.json next to the model), holding the predicted value (regression) or class (classification);
 --proba adds one column per class. A .npy output holds model.predict's array (probabilities for
 classifiers).
+
+INPUT may also be a PNG or JPEG picture of one digit, or a folder of them, for a model trained on
+the digits, MNIST or Fashion-MNIST: each is made grey, inverted when its background is light,
+cropped to the ink, resized and centred as that data set's images were made (MNIST: a 20x20 box
+in 28x28, centred by the centre of mass; the bundled digits: 32x32 counted in 4x4 blocks, 8x8),
+and one line per picture gives the class and the --top most likely classes. --out FILE.csv writes
+file,label (with --proba: a probability column per class).
 """
 
 
@@ -57,11 +66,14 @@ def add_predict_parser(sub: argparse._SubParsersAction) -> None:
                        description="Predict with a saved model; write a CSV (id,<target>) or a .npy array.",
                        epilog=PREDICT_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("model", metavar="MODEL", help="a model file (model.axon) or a run folder")
-    p.add_argument("input", metavar="INPUT", help="a CSV file with a header, or a .npy array")
+    p.add_argument("input", metavar="INPUT", help="a CSV file with a header, a .npy array, or a PNG/JPEG "
+                                                  "picture of a digit or a folder of them")
     p.add_argument("--out", metavar="FILE", help="where to write (.csv or .npy); default: CSV to stdout")
     p.add_argument("--target-name", metavar="NAME", help="the output column's name "
                                                          "(default: the target of the run, else 'prediction')")
     p.add_argument("--proba", action="store_true", help="classification: add a probability column per class")
+    p.add_argument("--top", type=int, default=3, metavar="K", help="pictures: how many classes to show "
+                                                                   "with their probabilities (default 3)")
     p.add_argument("--batch-size", type=int, default=256, metavar="N")
     p.set_defaults(func=run_predict)
 
@@ -124,11 +136,14 @@ def _read_input(path: Path, feature_names: list[str] | None):
 
 
 def run_predict(args: argparse.Namespace) -> int:
-    """Write predictions for a CSV (``id,<target>``) or ``.npy`` input; returns the exit status."""
+    """Write predictions for a CSV (``id,<target>``), a ``.npy`` input or pictures; returns the exit status."""
     from axon import runs
+    from axon.datasets import images
 
     model, path = common.load_model(args.model)
     info = runs.find_run_info(path) or {}
+    if images.is_image_input(args.input):
+        return _predict_images(args, model, info)
     X, ids = _read_input(Path(args.input), info.get("feature_names"))
     X = common.conform(X, model, f"INPUT {args.input}")
     out = model.predict(X, batch_size=args.batch_size)
@@ -159,12 +174,55 @@ def run_predict(args: argparse.Namespace) -> int:
         w.writerow(["id", *cols])
         for row_id, v in zip(ids, values):
             w.writerow([row_id, *(f"{x:.8g}" for x in v)])
-    text = buf.getvalue()
-    if args.out:
-        tmp = Path(args.out).with_name(f".{Path(args.out).name}.tmp")
-        tmp.write_text(text, encoding="utf-8")
-        tmp.replace(args.out)
-        print(f"wrote {len(X)} predictions to {args.out}", file=sys.stderr)
+    _write_text(buf.getvalue(), args.out, len(X))
+    return 0
+
+
+def _write_text(text: str, out: str | None, n: int) -> None:
+    """``text`` into the file ``out`` (atomically), or to stdout when ``out`` is None."""
+    if out:
+        from axon.io.atomic import atomic_write_bytes
+
+        atomic_write_bytes(out, text.encode("utf-8"))
+        print(f"wrote {n} predictions to {out}", file=sys.stderr)
     else:
         sys.stdout.write(text)
+
+
+def _predict_images(args: argparse.Namespace, model, info: dict) -> int:
+    """``axon predict MODEL picture.png|folder``: one line per picture (class, top probabilities)."""
+    from axon.datasets import images
+
+    if common.task_of(model, info) != "classification":
+        raise ValueError("a picture needs a classifier (a model trained on digits, mnist or fashion-mnist); "
+                         "this model was trained for regression")
+    shape = tuple(getattr(model, "input_shape", None) or ())
+    if not shape:
+        raise ValueError("the model file does not say its input shape; give a model written by axon train")
+    style = images.style_for(int(np.prod(shape)), info.get("dataset"))
+    if args.top < 1:
+        raise ValueError(f"--top must be at least 1, got {args.top}")
+    files, skipped = images.image_files(args.input)
+    for f in skipped:
+        print(f"axon: skipped {f} (not a .png, .jpg or .jpeg file)", file=sys.stderr)
+    try:
+        pixels = np.stack([images.load_digit_image(f, style) for f in files])
+    except ImportError as e:
+        raise ValueError(str(e)) from None
+    X = common.conform(pixels.reshape(len(files), -1), model, f"INPUT {args.input}")
+    proba = model.predict(X, batch_size=args.batch_size)
+    classes = info.get("class_names") or [str(k) for k in range(proba.shape[1])]
+    labels = np.argmax(proba, axis=1)
+    if args.out:
+        buf = io.StringIO()
+        w = csv.writer(buf, lineterminator="\n")
+        w.writerow(["file", args.target_name or "label"] + ([f"p_{c}" for c in classes] if args.proba else []))
+        for f, k, p in zip(files, labels, proba):
+            w.writerow([str(f), classes[k]] + ([f"{q:.6g}" for q in p] if args.proba else []))
+        _write_text(buf.getvalue(), args.out, len(files))
+        return 0
+    top = min(args.top, proba.shape[1])
+    for f, k, p in zip(files, labels, proba):
+        best = np.argsort(-p, kind="stable")[:top]
+        print(f"{f}: {classes[k]}   (" + ", ".join(f"{classes[j]} {p[j]:.3f}" for j in best) + ")")
     return 0

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import datetime
 import shlex
 import sys
 import time
@@ -231,6 +232,7 @@ def run(args: argparse.Namespace) -> int:
         + (f" / {len(data.X_test)} test" if data.X_test is not None else "") + " samples")
     say(model.summary())
     say(f"run folder: {run_dir}")
+    started = datetime.datetime.now()
     start = time.perf_counter()
     with _blas_threads(cfg["threads"]):
         history = model.fit(
@@ -258,8 +260,13 @@ def run(args: argparse.Namespace) -> int:
     runs.write_json(run_dir / runs.METRICS_FILE, metrics)
 
     from axon.report import write_report
+    stopper = next((c for c in callbacks if isinstance(c, ax.callbacks.EarlyStopping)), None)
+    best = getattr(stopper, "best_epoch", None)
     write_report(run_dir / runs.REPORT_FILE, model=model, data=data, history=history.history,
-                 metrics=metrics, predictions=preds, info=info)
+                 metrics=metrics, predictions=preds, info=info, date=started,
+                 status="stopped_early" if metrics["stopped_early"] else "completed",
+                 best_epoch=None if best is None else best + 1, monitor=getattr(stopper, "monitor", None),
+                 restored_best=stopper is not None and getattr(stopper, "best_weights", None) is not None)
     _print_figures(metrics, data.task)
     print(f"run folder: {run_dir}  (model.axon, metrics.json, history.csv, report.html)")
     return 0

@@ -39,8 +39,11 @@ class DatasetNotFoundError(FileNotFoundError, ValueError):
     """A data set's files are neither in the given folder nor in the cache and could not be downloaded.
 
     It is a ``FileNotFoundError`` (an ``OSError``) and also a ``ValueError``, the class axon uses for
-    errors a user can fix; the message lists the files and the folder to put them in.
+    errors a user can fix; the message lists the files and the folder to put them in. Raised by
+    :func:`fetch`, it has ``failures``: one ``(url, exception)`` per mirror tried.
     """
+
+    failures: list[tuple[str, BaseException]]
 
 
 class ChecksumError(ValueError):
@@ -151,7 +154,7 @@ def fetch(filename: str, folder: str | os.PathLike, mirrors: Sequence[str], sha2
     from http.client import HTTPException
 
     dest = Path(folder) / filename
-    failures = []
+    failures: list[tuple[str, BaseException]] = []
     for mirror in mirrors:
         url = mirror.rstrip("/") + "/" + filename
         try:
@@ -159,10 +162,28 @@ def fetch(filename: str, folder: str | os.PathLike, mirrors: Sequence[str], sha2
         # URLError, HTTPError and timeouts are OSErrors; a malformed mirror URL and ChecksumError are
         # ValueErrors; a connection cut mid-body can be http.client.IncompleteRead.
         except (OSError, ValueError, HTTPException) as exc:
-            failures.append(f"{url}: {exc}")
-    tried = "; ".join(failures) if failures else "no mirrors were given"
-    raise DatasetNotFoundError(f"could not download {filename} for {dataset} from any mirror ({tried}); "
-                               f"download it by other means and put it into {folder}")
+            failures.append((url, exc))
+    tried = "; ".join(f"{url}: {exc}" for url, exc in failures) if failures else "no mirrors were given"
+    error = DatasetNotFoundError(f"could not download {filename} for {dataset} from any mirror ({tried}); "
+                                 f"download it by other means and put it into {folder}")
+    error.failures = failures
+    raise error
+
+
+def failure_summary(error: DatasetNotFoundError) -> str:
+    """A short reason for a failed :func:`fetch`: how many mirrors were tried and why the last one
+    failed, without the URLs (e.g. "3 mirrors tried; the last: Temporary failure in name
+    resolution"), for messages that must stay one readable line."""
+    failures = getattr(error, "failures", None)
+    if not failures:
+        return "no mirrors were given"
+    _, exc = failures[-1]
+    if isinstance(exc, ChecksumError):
+        why = "the file served does not match the published SHA-256 digest"
+    else:
+        why = str(getattr(exc, "reason", None) or exc)  # URLError keeps the cause in .reason
+    n = len(failures)
+    return f"{n} mirror{'s' if n > 1 else ''} tried; the last: {why}"
 
 
 def mirrors_from_env(variable: str, default: Sequence[str]) -> list[str]:
@@ -171,5 +192,5 @@ def mirrors_from_env(variable: str, default: Sequence[str]) -> list[str]:
     return value or list(default)
 
 
-__all__ = ["ChecksumError", "DatasetNotFoundError", "data_home", "download", "fetch", "mirrors_from_env",
-           "sha256_of"]
+__all__ = ["ChecksumError", "DatasetNotFoundError", "data_home", "download", "failure_summary", "fetch",
+           "mirrors_from_env", "sha256_of"]

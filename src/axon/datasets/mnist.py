@@ -89,10 +89,10 @@ def _find(folder: Path, stem: str) -> Path | None:
 
 
 def _missing_message(name: str, folder: Path, missing: list[str], reason: str) -> str:
+    # One line a user can act on: what is missing, why, where to put it, where to get it.
     files = ", ".join(stem + ".gz" for stem in missing)
-    return (f"{TITLES[name]} is not available: {reason}. To fix: put {files} (gzip-compressed or not) into "
-            f"{folder}, or pass path=<folder holding them>, or set AXON_DATA_HOME (the cache is "
-            f"<AXON_DATA_HOME>/{name}/); the files are published at {MIRRORS[name][0]}")
+    return (f"{TITLES[name]} is not available: {reason}. Download {files} from {MIRRORS[name][0]} into "
+            f"{folder} (or give the folder holding them: path=..., axon --data-dir DIR, or AXON_DATA_HOME)")
 
 
 def _locate(name: str, path: str | os.PathLike | None, download: bool,
@@ -106,16 +106,16 @@ def _locate(name: str, path: str | os.PathLike | None, download: bool,
     if not missing:
         return found  # type: ignore[return-value]
     if not download:
-        raise _dl.DatasetNotFoundError(_missing_message(name, folder, missing, f"the files are not in {folder} "
+        raise _dl.DatasetNotFoundError(_missing_message(name, folder, missing, "the files are not there "
                                                         "and download=False"))
     urls = list(mirrors) if mirrors is not None else _dl.mirrors_from_env(MIRRORS_ENV[name], MIRRORS[name])
     for stem in missing:
         filename = stem + ".gz"
         try:
             _dl.fetch(filename, folder, urls, SHA256[name][filename], progress=progress, dataset=TITLES[name])
-        except _dl.DatasetNotFoundError as exc:
-            raise _dl.DatasetNotFoundError(_missing_message(name, folder, missing, f"the files are not in {folder} "
-                                                            f"and the download failed: {exc}")) from exc
+        except _dl.DatasetNotFoundError as exc:  # the full list of attempts stays in exc (the cause)
+            reason = f"downloading {filename} failed ({_dl.failure_summary(exc)})"
+            raise _dl.DatasetNotFoundError(_missing_message(name, folder, missing, reason)) from exc
     return {key: _find(folder, stem) for key, stem in FILES.items()}  # type: ignore[misc]
 
 

@@ -58,15 +58,13 @@ def figure_rgb(fig) -> np.ndarray:
     return np.asarray(canvas.buffer_rgba())[..., :3].copy()
 
 
-def save_gif(frames: list[np.ndarray], path: Path, ms_per_frame: int = 400) -> Path | None:
-    """Write frames as an animated GIF with Pillow; returns None where Pillow is not installed."""
-    try:
-        from PIL import Image
-    except ImportError:  # pragma: no cover - Pillow ships with matplotlib
-        return None
+def save_gif(frames: list[np.ndarray], path: Path, ms_per_frame: int = 400) -> Path:
+    """Write frames (h, w, 3) uint8 as an animated GIF that loops, with Pillow; returns the path."""
+    from PIL import Image
+
     images = [Image.fromarray(f) for f in frames]
     images[0].save(path, save_all=True, append_images=images[1:], duration=ms_per_frame, loop=0)
-    return path
+    return Path(path)
 
 
 def train_epochs(model: Sequential, loss: Loss, optimizer, X: np.ndarray, y: np.ndarray, *,
@@ -95,11 +93,6 @@ def train_epochs(model: Sequential, loss: Loss, optimizer, X: np.ndarray, y: np.
         if on_epoch is not None and on_epoch(epoch, losses[-1]):
             break
     return losses
-
-
-def evaluate_loss(model: Sequential, loss: Loss, X: np.ndarray, y: np.ndarray) -> float:
-    """Mean loss (penalties included) of the inference-mode model on (X, y)."""
-    return loss.forward(model.forward(X), y) + model.penalty()
 
 
 def accuracy(model: Sequential, X: np.ndarray, y: np.ndarray) -> float:

@@ -14,7 +14,9 @@ import numpy as np
 from axon import functions as F
 from axon.demos._common import DemoResult, new_figure, save
 
-ALPHA = 0.1  # LeakyReLU slope for z < 0, larger than the default 0.01 so it shows in the picture
+ALPHA = 0.1  # LeakyReLU slope for z < 0, larger than the layer's default 0.01 so it shows in the picture
+#: Each function's title in the figure: the parameter it is drawn with is part of the name.
+TITLES = {"sigmoid": "sigmoid", "tanh": "tanh", "relu": "ReLU", "leaky_relu": f"LeakyReLU (α = {ALPHA:g})"}
 
 FUNCTIONS = {
     "sigmoid": (F.sigmoid, F.sigmoid_prime),
@@ -33,9 +35,9 @@ def run(out_dir: Path, seed: int = 0) -> DemoResult:
     for col, (name, (f, fprime)) in enumerate(FUNCTIONS.items()):
         a, d = f(z), fprime(z)
         axes[0, col].plot(z, a, color="navy")
-        axes[0, col].set_title(name)
+        axes[0, col].set_title(TITLES[name])
         axes[1, col].plot(z, d, color="crimson")
-        axes[1, col].set_title(f"{name}′", fontsize=10)
+        axes[1, col].set_title(f"{TITLES[name]}: derivative", fontsize=10)
         axes[1, col].set_xlabel("z")
         for row in (0, 1):
             axes[row, col].axhline(0, color="0.7", lw=0.6)
@@ -43,9 +45,11 @@ def run(out_dir: Path, seed: int = 0) -> DemoResult:
         edge = fprime(np.array([-5.0, 5.0]))
         numbers[name] = {"max_derivative": float(d.max()), "derivative_at_-5": float(edge[0]),
                          "derivative_at_5": float(edge[1])}
+    numbers["leaky_relu"]["alpha"] = ALPHA
     axes[0, 0].set_ylabel("a = f(z)")
     axes[1, 0].set_ylabel("f′(z)")
     files = [save(fig, out_dir, "activations.png")]
     text = ("activations: " + "; ".join(f"max {n}′ = {v['max_derivative']:.3g}" for n, v in numbers.items())
-            + f".\n  σ′(5) = {numbers['sigmoid']['derivative_at_5']:.4f}: a saturated sigmoid passes almost no gradient.")
+            + f".\n  σ′(5) = {numbers['sigmoid']['derivative_at_5']:.4f}: a saturated sigmoid passes almost no gradient."
+            + f"\n  LeakyReLU is drawn with α = {ALPHA:g} (slope for z < 0; the layer's default is 0.01).")
     return DemoResult("activations", files, numbers, text)

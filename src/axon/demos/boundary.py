@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from axon.demos import _data
+from axon.datasets import make_moons, make_spirals, make_xor
 from axon.demos._common import DemoResult, accuracy, figure_rgb, new_figure, save, save_gif, train_epochs
 from axon.layers import Dense, Tanh
 from axon.losses import SoftmaxCrossEntropy
@@ -18,7 +18,14 @@ from axon.optim import SGD
 EPOCHS = 300
 SNAPSHOTS = (0, 5, 25, 100, 300)  # epochs shown in the grid (0 = before training)
 GIF_EVERY = 20
-PROBLEMS = {"xor": _data.xor, "moons": _data.moons, "spirals": _data.spirals}
+
+
+def problems(seed: int = 0) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """The three problems, float32 inputs (n, 2) and int64 labels (n,): xor (200 points), moons
+    (200) and two spirals (300), each with its own noise."""
+    return {"xor": make_xor(200, noise=0.15, seed=seed, dtype=np.float32),
+            "moons": make_moons(200, noise=0.15, seed=seed, dtype=np.float32),
+            "spirals": make_spirals(300, n_classes=2, noise=0.1, seed=seed, dtype=np.float32)}
 
 
 def _grid(X: np.ndarray, steps: int = 120) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -40,40 +47,38 @@ def _draw(ax, model: Sequential, X, y, grid, title: str) -> None:
 
 def run(out_dir: Path, seed: int = 0) -> DemoResult:
     """Train a 2-32-32-2 tanh net on each problem; a grid of boundary snapshots (rows: problems,
-    columns: epochs) and, where Pillow is installed, an animated GIF. Numbers: training accuracy at
+    columns: epochs) and an animated GIF (one frame every GIF_EVERY epochs). Numbers: training accuracy at
     each snapshot per problem."""
     rng = np.random.default_rng(seed)
-    problems = {name: make(seed=seed) for name, make in PROBLEMS.items()}
-    models, states = {}, {}
-    for name in problems:
+    data = problems(seed)
+    models: dict[str, Sequential] = {}
+    states: dict[str, tuple[SGD, np.random.Generator]] = {}
+    for name in data:
         models[name] = Sequential(Dense(2, 32, seed=rng), Tanh(), Dense(32, 32, seed=rng), Tanh(), Dense(32, 2, seed=rng))
         states[name] = (SGD(models[name].parameters(), lr=0.05, momentum=0.9), np.random.default_rng([seed, len(states)]))
-    grids = {name: _grid(X) for name, (X, _) in problems.items()}
-    fig, axes = new_figure(len(problems), len(SNAPSHOTS), size=(2.6 * len(SNAPSHOTS), 2.6 * len(problems)))
-    snapshot_acc: dict[str, list[float]] = {name: [] for name in problems}
+    grids = {name: _grid(X) for name, (X, _) in data.items()}
+    fig, axes = new_figure(len(data), len(SNAPSHOTS), size=(2.6 * len(SNAPSHOTS), 2.6 * len(data)))
+    snapshot_acc: dict[str, list[float]] = {name: [] for name in data}
     frames = []
     loss = SoftmaxCrossEntropy()
     for epoch in range(EPOCHS + 1):
         if epoch:
-            for name, (X, y) in problems.items():
+            for name, (X, y) in data.items():
                 opt, order_rng = states[name]
                 train_epochs(models[name], loss, opt, X, y, epochs=1, batch_size=32, rng=order_rng)
         if epoch in SNAPSHOTS:
             col = SNAPSHOTS.index(epoch)
-            for row, (name, (X, y)) in enumerate(problems.items()):
+            for row, (name, (X, y)) in enumerate(data.items()):
                 acc = accuracy(models[name], X, y)
                 snapshot_acc[name].append(acc)
                 _draw(axes[row, col], models[name], X, y, grids[name], f"{name}, epoch {epoch}: acc {acc:.2f}")
         if epoch % GIF_EVERY == 0:
-            frame, frame_axes = new_figure(1, len(problems), size=(3 * len(problems), 3.2))
-            for ax, (name, (X, y)) in zip(frame_axes[0], problems.items()):
+            frame, frame_axes = new_figure(1, len(data), size=(3 * len(data), 3.2))
+            for ax, (name, (X, y)) in zip(frame_axes[0], data.items()):
                 _draw(ax, models[name], X, y, grids[name], f"{name}, epoch {epoch}")
             frames.append(figure_rgb(frame))
     fig.suptitle("Decision boundary (black line: p = 0.5) as training goes on")
-    files = [save(fig, out_dir, "boundary.png")]
-    gif = save_gif(frames, Path(out_dir) / "boundary.gif")
-    if gif is not None:
-        files.append(gif)
+    files = [save(fig, out_dir, "boundary.png"), save_gif(frames, Path(out_dir) / "boundary.gif")]
     text = ("boundary: a 2-32-32-2 tanh net per problem, SGD with momentum.\n"
             + "\n".join(f"  {name:>7}: training accuracy at epochs {list(SNAPSHOTS)}: "
                         + ", ".join(f"{a:.2f}" for a in accs) for name, accs in snapshot_acc.items()))

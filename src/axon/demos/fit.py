@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from axon.demos import _data
+from axon.datasets import make_curve
 from axon.demos._common import DemoResult, new_figure, save
 from axon.layers import Dense, ReLU, Sigmoid
 from axon.losses import MSE
@@ -48,7 +48,7 @@ def components(model: Sequential, x: np.ndarray) -> np.ndarray:
 def run(out_dir: Path, seed: int = 0) -> DemoResult:
     """Fit the curve with 1, 3 and 10 sigmoids and as many ReLU pairs; one figure of the fits and
     their component units. Numbers: the final training MSE for each k and unit type."""
-    x, y = _data.curve(n_samples=200, noise=0.05, seed=seed)
+    x, y = make_curve("piecewise", 200, noise=0.05, seed=seed, dtype=np.float32)
     lo, hi = float(x.min()), float(x.max())
     grid = np.linspace(lo, hi, 400, dtype=np.float32)[:, None]
     rng = np.random.default_rng(seed)

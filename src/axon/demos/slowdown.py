@@ -56,6 +56,7 @@ def run(out_dir: Path, seed: int = 0) -> DemoResult:
     quad_cost, quad_out = _train(_neuron(True), QuadraticCost(), x, y)
     # the cross-entropy neuron's model ends at z; the loss applies σ (from logits) and fuses the gradient
     ce_cost, ce_out = _train(_neuron(False), BinaryCrossEntropy(from_logits=True), x, y)
+    drop = {"quadratic": 1 - quad_cost[EARLY] / quad_cost[0], "cross_entropy": 1 - ce_cost[EARLY] / ce_cost[0]}
     fig, axes = new_figure(1, 3, size=(14, 4))
     ax_q, ax_c, ax_a = axes[0]
     ax_q.plot(quad_cost, color="darkorange")
@@ -65,13 +66,22 @@ def run(out_dir: Path, seed: int = 0) -> DemoResult:
     ax_a.plot(quad_out, color="darkorange", label="quadratic")
     ax_a.plot(ce_out, color="navy", label="cross-entropy")
     ax_a.set(title="Output a = σ(wx + b) (target 0)", xlabel="epoch", ylim=(0, 1))
+    # The window the printed comparison is about, marked in every panel.
+    for ax, fell in ((ax_q, drop["quadratic"]), (ax_c, drop["cross_entropy"]), (ax_a, None)):
+        ax.axvspan(0, EARLY, color="0.85", zorder=0)
+        ax.axvline(EARLY, color="0.4", ls="--", lw=1, label=f"epoch {EARLY}" if ax is ax_a else None)
+        if fell is not None:
+            ax.text(EARLY + 4, 0.5, f"fell {fell:.1%}\nby epoch {EARLY}", transform=ax.get_xaxis_transform(),
+                    fontsize=9)
     ax_a.legend()
+    fig.suptitle(f"One saturated sigmoid neuron, {EPOCHS} epochs of gradient descent (lr {LR}); shaded: "
+                 f"the first {EARLY} epochs")
     files = [save(fig, out_dir, "slowdown.png")]
-    drop = {"quadratic": 1 - quad_cost[EARLY] / quad_cost[0], "cross_entropy": 1 - ce_cost[EARLY] / ce_cost[0]}
     sigma_prime = float(F.sigmoid_prime(np.array(W0 + B0)))
     text = (f"slowdown: one neuron from w={W0}, b={B0} (a = {quad_out[0]:.3f}, σ′(z) = {sigma_prime:.4f}), "
             f"target 0, lr {LR}.\n"
-            f"  after {EARLY} epochs the quadratic cost fell {drop['quadratic']:.1%} (a = {quad_out[EARLY]:.3f}), "
+            f"  in the first {EARLY} of {EPOCHS} epochs (shaded in the plot) the quadratic cost fell "
+            f"{drop['quadratic']:.1%} (a = {quad_out[EARLY]:.3f}), "
             f"the cross-entropy {drop['cross_entropy']:.1%} (a = {ce_out[EARLY]:.3f}).\n"
             "  With cross-entropy the σ′(z) factor cancels from the gradient: a badly wrong neuron learns fast.")
     return DemoResult("slowdown", files, {
