@@ -103,3 +103,15 @@ def softmax(z: np.ndarray, axis: int = -1) -> np.ndarray:
     e = np.exp(z - z.max(axis=axis, keepdims=True))
     e /= e.sum(axis=axis, keepdims=True)
     return e
+
+
+# -- targets -----------------------------------------------------------------------------------
+def one_hot(labels: np.ndarray, k: int, dtype: type | np.dtype = np.float32) -> np.ndarray:
+    """Rows e_y of the k×k identity for class indices y: (n,) ints in [0, k) → (n, k) of 0 and 1.
+
+    Nielsen's ``vectorized_result``: the target a quadratic or cross-entropy cost compares the k
+    outputs with.
+    """
+    out = np.zeros((labels.shape[0], k), dtype=dtype)
+    out[np.arange(labels.shape[0]), labels] = 1
+    return out

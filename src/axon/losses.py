@@ -2,7 +2,8 @@
 
 Every loss has ``forward(output, target) -> float`` (a mean over the batch) and ``backward() ->
 ∂C/∂output`` for the last forward, and ``link(output)``: what ``predict`` reports (probabilities
-for the cross-entropies, the raw output otherwise). Targets are cast to the output's dtype.
+for the cross-entropies, the raw output otherwise). Targets are cast to the output's dtype;
+integer class indices (n,) for an output of k > 1 columns are compared with their one-hot rows.
 """
 
 from __future__ import annotations
@@ -48,6 +49,8 @@ class Loss:
         target = np.asarray(target)
         if target.ndim == 1 and output.ndim == 2 and output.shape[1] == 1:
             target = target.reshape(-1, 1)
+        elif target.ndim == 1 and output.ndim == 2 and target.dtype.kind in "iu":
+            target = F.one_hot(target, output.shape[1], output.dtype)  # class indices: compare with e_y
         if target.shape != output.shape:
             raise ValueError(f"{type(self).__name__}: target shape {target.shape} does not match "
                              f"output shape {output.shape}")

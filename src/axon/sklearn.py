@@ -17,7 +17,7 @@ Example::
     clf = make_pipeline(StandardScaler(), AxonClassifier(hidden_layer_sizes=(64,), epochs=30))
     clf.fit(X_train, y_train).score(X_test, y_test)
 
-scikit-learn is an optional dependency (``pip install "axon[sklearn]"``); ``import axon`` does
+scikit-learn is an optional dependency (``pip install "axon-nn[sklearn]"``); ``import axon`` does
 not import this module.
 """
 

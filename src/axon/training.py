@@ -120,6 +120,7 @@ def compile(model: Sequential, loss: str | Loss | type, optimizer: str | Optimiz
     if not isinstance(loss, (Loss, str)):
         raise TypeError(f"loss must be a loss object or name such as 'cross_entropy', got {type(loss).__name__}")
     loss = get_loss(loss)
+    _check_link(model, loss)
     opt = SGD(lr=0.01) if optimizer is None else get_optimizer(optimizer)
     params = model.parameters()
     if not opt.params:
@@ -138,6 +139,19 @@ def compile(model: Sequential, loss: str | Loss | type, optimizer: str | Optimiz
     model.loss = loss
     model.optimizer = opt
     model.metrics = specs
+
+
+def _check_link(model: Sequential, loss: Loss) -> None:
+    """A loss that applies its own link (softmax, sigmoid) must not follow a layer that applied it already."""
+    last = type(model.layers[-1]).__name__ if model.layers else ""
+    kind = type(loss).__name__
+    if last == "Softmax" and kind == "SoftmaxCrossEntropy":
+        raise ValueError("the model ends with a Softmax layer, but SoftmaxCrossEntropy (Keras' "
+                         "categorical_crossentropy) takes logits and applies the softmax itself; remove the "
+                         "last Softmax layer (predict still gives probabilities)")
+    if last == "Sigmoid" and getattr(loss, "from_logits", False):
+        raise ValueError(f"the model ends with a Sigmoid layer, but {kind}(from_logits=True) applies the sigmoid "
+                         f"itself; remove the last Sigmoid layer, or pass {kind}(from_logits=False)")
 
 
 def _metric_fns(model: Sequential) -> list[tuple[str, Callable]]:

@@ -122,8 +122,10 @@ def check_targets(y: Any, n_samples: int, loss: Loss | None = None, n_outputs: i
     """Check targets against the number of samples, the loss and the number of outputs.
 
     SoftmaxCrossEntropy: integer class indices in [0, n_outputs) (floats allowed only when whole
-    numbers; they are converted to int64) or rows of shape (n, n_outputs).
-    BinaryCrossEntropy: values in [0, 1]. Other losses: finite numbers.
+    numbers; they are converted to int64) or rows of shape (n, n_outputs). Other losses take
+    integer class indices too when the model has several outputs (the loss compares the output
+    with their one-hot rows, as Nielsen's quadratic cost on the digits), or values shaped like the
+    output. BinaryCrossEntropy: values in [0, 1]. Other losses: finite numbers.
     Returns the targets as an array (a new one only when labels were converted).
     """
     arr = as_numeric_array(y, name)
@@ -133,29 +135,15 @@ def check_targets(y: Any, n_samples: int, loss: Loss | None = None, n_outputs: i
     kind = type(loss).__name__ if loss is not None else ""
     if kind == "SoftmaxCrossEntropy":
         if arr.ndim == 1:
-            if arr.dtype.kind == "f":
-                if not np.array_equal(arr, np.floor(arr)):
-                    raise ValueError(f"{name} holds non-integer values but SoftmaxCrossEntropy needs class "
-                                     f"indices 0, 1, 2, ...; for regression use loss='mse'")
-            if arr.dtype.kind == "b":
-                raise TypeError(f"{name} is boolean; SoftmaxCrossEntropy needs integer class indices, "
-                                f"e.g. {name}.astype(int)")
-            lo, hi = arr.min(), arr.max()
-            if lo < 0:
-                raise ValueError(f"{name} has a negative label ({lo:g}); class labels must be 0, 1, ..., k-1 "
-                                 f"(map them with np.unique({name}, return_inverse=True))")
-            if n_outputs is not None and hi >= n_outputs:
-                raise ValueError(f"{name} has label {hi:g} but the model has {n_outputs} outputs (classes "
-                                 f"0..{n_outputs - 1}); give the last layer {int(hi) + 1} outputs or fix the labels")
-            if arr.dtype.kind != "i" or arr.dtype.itemsize != 8:
-                arr = arr.astype(np.int64)
-        elif arr.ndim == 2:
+            return _check_labels(arr, n_outputs, name, kind)
+        if arr.ndim == 2:
             if n_outputs is not None and arr.shape[1] != n_outputs:
                 raise ValueError(f"{name} has {arr.shape[1]} columns but the model has {n_outputs} outputs; "
                                  f"one-hot targets need one column per class")
-        else:
-            raise ValueError(f"{name} has shape {arr.shape}; SoftmaxCrossEntropy takes labels (n,) or one-hot (n, k)")
-        return arr
+            return arr
+        raise ValueError(f"{name} has shape {arr.shape}; SoftmaxCrossEntropy takes labels (n,) or one-hot (n, k)")
+    if arr.ndim == 1 and arr.dtype.kind in "iu" and n_outputs is not None and n_outputs > 1:
+        return _check_labels(arr, n_outputs, name, kind)  # class indices: the loss takes them one-hot
     if n_outputs is not None:
         cols = 1 if arr.ndim == 1 else int(np.prod(arr.shape[1:]))
         if cols != n_outputs:
@@ -166,6 +154,23 @@ def check_targets(y: Any, n_samples: int, loss: Loss | None = None, n_outputs: i
             raise ValueError(f"{name} must hold values in [0, 1] for BinaryCrossEntropy, got values from "
                              f"{arr.min():g} to {arr.max():g}; use 0/1 labels")
     return arr
+
+
+def _check_labels(arr: np.ndarray, n_outputs: int | None, name: str, loss: str) -> np.ndarray:
+    """Class indices (n,) in [0, n_outputs), as int64; ValueError/TypeError naming the fix."""
+    if arr.dtype.kind == "f" and not np.array_equal(arr, np.floor(arr)):
+        raise ValueError(f"{name} holds non-integer values but {loss} needs class indices 0, 1, 2, ...; "
+                         f"for regression use loss='mse'")
+    if arr.dtype.kind == "b":
+        raise TypeError(f"{name} is boolean; {loss} needs integer class indices, e.g. {name}.astype(int)")
+    lo, hi = arr.min(), arr.max()
+    if lo < 0:
+        raise ValueError(f"{name} has a negative label ({lo:g}); class labels must be 0, 1, ..., k-1 "
+                         f"(map them with np.unique({name}, return_inverse=True))")
+    if n_outputs is not None and hi >= n_outputs:
+        raise ValueError(f"{name} has label {hi:g} but the model has {n_outputs} outputs (classes "
+                         f"0..{n_outputs - 1}); give the last layer {int(hi) + 1} outputs or fix the labels")
+    return arr if arr.dtype.kind == "i" and arr.dtype.itemsize == 8 else arr.astype(np.int64)
 
 
 def n_outputs(model: Sequential, input_shape: tuple[int, ...] | None = None) -> int | None:

@@ -101,8 +101,12 @@ def dataset_for_model(spec: str | None, model, info: dict[str, Any] | None, targ
     cfg = (info or {}).get("config", {}) if (info or {}).get("dataset") == spec else {}
     # The run's own split (seed and fraction from run.json) so that "val" means the same rows.
     fraction = 0.0 if split == "all" or (csv and split == "test") else float(cfg.get("validation_split") or 0.1)
+    own = csv and (info or {}).get("dataset") == spec  # the run's own CSV file: its task and format
     data = load_dataset(spec, target=target, kind=model_kind(model), data_dir=data_dir,
-                        validation_split=fraction, seed=int(cfg.get("seed", 0)))
+                        validation_split=fraction, seed=int(cfg.get("seed", 0)),
+                        task=(info or {}).get("task") if own else None,
+                        delimiter=(cfg.get("delimiter") or ",") if own else ",",
+                        drop=cfg.get("drop") if own else None)
     if split == "all" or (csv and split == "test"):  # a CSV file has no test split: all of it
         if data.X_val is None:
             X, y = data.X_train, data.y_train

@@ -1,10 +1,9 @@
 """Options of ``axon train``: defaults, then a TOML file (``--config``), then command-line flags.
 
 Every option has one name used everywhere: the flag ``--batch-size``, the TOML key ``batch_size``
-(``batch-size`` is accepted too) and the key in ``run.json``. The defaults depend on the data:
-images get a 256-128 MLP with dropout 0.2 trained 40 epochs with Adam (lr 3e-3, batches of 64); a CSV
-table gets a smaller network, feature
-standardisation and early stopping (see :func:`defaults_for`).
+(``batch-size`` is accepted too) and the key in ``run.json``. The defaults that depend on the data
+are one table, :data:`DEFAULTS` (images, images with ``--model cnn``, CSV classification, CSV
+regression); ``--help`` and docs/cli.md show it.
 """
 
 from __future__ import annotations
@@ -13,43 +12,75 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-#: Options that apply to every data set (None: decided by :func:`defaults_for`).
+#: Options that apply to every data set (None: decided by the data, see :data:`DEFAULTS`).
 BASE_DEFAULTS: dict[str, Any] = {
-    "dataset": "digits", "target": None, "model": "mlp", "layers": None, "activation": "relu",
-    "loss": None, "optimizer": "adam", "lr": 1e-3, "momentum": 0.9, "epochs": None, "batch_size": None,
-    "dropout": 0.0, "l1": 0.0, "l2": 0.0, "early_stopping": None, "seed": 0, "validation_split": None,
-    "standardize": None, "grad_stats": False, "data_dir": None, "threads": 1,
+    "dataset": "digits", "target": None, "task": None, "model": "mlp", "layers": None, "activation": "relu",
+    "loss": None, "output_activation": None, "optimizer": "adam", "lr": 1e-3, "momentum": 0.9, "epochs": None,
+    "batch_size": None, "dropout": 0.0, "l1": 0.0, "l2": 0.0, "early_stopping": None, "seed": 0,
+    "validation_split": None, "standardize": None, "grad_stats": False, "data_dir": None, "threads": 1,
+    "delimiter": ",", "drop": None,
 }
 
-# Measured on the bundled digits (seeds 0-2, each seed also drawing the validation split), test accuracy:
-#   256-128, Adam 1e-3, batch 32, 40 epochs             0.969 0.975 0.978  (mean 0.974)
-#   + dropout 0.2                                        0.978 0.964 0.981  (mean 0.974)
-#   + dropout 0.3, l2 1e-4, 60 epochs                    0.978 0.964 0.975  (mean 0.972)
-#   dropout 0.2, Adam 3e-3, batch 64, 40 epochs (chosen) 0.972 0.972 0.981  (mean 0.975)
-# The chosen one is also the quickest (half the steps of batch 32).
-_IMAGE = {"layers": None, "epochs": 40, "batch_size": 64, "lr": 3e-3, "dropout": 0.2, "early_stopping": 0,
-          "validation_split": 0.1, "standardize": False}
-# Measured on the course's COVID-19 table: beats linear least squares on held-out rows.
-_CSV_REGRESSION = {"layers": "64", "epochs": 300, "batch_size": 64, "l2": 1e-3, "early_stopping": 20,
-                   "validation_split": 0.2, "standardize": True}
-_CSV_CLASSIFICATION = {"layers": "64", "epochs": 100, "batch_size": 32, "early_stopping": 10,
-                       "validation_split": 0.2, "standardize": True}
+#: The defaults that depend on the data, one column per kind of data: the one table of them
+#: (``axon train --help`` and docs/cli.md show it; a test holds docs/cli.md to it).
+#: Measured on the bundled digits (seeds 0-2, each seed also drawing the validation split), test accuracy:
+#:   256-128, Adam 1e-3, batch 32, 40 epochs             0.969 0.975 0.978  (mean 0.974)
+#:   + dropout 0.2                                        0.978 0.964 0.981  (mean 0.974)
+#:   + dropout 0.3, l2 1e-4, 60 epochs                    0.978 0.964 0.975  (mean 0.972)
+#:   dropout 0.2, Adam 3e-3, batch 64, 40 epochs (chosen) 0.972 0.972 0.981  (mean 0.975)
+#: (the chosen one is also the quickest: half the steps of batch 32). A CNN learns the digits in
+#: fewer epochs, each of which costs more. The CSV columns: see docs/cli.md, "Defaults".
+DEFAULTS: dict[str, dict[str, Any]] = {
+    "images": {"layers": None, "epochs": 40, "batch_size": 64, "lr": 3e-3, "dropout": 0.2, "l2": 0.0,
+               "early_stopping": 0, "validation_split": 0.1, "standardize": False},
+    "images, --model cnn": {"layers": None, "epochs": 15, "batch_size": 64, "lr": 3e-3, "dropout": 0.2,
+                            "l2": 0.0, "early_stopping": 0, "validation_split": 0.1, "standardize": False},
+    "csv classification": {"layers": "64", "epochs": 300, "batch_size": 32, "lr": 1e-3, "dropout": 0.0,
+                           "l2": 1e-3, "early_stopping": 20, "validation_split": 0.2, "standardize": True},
+    "csv regression": {"layers": "64", "epochs": 300, "batch_size": 64, "lr": 1e-3, "dropout": 0.0,
+                       "l2": 1e-3, "early_stopping": 20, "validation_split": 0.2, "standardize": True},
+}
 
 
-# A CNN learns the digits in fewer epochs, each of which costs more (convolutions).
-_CNN = {"epochs": 15}
+def defaults_kind(dataset: str, task: str | None, model: str = "mlp") -> str:
+    """The column of :data:`DEFAULTS` for a data set spec, task (None: not known yet) and model kind."""
+    if not dataset.startswith("csv:"):
+        return "images, --model cnn" if model == "cnn" else "images"
+    return "csv classification" if task == "classification" else "csv regression"
 
 
 def defaults_for(dataset: str, task: str | None, model: str = "mlp") -> dict[str, Any]:
-    """The defaults for a data set spec, task ("classification", "regression" or None: not known
-    yet) and model kind ("mlp" or "cnn")."""
-    if not dataset.startswith("csv:"):
-        table = {**_IMAGE, **_CNN} if model == "cnn" else _IMAGE
-    elif task == "classification":
-        table = _CSV_CLASSIFICATION
-    else:
-        table = _CSV_REGRESSION
-    return {**BASE_DEFAULTS, **table}
+    """Every option's default for a data set spec, task ("classification", "regression" or None:
+    not known yet) and model kind ("mlp" or "cnn")."""
+    return {**BASE_DEFAULTS, **DEFAULTS[defaults_kind(dataset, task, model)]}
+
+
+def defaults_table() -> str:
+    """:data:`DEFAULTS` as a Markdown table (option per row, kind of data per column), as docs/cli.md has it."""
+    kinds = list(DEFAULTS)
+    rows = ["| option | " + " | ".join(kinds) + " |", "|---" * (len(kinds) + 1) + "|"]
+    for name in DEFAULTS["images"]:
+        cells = [_show(DEFAULTS[k][name], name) for k in kinds]
+        rows.append(f"| `--{name.replace('_', '-')}` | " + " | ".join(cells) + " |")
+    return "\n".join(rows)
+
+
+def _show(value: Any, name: str) -> str:
+    if value is None and name == "layers":
+        return "256,128 (cnn: per image size)"
+    if isinstance(value, bool):
+        return "on" if value else "off"
+    if name == "early_stopping" and value == 0:
+        return "off"
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def _default_help(name: str) -> str:
+    """"default: images 40, cnn 15, csv classification 300, ..." for an option of :data:`DEFAULTS`."""
+    short = {"images": "images", "images, --model cnn": "cnn", "csv classification": "csv classification",
+             "csv regression": "csv regression"}
+    parts = [f"{short[k]} {_show(DEFAULTS[k][name], name)}" for k in DEFAULTS]
+    return "default: " + ", ".join(parts)
 
 
 def _positive_int(text: str) -> int:
@@ -117,32 +148,65 @@ def _bool(text: str | bool) -> bool:
     raise argparse.ArgumentTypeError(f"expected true or false, got {text!r}")
 
 
+def _task(text: str) -> str:
+    low = str(text).lower()
+    if low not in ("classification", "regression"):
+        raise argparse.ArgumentTypeError(f"expected classification or regression, got {text!r}")
+    return low
+
+
+def _choice(*names: str) -> Any:
+    def convert(text: str) -> str:
+        low = str(text).lower()
+        if low not in names:
+            raise argparse.ArgumentTypeError(f"expected one of {', '.join(names)}, got {text!r}")
+        return low
+    return convert
+
+
+def _columns(text: str) -> list[str]:
+    names = [c.strip() for c in str(text).split(",") if c.strip()]
+    if not names:
+        raise argparse.ArgumentTypeError(f"expected column names separated by commas, got {text!r}")
+    return names
+
+
 #: option -> (type converter, metavar, help). Flags are --option-with-dashes.
 OPTIONS: dict[str, tuple[Any, str, str]] = {
     "dataset": (str, "NAME", "digits (default, bundled), mnist, fashion-mnist or csv:PATH"),
-    "target": (str, "COL", "for csv: the column to predict (whole numbers: classification, else regression)"),
+    "target": (str, "COL", "for csv: the column to predict"),
+    "task": (_task, "TASK", "for csv: classification or regression (default: inferred from the target: "
+                            "text or a few whole numbers are classes, decimals or many whole numbers a quantity)"),
     "model": (str, "KIND", "mlp (default) or cnn"),
-    "layers": (str, "SPEC", "hidden layers, e.g. 256,128 or conv32x3,maxpool2,128 (default: per data set)"),
-    "activation": (str, "NAME", "relu (default), leaky_relu, tanh or sigmoid"),
-    "loss": (str, "NAME", "cross_entropy (classification default), mse (regression default), quadratic, bce"),
+    "layers": (str, "SPEC", "hidden layers, e.g. 256,128 or conv32x3,maxpool2,128 (" + _default_help("layers") + ")"),
+    "activation": (str, "NAME", "relu (default), leaky_relu, tanh, sigmoid or identity"),
+    "loss": (str, "NAME", "cross_entropy (softmax + log-likelihood; the classification default), mse (the "
+                          "regression default), quadratic (Nielsen's), bce, cross_entropy_cost (Nielsen's); "
+                          "on classes mse, quadratic, bce and cross_entropy_cost compare the outputs with "
+                          "one-hot targets"),
+    "output_activation": (_choice("none", "sigmoid", "softmax"), "NAME",
+                          "for --loss mse or quadratic on classes: the output layer's activation "
+                          "(default sigmoid, as Nielsen's chapter 1; softmax; none)"),
     "optimizer": (str, "NAME", "adam (default), adamw, sgd, rmsprop or adagrad"),
-    "lr": (_positive_float, "RATE", "learning rate (default 3e-3 for images, 1e-3 for csv)"),
+    "lr": (_positive_float, "RATE", "learning rate (" + _default_help("lr") + ")"),
     "momentum": (_nonneg_float, "MU", "momentum for --optimizer sgd (default 0.9)"),
-    "epochs": (_positive_int, "N", "passes over the training data (default 40, cnn 15; csv 300 with early stopping)"),
-    "batch_size": (_positive_int, "N", "samples per gradient step (default 64; csv classification 32)"),
-    "dropout": (_fraction, "P", "dropout probability after each hidden layer (default 0.2 for images, 0 for csv)"),
+    "epochs": (_positive_int, "N", "passes over the training data (" + _default_help("epochs") + ")"),
+    "batch_size": (_positive_int, "N", "samples per gradient step (" + _default_help("batch_size") + ")"),
+    "dropout": (_fraction, "P", "dropout probability after each hidden layer (" + _default_help("dropout") + ")"),
     "l1": (_nonneg_float, "L1", "L1 penalty l1*sum|w| added to the loss (default 0)"),
-    "l2": (_nonneg_float, "L2", "L2 penalty (l2/2)*sum w^2 added to the loss (default 0; csv 1e-3)"),
+    "l2": (_nonneg_float, "L2", "L2 penalty (l2/2)*sum w^2 added to the loss (" + _default_help("l2") + ")"),
     "early_stopping": (_nonneg_int, "PATIENCE",
                        "stop after this many epochs without a better val_loss and keep the best weights "
-                       "(0: off; default 0, csv 20)"),
+                       "(0: off; " + _default_help("early_stopping") + ")"),
     "seed": (_int, "N", "seed of the weights, the validation split, shuffling and dropout (default 0)"),
     "validation_split": (_fraction, "F", "fraction of the training rows held out for validation "
-                                         "(default 0.1; csv 0.2)"),
+                                         "(" + _default_help("validation_split") + ")"),
     "standardize": (_bool, "BOOL", "standardise the features (z = (x - mean)/std, saved in the model "
-                                   "file); default: on for csv, off for images"),
+                                   "file; " + _default_help("standardize") + ")"),
     "grad_stats": (_bool, "BOOL", "record each layer's gradient norm per epoch (shown in the report)"),
     "data_dir": (str, "DIR", "folder with the MNIST/Fashion-MNIST IDX files (default: axon's cache)"),
+    "delimiter": (str, "CHAR", "for csv: the field separator (default ','; e.g. ';')"),
+    "drop": (_columns, "COLS", "for csv: columns to leave out of the features, e.g. --drop name,notes"),
     "threads": (_nonneg_int, "N", "BLAS threads for training (default 1: the products of these networks are "
                                   "small, and a second thread costs more than it gives on a busy machine; "
                                   "0: the library's default)"),
@@ -170,7 +234,7 @@ def read_config_file(path: str) -> dict[str, Any]:
             raise ValueError(f"--config {path}: unknown option {key!r}; the options are "
                              f"{', '.join(OPTIONS)}")
         convert = OPTIONS[name][0]
-        if name == "layers" and isinstance(value, list):
+        if name in ("layers", "drop") and isinstance(value, list):
             value = ",".join(str(v) for v in value)
         try:
             out[name] = convert(value) if convert is _bool else convert(str(value))

@@ -5,8 +5,9 @@ one) test arrays, whether it is a classification or a regression problem, and wh
 needs to draw it (image shape, class names). The validation set is a seeded random fraction of
 the training rows (:func:`split_indices`), so the same ``--seed`` gives the same split.
 
-A CSV target with whole-number values (or text) is a classification problem with classes
-0..k-1; any other numeric target is a regression problem.
+A CSV target is a classification or a regression problem as :func:`axon.datasets.infer_task`
+reads it (text or a few whole numbers: classes; decimals or many whole numbers: a quantity), or as
+``--task`` says. Classes are numbered 0..k-1 in sorted order of their values or names.
 """
 
 from __future__ import annotations
@@ -41,6 +42,8 @@ class Dataset:
     class_names: list[str] | None = None
     feature_names: list[str] | None = None
     target_name: str | None = None
+    #: Why the task is what it is: "given with --task", or what infer_task read in the target.
+    task_reason: str = ""
     extra: dict = field(default_factory=dict)
 
     @property
@@ -85,21 +88,31 @@ def parse_dataset_spec(spec: str) -> tuple[str, Path | None]:
 
 def load_dataset(spec: str, *, target: str | None = None, kind: str = "mlp", validation_split: float = 0.1,
                  seed: int = 0, data_dir: str | None = None, download: bool = True,
-                 need_target: bool = True) -> Dataset:
+                 task: str | None = None, delimiter: str = ",",
+                 drop: list[str] | None = None) -> Dataset:
     """Load the data set ``spec`` and split off a validation fraction of the training rows.
 
     ``kind="cnn"`` gives images as NCHW ``(n, 1, h, w)``, ``"mlp"`` flat rows. ``data_dir`` is a
-    folder holding the MNIST-style IDX files (default: axon's cache). Raises ValueError (with the
-    fix) for an unknown data set, a missing ``--target``, or a CNN on a CSV file.
+    folder holding the MNIST-style IDX files (default: axon's cache). For a CSV file, ``task``
+    ("classification", "regression" or None: inferred), ``delimiter`` and ``drop`` (columns left
+    out of the features) apply. Raises ValueError (with the fix) for an unknown data set, a
+    missing ``--target``, a CNN on a CSV file, or CSV options on an image data set.
     """
     name, path = parse_dataset_spec(spec)
+    if task not in (None, "classification", "regression"):
+        raise ValueError(f"--task must be classification or regression, got {task!r}")
     if name == "csv":
         if kind == "cnn":
             raise ValueError("--model cnn needs image data (digits, mnist, fashion-mnist), not a CSV table; "
                              "use --model mlp")
-        return _load_csv(spec, path, target, validation_split, seed, need_target)
+        assert path is not None
+        return _load_csv(spec, path, target, validation_split, seed, task, delimiter, drop or [])
     if target is not None:
         raise ValueError(f"--target is for CSV files (--dataset csv:PATH); {name} has its own labels")
+    if task == "regression":
+        raise ValueError(f"--task regression: {name} is a classification data set (its labels are classes)")
+    if drop or delimiter != ",":
+        raise ValueError(f"--drop and --delimiter are for CSV files (--dataset csv:PATH), not {name}")
     flatten = kind != "cnn"
     class_names = [str(k) for k in range(10)]
     if name == "digits":
@@ -117,37 +130,46 @@ def load_dataset(spec: str, *, target: str | None = None, kind: str = "mlp", val
     return Dataset(name=name, task="classification", X_train=X[tr], y_train=y[tr],
                    X_val=X[va] if len(va) else None, y_val=y[va] if len(va) else None,
                    X_test=Xt, y_test=yt, n_outputs=10, image_shape=image_shape, class_names=class_names,
-                   target_name="label")
+                   target_name="label", task_reason=f"{name} holds labelled images")
 
 
 def _load_csv(spec: str, path: Path, target: str | None, validation_split: float, seed: int,
-              need_target: bool) -> Dataset:
-    from axon.datasets import load_csv
+              task: str | None, delimiter: str, drop: list[str]) -> Dataset:
+    from axon.datasets import infer_task, load_csv
 
-    if target is None and need_target:
+    if target is None:
         raise ValueError(f"--target: name the column to predict, e.g. --dataset {spec} --target COLUMN")
     if not path.exists():
         raise ValueError(f"--dataset: no such file {str(path)!r}")
-    data = load_csv(path, target=target)
+    if len(delimiter) != 1:
+        raise ValueError(f"--delimiter must be one character, e.g. --delimiter ';', got {delimiter!r}")
+    data = load_csv(path, target=target, delimiter=delimiter, drop=drop)
     y = data.y
-    if data.target_is_integral:
-        task = "classification"
-        labels = y.astype(np.int64)
+    assert y is not None
+    if task is not None:
+        reason = "given with --task"
+    else:
+        task, reason = infer_task(data)
+    if task == "classification":
         if data.classes is not None:
             class_names = list(data.classes)
         else:
-            if labels.min() < 0:
-                raise ValueError(f"{path}: column {data.target_name!r} holds whole numbers read as class "
-                                 f"labels, but {int(labels.min())} is negative; labels must be 0..k-1")
-            class_names = [str(k) for k in range(int(labels.max()) + 1)]
+            if not data.target_is_integral:
+                raise ValueError(f"--task classification: column {data.target_name!r} holds decimal numbers, "
+                                 f"not class labels; use --task regression")
+            values, y = np.unique(y, return_inverse=True)
+            class_names = [f"{v:g}" for v in values]
         if len(class_names) < 2:
             raise ValueError(f"{path}: column {data.target_name!r} has a single class; nothing to learn")
-        y, n_outputs = labels, len(class_names)
+        y, n_outputs = y.astype(np.int64), len(class_names)
     else:
-        task, class_names, n_outputs = "regression", None, 1
+        if data.classes is not None:
+            raise ValueError(f"--task regression: column {data.target_name!r} holds text labels, not numbers; "
+                             f"use --task classification")
+        class_names, n_outputs = None, 1
     tr, va = split_indices(len(data.X), validation_split, seed)
     X = data.X
     return Dataset(name=spec, task=task, X_train=X[tr], y_train=y[tr],
                    X_val=X[va] if len(va) else None, y_val=y[va] if len(va) else None,
                    n_outputs=n_outputs, class_names=class_names, feature_names=list(data.feature_names),
-                   target_name=data.target_name)
+                   target_name=data.target_name, task_reason=reason)

@@ -14,9 +14,11 @@ that needs them, so ``axon --help`` is quick.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 EPILOG = """\
 examples:
@@ -39,7 +41,12 @@ class UsageError(ValueError):
 
 
 class _Parser(argparse.ArgumentParser):
-    """argparse, but a usage error is one line (``axon: error: ...``) instead of usage + message."""
+    """argparse, but a usage error is one line (``axon: error: ...``) instead of usage + message,
+    and options are never abbreviated (``--epoch 5`` is an error, not ``--epochs 5``)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("allow_abbrev", False)
+        super().__init__(*args, **kwargs)
 
     def error(self, message: str):  # type: ignore[override]
         raise UsageError(f"{message} (see `{self.prog} --help`)")
@@ -72,6 +79,38 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+class _ClosableStdout:
+    """Standard output that a closed pipe (``axon train | head -2``) silences instead of stopping.
+
+    Once the reader has gone, further writes go nowhere and the command carries on: training
+    finishes and writes its run folder. Everything else is passed to the real stream.
+    """
+
+    def __init__(self, stream: Any) -> None:
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        try:
+            return self._stream.write(text)
+        except BrokenPipeError:
+            self._silence()
+            return len(text)
+
+    def flush(self) -> None:
+        try:
+            self._stream.flush()
+        except BrokenPipeError:
+            self._silence()
+
+    def _silence(self) -> None:
+        with contextlib.suppress(OSError):
+            os.dup2(os.open(os.devnull, os.O_WRONLY), self._stream.fileno())  # the exit flush succeeds too
+        self._stream = open(os.devnull, "w")  # noqa: SIM115 - lives as long as the process
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
+
+
 def _one_line(exc: BaseException) -> str:
     text = str(exc).strip() or type(exc).__name__
     if isinstance(exc, OSError) and exc.filename is not None and exc.strerror:
@@ -86,6 +125,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     2 an error the user can fix (one line on stderr), 130 interrupted.
     """
     argv = list(sys.argv[1:] if argv is None else argv)
+    stdout = sys.stdout
+    sys.stdout = _ClosableStdout(stdout)
+    try:
+        return _run(argv)
+    finally:
+        if isinstance(sys.stdout, _ClosableStdout):
+            sys.stdout = stdout
+
+
+def _run(argv: list[str]) -> int:
     try:
         parser = build_parser()
         args = parser.parse_args(argv)
@@ -97,12 +146,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         # the way there would only add noise to stderr.
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             status = args.func(args)
-    except BrokenPipeError:  # `axon predict ... | head`: the reader has gone, which is fine
-        try:
-            sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - stops the flush error at exit
-        except OSError:
-            pass
-        status = 0
     except KeyboardInterrupt:
         print("axon: interrupted", file=sys.stderr)
         status = 130

@@ -22,7 +22,6 @@ import contextlib
 import datetime
 import shlex
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -83,40 +82,71 @@ def _resolve(args: argparse.Namespace, task: str | None, resumed: dict[str, Any]
         user.update(C.read_config_file(args.config))
     user.update(C.given(args))
     dataset = user.get("dataset", C.BASE_DEFAULTS["dataset"])
-    return {**C.defaults_for(dataset, task, user.get("model", "mlp")), **user}
+    if dataset.startswith("csv:"):  # absolute, so that run.json works from any folder
+        user["dataset"] = "csv:" + str(Path(dataset[4:]).expanduser().resolve())
+    return {**C.defaults_for(user["dataset"] if "dataset" in user else dataset, task or user.get("task"),
+                             user.get("model", "mlp")), **user}
 
 
-def _check_choices(cfg: dict[str, Any]) -> None:
+def _check_choices(cfg: dict[str, Any], data: Any) -> None:
     if cfg["model"] not in ("mlp", "cnn"):
         raise ValueError(f"--model must be mlp or cnn, got {cfg['model']!r}")
-    from axon.architectures import ACTIVATIONS
-    if cfg["activation"] not in ACTIVATIONS:
-        raise ValueError(f"--activation: unknown activation {cfg['activation']!r}; choose one of "
-                         f"{', '.join(ACTIVATIONS)}")
+    from axon.architectures import activation_name, has_image_layers, parse_tokens
+    try:
+        activation_name(cfg["activation"])
+    except ValueError as e:
+        raise ValueError(f"--activation: {e}") from None
+    if cfg["layers"] is not None and has_image_layers(parse_tokens(cfg["layers"])) and data.image_shape is None:
+        raise ValueError(f"--layers {cfg['layers']}: conv and pool layers need images, but {data.name} is a "
+                         f"table of {data.input_shape[0]} features; use Dense sizes, e.g. --layers 64")
 
 
-def build(cfg: dict[str, Any], data) -> Any:
+def _loss_and_output(cfg: dict[str, Any], task: str) -> tuple[Any, str | None]:
+    """The loss for ``cfg`` and the activation to put after the output layer (None: the loss has a link).
+
+    Classification trains on class indices: with cross_entropy the network ends with logits (the
+    loss's softmax); mse and quadratic compare an output activation (sigmoid by default, Nielsen's
+    chapter 1) with one-hot targets; bce and the book's cross-entropy cost use the sigmoid of
+    their logits. Regression: any loss but cross_entropy.
+    """
+    import axon as ax
+
+    name = cfg["loss"] or ("cross_entropy" if task == "classification" else "mse")
+    loss = ax.losses.get_loss(name)
+    kind = type(loss).__name__
+    output = cfg["output_activation"]
+    if kind == "SoftmaxCrossEntropy" and task != "classification":
+        raise ValueError(f"--loss {name}: cross-entropy compares class probabilities with class labels, but "
+                         f"the target is a quantity (regression); use --loss mse or quadratic, or "
+                         f"--task classification if the values are classes")
+    if kind in ("MSE", "QuadraticCost") and task == "classification":
+        output = output or "sigmoid"
+    elif output not in (None, "none"):
+        raise ValueError(f"--output-activation {output}: the loss {kind} applies its own link to the raw "
+                         f"outputs; it goes with --loss mse or quadratic on classes")
+    return loss, None if output == "none" else output
+
+
+def build(cfg: dict[str, Any], data: Any) -> Any:
     """The model for ``cfg`` and ``data``, compiled with the loss, optimizer and metrics."""
     import axon as ax
-    from axon.architectures import build_model
+    from axon.architectures import ACTIVATIONS, build_model
 
+    loss, output = _loss_and_output(cfg, data.task)
     model = build_model(cfg["layers"], data.input_shape, data.n_outputs, kind=cfg["model"],
                         activation=cfg["activation"], dropout=cfg["dropout"], l1=cfg["l1"], l2=cfg["l2"])
-    loss = cfg["loss"] or ("cross_entropy" if data.task == "classification" else "mse")
-    loss = ax.losses.get_loss(loss)
+    if output is not None:
+        model.add(ACTIVATIONS[output]() if output != "softmax" else ax.Softmax())
     opt_kwargs: dict[str, Any] = {"lr": cfg["lr"]}
     if cfg["optimizer"].lower() == "sgd":
         opt_kwargs["momentum"] = cfg["momentum"]
     optimizer = ax.optim.get_optimizer(cfg["optimizer"], **opt_kwargs)
     metrics = ["accuracy"] if data.task == "classification" else ["mae"]
-    if data.task == "classification" and type(loss).__name__ != "SoftmaxCrossEntropy":
-        raise ValueError(f"--loss {cfg['loss']}: classification here trains with cross_entropy (softmax "
-                         f"outputs); use --loss cross_entropy or leave --loss out")
     model.compile(loss=loss, optimizer=optimizer, metrics=metrics)
     return model
 
 
-def _fold_target_scale(model, mean: float, scale: float) -> None:
+def _fold_target_scale(model: Any, mean: float, scale: float) -> None:
     """Make the last Dense layer output y = scale·t + mean instead of t (exact, in place)."""
     last = model.layers[-1]
     last.weight.data *= scale
@@ -140,7 +170,7 @@ def _regression_figures(pred: np.ndarray, y: np.ndarray) -> dict[str, float]:
             "r2": 1.0 - float(np.mean(err ** 2)) / var if var > 0 else float("nan")}
 
 
-def _evaluate(model, data) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+def _evaluate(model: Any, data: Any) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
     """Final figures on validation and test, and the predictions the report draws."""
     figures: dict[str, Any] = {}
     preds: dict[str, np.ndarray] = {}
@@ -159,34 +189,53 @@ def _evaluate(model, data) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
     return figures, preds
 
 
+def _previous_run(run_dir: Path) -> tuple[dict[str, Any], Any]:
+    """run.json and the checkpoint of a run folder to resume; ValueError when it cannot be resumed."""
+    import axon as ax
+    from axon import runs
+
+    info_path, ckpt = run_dir / runs.RUN_INFO_FILE, run_dir / runs.CHECKPOINT_FILE
+    if not ckpt.is_file() or not info_path.is_file():
+        raise ValueError(f"--resume {run_dir}: no {runs.CHECKPOINT_FILE} and {runs.RUN_INFO_FILE} "
+                         f"there; give a run folder written by axon train")
+    return runs.read_json(info_path), ax.load_checkpoint(ckpt)
+
+
 def run(args: argparse.Namespace) -> int:
     """Run ``axon train``; returns the exit status (0, or 130 when interrupted)."""
     from axon import runs
     from axon.cli.data import load_dataset
 
     command = "axon " + shlex.join(sys.argv[1:]) if sys.argv[1:2] == ["train"] else "axon train"
-    resumed = None
+    resumed = previous = checkpoint = None
     history_of_commands: list[str] = []
     run_dir: Path | None = None
     if args.resume:
-        run_dir = Path(args.resume)
-        info_path = run_dir / runs.RUN_INFO_FILE
-        if not (run_dir / runs.CHECKPOINT_FILE).is_file() or not info_path.is_file():
-            raise ValueError(f"--resume {args.resume}: no {runs.CHECKPOINT_FILE} and {runs.RUN_INFO_FILE} "
-                             f"there; give a run folder written by axon train")
         if args.out:
             raise ValueError("--resume continues in the run's own folder; leave out --out")
-        previous = runs.read_json(info_path)
+        run_dir = Path(args.resume)
+        previous, checkpoint = _previous_run(run_dir)
         resumed = previous.get("config", {})
         history_of_commands = [*previous.get("earlier_commands", []), previous.get("command", "")]
     cfg = _resolve(args, None, resumed)
-    _check_choices(cfg)
-    data = load_dataset(cfg["dataset"], target=cfg["target"], kind=cfg["model"],
-                        validation_split=cfg["validation_split"], seed=cfg["seed"], data_dir=cfg["data_dir"])
+    data = load_dataset(cfg["dataset"], target=cfg["target"], kind=cfg["model"], task=cfg["task"],
+                        validation_split=cfg["validation_split"], seed=cfg["seed"], data_dir=cfg["data_dir"],
+                        delimiter=cfg["delimiter"], drop=cfg["drop"])
     cfg = _resolve(args, data.task, resumed)  # now with the defaults of the task
+    _check_choices(cfg, data)
     if cfg["layers"] is None:  # record the architecture actually built
         from axon.architectures import DEFAULT_MLP, default_cnn_spec
         cfg["layers"] = default_cnn_spec(data.input_shape) if cfg["model"] == "cnn" else DEFAULT_MLP
+    if checkpoint is not None:
+        done = checkpoint.epoch
+        if checkpoint.extra.get("stop_training"):
+            print(f"axon train: the run in {run_dir} stopped early after epoch {done}; nothing to resume "
+                  f"(start a new run to train it longer)", file=sys.stderr)
+            return 0
+        if cfg["epochs"] <= done:
+            raise ValueError(f"--resume {run_dir}: the run has done {done} epochs, and --epochs {cfg['epochs']} "
+                             f"is the total, not the number left; give --epochs {done + 1} or more to train further "
+                             f"(nothing was changed)")
     quiet = args.quiet
 
     import axon as ax
@@ -206,8 +255,8 @@ def run(args: argparse.Namespace) -> int:
 
     if run_dir is None:
         run_dir = runs.new_run_dir(args.out or Path("runs") / runs.default_run_name(cfg["dataset"]))
-    info = {"command": command, "config": cfg, "task": data.task, "dataset": data.name,
-            "target_name": data.target_name, "feature_names": data.feature_names,
+    info = {"command": command, "config": cfg, "task": data.task, "task_reason": data.task_reason,
+            "dataset": data.name, "target_name": data.target_name, "feature_names": data.feature_names,
             "class_names": data.class_names, "input_shape": list(data.input_shape),
             "image_shape": list(data.image_shape) if data.image_shape else None,
             "target_scale": target_scale,
@@ -215,64 +264,94 @@ def run(args: argparse.Namespace) -> int:
             "n_test": 0 if data.X_test is None else len(data.X_test)}
     if history_of_commands:  # a resumed run remembers how it was started
         info["earlier_commands"] = history_of_commands
+        info["started"] = (previous or {}).get("started")
+    info.setdefault("started", datetime.datetime.now().isoformat(timespec="seconds"))
     runs.write_json(run_dir / runs.RUN_INFO_FILE, info)
 
     callbacks: list[Any] = [ax.callbacks.CSVLogger(run_dir / runs.HISTORY_FILE),
                             ax.callbacks.ModelCheckpoint(run_dir / runs.CHECKPOINT_FILE)]
+    stopper = None
     if cfg["early_stopping"]:
         monitor = "val_loss" if data.X_val is not None else "loss"
-        callbacks.append(ax.callbacks.EarlyStopping(monitor=monitor, patience=cfg["early_stopping"],
-                                                    restore_best=True))
+        stopper = ax.callbacks.EarlyStopping(monitor=monitor, patience=cfg["early_stopping"], restore_best=True)
+        callbacks.append(stopper)
     if cfg["grad_stats"]:
         callbacks.append(ax.callbacks.GradientStats())
 
     say = (lambda *a: None) if quiet else print
-    say(f"axon train: {data.name}, {data.task}, {len(data.X_train)} training / "
+    inferred = "" if cfg["task"] or not data.task_reason or data.name in ("digits", "mnist", "fashion-mnist") \
+        else f" (inferred: {data.task_reason}; say --task to choose)"
+    say(f"axon train: {data.name}, {data.task}{inferred}, {len(data.X_train)} training / "
         f"{0 if data.X_val is None else len(data.X_val)} validation"
         + (f" / {len(data.X_test)} test" if data.X_test is not None else "") + " samples")
     say(model.summary())
     say(f"run folder: {run_dir}")
-    started = datetime.datetime.now()
-    start = time.perf_counter()
-    with _blas_threads(cfg["threads"]):
-        history = model.fit(
-            data.X_train, y_train, epochs=cfg["epochs"], batch_size=cfg["batch_size"],
-            validation_data=None if data.X_val is None else (data.X_val, y_val),
-            callbacks=callbacks, shuffle=True, seed=cfg["seed"], verbose=0 if quiet else 1,
-            resume_from=(run_dir / runs.CHECKPOINT_FILE) if resumed is not None else None)
-    seconds = time.perf_counter() - start
-    if getattr(history, "interrupted", False):
-        ckpt = getattr(history, "checkpoint_path", None) or run_dir / runs.CHECKPOINT_FILE
-        print(f"axon: interrupted; checkpoint kept in {ckpt}; continue with: axon train --resume {run_dir}",
-              file=sys.stderr)
-        return 130
-
-    if target_scale is not None:
+    finish = _Finish(run_dir, model, data, info, stopper)
+    try:
+        with _blas_threads(cfg["threads"]):
+            history = model.fit(
+                data.X_train, y_train, epochs=cfg["epochs"], batch_size=cfg["batch_size"],
+                validation_data=None if data.X_val is None else (data.X_val, y_val),
+                callbacks=callbacks, shuffle=True, seed=cfg["seed"], verbose=0 if quiet else 1,
+                resume_from=(run_dir / runs.CHECKPOINT_FILE) if checkpoint is not None else None)
+    except ax.training.TrainingDivergedError as e:
+        finish.write("diverged", ax.callbacks.CSVLogger.read(run_dir / runs.HISTORY_FILE), None,
+                     note=f"{e}", save_model=False)
+        raise
+    if target_scale is not None:  # the saved model predicts y itself (the checkpoint keeps t)
         _fold_target_scale(model, target_scale["mean"], target_scale["scale"])
-    ax.save(model, run_dir / runs.MODEL_FILE)
-    figures, preds = _evaluate(model, data)
-    metrics: dict[str, Any] = {"task": data.task, "dataset": data.name, "epochs_run": len(history.epoch),
-                               "stopped_early": bool(getattr(history, "stopped_early", False)),
-                               "train_seconds": round(seconds, 3), **figures}
-    if data.task == "regression" and data.X_val is not None:
-        metrics["baseline"] = {"lstsq_val_mse": lstsq_baseline(data.X_train, data.y_train,
-                                                                data.X_val, data.y_val)}
-    runs.write_json(run_dir / runs.METRICS_FILE, metrics)
-
-    from axon.report import write_report
-    stopper = next((c for c in callbacks if isinstance(c, ax.callbacks.EarlyStopping)), None)
-    best = getattr(stopper, "best_epoch", None)
-    write_report(run_dir / runs.REPORT_FILE, model=model, data=data, history=history.history,
-                 metrics=metrics, predictions=preds, info=info, date=started,
-                 status="stopped_early" if metrics["stopped_early"] else "completed",
-                 best_epoch=None if best is None else best + 1, monitor=getattr(stopper, "monitor", None),
-                 restored_best=stopper is not None and getattr(stopper, "best_weights", None) is not None)
+    if history.interrupted:
+        ckpt = history.checkpoint_path or run_dir / runs.CHECKPOINT_FILE
+        note = f"checkpoint kept in {ckpt}; continue with: axon train --resume {run_dir}"
+        finish.write("interrupted", history.history, history.elapsed, note=note, save_model=True)
+        print(f"axon: interrupted; {note}", file=sys.stderr)
+        return 130
+    metrics = finish.write("stopped_early" if history.stopped_early else "completed", history.history,
+                           history.elapsed, save_model=True)
     _print_figures(metrics, data.task)
     print(f"run folder: {run_dir}  (model.axon, metrics.json, history.csv, report.html)")
     return 0
 
 
-def _blas_threads(n: int):
+class _Finish:
+    """What every end of a run writes: model.axon (when its weights are usable), metrics.json with
+    the status, and report.html saying how the run ended."""
+
+    def __init__(self, run_dir: Path, model: Any, data: Any, info: dict[str, Any], stopper: Any) -> None:
+        self.run_dir, self.model, self.data, self.info, self.stopper = run_dir, model, data, info, stopper
+
+    def write(self, status: str, history: dict[str, list[float]], seconds: float | None, *,
+              note: str | None = None, save_model: bool) -> dict[str, Any]:
+        import axon as ax
+        from axon import runs
+        from axon.report import write_report
+
+        data, model = self.data, self.model
+        if save_model:
+            ax.save(model, self.run_dir / runs.MODEL_FILE)
+        figures, preds = _evaluate(model, data) if status in ("completed", "stopped_early") else ({}, {})
+        epochs = len(next(iter(history.values()), []))
+        metrics: dict[str, Any] = {"status": status, "task": data.task, "dataset": data.name,
+                                   "epochs_run": epochs, "stopped_early": status == "stopped_early",
+                                   "train_seconds": None if seconds is None else round(seconds, 3), **figures}
+        if note:
+            metrics["note"] = note
+        if data.task == "regression" and data.X_val is not None and figures:
+            metrics["baseline"] = {"lstsq_val_mse": lstsq_baseline(data.X_train, data.y_train,
+                                                                    data.X_val, data.y_val)}
+        runs.write_json(self.run_dir / runs.METRICS_FILE, metrics)
+        best = getattr(self.stopper, "best_epoch", None)
+        write_report(self.run_dir / runs.REPORT_FILE, model=model, data=data, history=history,
+                     metrics=metrics, predictions=preds, info=self.info,
+                     date=datetime.datetime.fromisoformat(self.info["started"]),
+                     status=status, status_note=note, best_epoch=None if best is None else best + 1,
+                     monitor=getattr(self.stopper, "monitor", None),
+                     restored_best=self.stopper is not None and self.stopper.best_weights is not None
+                     and status in ("completed", "stopped_early"))
+        return metrics
+
+
+def _blas_threads(n: int) -> Any:
     """A context that limits BLAS to ``n`` threads (0: leave the library's default)."""
     if not n:
         return contextlib.nullcontext()

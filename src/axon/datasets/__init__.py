@@ -16,12 +16,12 @@ _WHERE = {
     "FASHION_MNIST_CLASSES": "mnist", "MIRRORS": "mnist", "load_fashion_mnist": "mnist", "load_mnist": "mnist",
     "hard_sigmoid": "synthetic", "make_curve": "synthetic", "make_moons": "synthetic",
     "make_spirals": "synthetic", "make_xor": "synthetic", "piecewise_linear": "synthetic",
-    "CsvData": "tabular", "load_csv": "tabular",
+    "CsvData": "tabular", "load_csv": "tabular", "infer_task": "tabular",
 }
 
 __all__ = [
     "FASHION_MNIST_CLASSES", "MIRRORS", "ChecksumError", "CsvData", "DatasetNotFoundError",
-    "IdxFormatError", "data_home", "hard_sigmoid", "load_csv", "load_digits", "load_fashion_mnist",
+    "IdxFormatError", "data_home", "hard_sigmoid", "infer_task", "load_csv", "load_digits", "load_fashion_mnist",
     "load_mnist", "make_curve", "make_moons", "make_spirals", "make_xor", "piecewise_linear", "read_idx",
     "write_idx",
 ]

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import csv
 import os
+import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,6 +25,7 @@ import numpy as np
 
 from axon._config import resolve_dtype
 
+_INTEGER = re.compile(r"^[+-]?\d+$")
 # Cells that mean "no value" in CSV files written by spreadsheets, pandas and R (compared lower-cased).
 MISSING = frozenset({"", "na", "n/a", "nan", "null", "none", "?"})
 
@@ -53,6 +55,9 @@ class CsvData:
         For a text target, the class names in sorted order (``y == k`` means ``classes[k]``).
     path : pathlib.Path
         The file read.
+    target_written_as_integers : bool
+        Whether every target cell is written as a whole number without a decimal point ("151",
+        not "151.0"): how :attr:`task` tells a quantity from class numbers.
 
     Unpacking gives ``X, y, feature_names = load_csv(...)``.
     """
@@ -64,6 +69,7 @@ class CsvData:
     ids: np.ndarray | None = None
     classes: list[str] | None = None
     path: Path = field(default_factory=Path)
+    target_written_as_integers: bool = False
 
     def __iter__(self) -> Iterator:
         return iter((self.X, self.y, self.feature_names))
@@ -80,12 +86,47 @@ class CsvData:
 
     @property
     def target_is_integral(self) -> bool:
-        """True when every target value is a whole number (class labels rather than a quantity)."""
+        """True when every target value is a whole number (which alone does not make it class labels)."""
         if self.y is None:
             return False
         if self.classes is not None:
             return True
         return bool(np.all(np.mod(self.y, 1) == 0))
+
+    @property
+    def task(self) -> str | None:
+        """"classification" or "regression", as :func:`infer_task` reads the target; None without one."""
+        return None if self.y is None else infer_task(self)[0]
+
+
+#: The most distinct whole numbers a target may hold and still be read as class labels.
+MAX_INFERRED_CLASSES = 50
+
+
+def infer_task(data: CsvData) -> tuple[str, str]:
+    """Whether the target of ``data`` is a classification or a regression problem, and why.
+
+    - a text column: classification (the texts are the class names);
+    - numbers written with a decimal point, or not whole: regression;
+    - whole numbers written as integers: classification when they take few values, at most
+      :data:`MAX_INFERRED_CLASSES` and at most one per 5 rows (0/1 flags, 3 iris species, 10
+      digits), else regression (a count or a score such as a disease progression of 25..346).
+
+    Returns ``(task, reason)``: the reason is a sentence for the user. Raises ValueError when the
+    file has no target.
+    """
+    if data.y is None:
+        raise ValueError(f"{data.path}: no target column to infer a task from")
+    name = data.target_name
+    if data.classes is not None:
+        return "classification", f"column {name!r} holds text labels ({len(data.classes)} classes)"
+    if not data.target_written_as_integers or not data.target_is_integral:
+        return "regression", f"column {name!r} holds decimal numbers"
+    k, n = len(np.unique(data.y)), data.n_samples
+    if k <= MAX_INFERRED_CLASSES and k <= max(2, n // 5):
+        return "classification", f"column {name!r} holds {k} distinct whole numbers in {n} rows"
+    return "regression", (f"column {name!r} holds {k} distinct whole numbers in {n} rows, too many to be "
+                          f"classes")
 
 
 def _unique_names(names: Sequence[str]) -> list[str]:
@@ -115,6 +156,11 @@ def _unknown_column(path: Path, what: str, name, names: Sequence[str]) -> ValueE
 
     hint = difflib.get_close_matches(str(name), names, n=1)
     did_you_mean = f" (did you mean {hint[0]!r}?)" if hint else ""
+    separators = [sep for sep in (";", "\t", "|") if len(names) == 1 and sep in names[0]]
+    if separators:
+        shown = repr(separators[0])
+        did_you_mean = (f" (the header is one column holding {shown}: is {shown} the separator? pass "
+                        f"delimiter={shown}, on the command line --delimiter {shown})")
     return ValueError(f"{path}: no column {name!r} for {what}{did_you_mean}; the columns are: {', '.join(names)}")
 
 
@@ -150,7 +196,8 @@ def _bad_cell(path: Path, rows: list[list[str]], lines: list[int], cols: list[in
                 value = float(cell)
             except ValueError:
                 return ValueError(f"{where}: non-numeric value {cell!r}; feature columns must hold numbers "
-                                  f"(fix the value, or leave the column out with drop=[{names[j]!r}])")
+                                  f"(fix the value, or leave the column out: drop=[{names[j]!r}] in "
+                                  f"load_csv, --drop {names[j]} on the command line)")
             if not np.isfinite(value):
                 return ValueError(f"{where}: non-finite value {cell!r}; replace it with a number")
     return None
@@ -295,11 +342,13 @@ def load_csv(path: str | os.PathLike, target: str | int | None, *, features: Seq
         parsed = None
     X = _numeric(path, rows, lines, cols, unique, dtype, parsed)
     y = classes = None
+    written_as_integers = False
     if t is not None:
         error = _bad_cell(path, rows, lines, [t], unique, allow_text=True)
         if error is not None:
             raise error
         texts = [row[t].strip() for row in rows]
+        written_as_integers = all(_INTEGER.match(v) for v in texts)
         if parsed is not None or any(_is_number(v) for v in texts):
             y = _numeric(path, rows, lines, [t], unique, dtype, parsed)[:, 0]
         else:  # a text column holds class names
@@ -307,7 +356,8 @@ def load_csv(path: str | os.PathLike, target: str | int | None, *, features: Seq
             classes, y = [str(c) for c in classes_arr], y.astype(np.int64)
     ids = _parse_ids(np.array([row[id_j].strip() for row in rows], dtype=str)) if id_j is not None else None
     return CsvData(X=X, y=y, feature_names=[unique[j] for j in cols],
-                   target_name=None if t is None else header[t], ids=ids, classes=classes, path=path)
+                   target_name=None if t is None else header[t], ids=ids, classes=classes, path=path,
+                   target_written_as_integers=written_as_integers)
 
 
 def _is_number(text: str) -> bool:

@@ -9,8 +9,11 @@ from __future__ import annotations
 from axon.io.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
 from axon.io.model_file import ModelFileError, ModelFileNotFoundError, load, save
 
+#: Keras' name for :func:`load` (the same safe file; ``model.save(path)`` writes it).
+load_model = load
+
 __all__ = ["Checkpoint", "ModelFileError", "ModelFileNotFoundError", "export_onnx", "load",
-           "load_checkpoint", "save", "save_checkpoint"]
+           "load_checkpoint", "load_model", "save", "save_checkpoint"]
 
 
 def export_onnx(*args, **kwargs):

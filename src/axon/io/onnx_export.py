@@ -23,7 +23,7 @@ The graph computes, in float32, with input ``"input"`` of shape (N, *input_shape
 Supported layers: Dense (Gemm, or MatMul without bias), Sigmoid, Tanh, ReLU, LeakyReLU, Softmax,
 Identity, Dropout, Conv2D, MaxPool2D, AvgPool2D, BatchNorm1d, BatchNorm2d, Flatten, Reshape.
 
-Needs the ``onnx`` package (``pip install "axon[onnx]"``), imported only when exporting.
+Needs the ``onnx`` package (``pip install "axon-nn[onnx]"``), imported only when exporting.
 """
 
 from __future__ import annotations
