@@ -27,7 +27,7 @@ if TYPE_CHECKING:  # numpy.random is imported on first use only (it is a tenth o
     Seed: TypeAlias = int | np.random.Generator | None
 
 _ALLOWED = {"float32": np.float32, "float64": np.float64}
-_default_dtype: type[np.floating] = np.float32
+_default_dtype: np.dtype = np.dtype(np.float32)
 # Created on first use: importing numpy.random is a tenth of `import axon`'s time.
 _rng: np.random.Generator | None = None
 

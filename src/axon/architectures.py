@@ -179,7 +179,6 @@ def build_model(spec: str | list | tuple | None, input_shape: tuple[int, ...], n
         if image != input_shape:
             layers.append(Reshape(image))
             shape = image
-    mixed = {"dtype": dtype, "seed": seed}
 
     def add(layer: Layer, token: str) -> None:
         nonlocal shape
@@ -204,7 +203,7 @@ def build_model(spec: str | list | tuple | None, input_shape: tuple[int, ...], n
                                  "layer; put conv and pool tokens first")
             filters, k, stride = int(conv[1]), int(conv[2]), int(conv[3] or 1)
             add(Conv2D(shape[0], filters, k, stride=stride, padding=k // 2, init=init,
-                       bias=not followed_by_bn, l1=l1, l2=l2, **mixed), t)
+                       bias=not followed_by_bn, l1=l1, l2=l2, dtype=dtype, seed=seed), t)
             if followed_by_bn:
                 add(BatchNorm2d(filters, dtype=dtype), "bn")
                 i += 1
@@ -221,7 +220,7 @@ def build_model(spec: str | list | tuple | None, input_shape: tuple[int, ...], n
         else:
             flatten_if_image()
             units = int(t)
-            add(Dense(shape[0], units, init=init, bias=not followed_by_bn, l1=l1, l2=l2, **mixed), t)
+            add(Dense(shape[0], units, init=init, bias=not followed_by_bn, l1=l1, l2=l2, dtype=dtype, seed=seed), t)
             if followed_by_bn:
                 add(BatchNorm1d(units, dtype=dtype), "bn")
                 i += 1
@@ -230,7 +229,7 @@ def build_model(spec: str | list | tuple | None, input_shape: tuple[int, ...], n
                 add(Dropout(dropout, seed=seed), t)
         i += 1
     flatten_if_image()
-    layers.append(Dense(shape[0], n_outputs, init="xavier", l1=l1, l2=l2, **mixed))
+    layers.append(Dense(shape[0], n_outputs, init="xavier", l1=l1, l2=l2, dtype=dtype, seed=seed))
     return Sequential(*layers, input_shape=input_shape)
 
 

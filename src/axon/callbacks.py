@@ -42,6 +42,7 @@ from axon.validation import check_int
 
 if TYPE_CHECKING:
     from axon.model import Sequential
+    from axon.optim.base import Optimizer
     from axon.training import FitLoop
 
 
@@ -109,6 +110,14 @@ def _mode(monitor: str, mode: str) -> str:
         return mode
     name = monitor[4:] if monitor.startswith("val_") else monitor
     return "max" if ("acc" in name or name.startswith("top_")) else "min"
+
+
+def _optimizer(callback: Callback) -> Optimizer:
+    """The optimizer of the model being trained (fit compiles with one)."""
+    opt = callback.model.optimizer
+    if opt is None:
+        raise ValueError(f"{type(callback).__name__} changes the learning rate: compile the model with an optimizer")
+    return opt
 
 
 class _Monitor(Callback):
@@ -276,7 +285,7 @@ class ReduceLROnPlateau(_Monitor):
             return
         self.wait += 1
         if self.wait >= self.patience:
-            opt = self.model.optimizer
+            opt = _optimizer(self)
             new_lr = max(opt.lr * self.factor, self.min_lr)
             if new_lr < opt.lr and new_lr > 0:
                 if self.verbose and self.loop is not None:
@@ -312,7 +321,7 @@ class LearningRateScheduler(Callback):
         if isinstance(lr, bool) or not isinstance(lr, (int, float, np.number)) or not np.isfinite(lr) or lr < 0:
             raise ValueError(f"LearningRateScheduler: schedule({epoch}) returned {lr!r}; it must return a "
                              f"learning rate >= 0")
-        self.model.optimizer.lr = float(lr)
+        _optimizer(self).lr = float(lr)
 
     def __repr__(self) -> str:
         return f"LearningRateScheduler({self.schedule!r})"
@@ -360,13 +369,12 @@ class CSVLogger(Callback):
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
         logs = logs or {}
         new_header = self._keys is None
-        if new_header:
-            self._keys = list(logs)
+        keys = self._keys = list(logs) if self._keys is None else self._keys
         with open(self.path, "a", newline="") as f:
             w = csv.writer(f, delimiter=self.separator)
             if new_header:
-                w.writerow(["epoch", *self._keys])
-            w.writerow([epoch, *(_csv_value(logs.get(k, "")) for k in self._keys)])
+                w.writerow(["epoch", *keys])
+            w.writerow([epoch, *(_csv_value(logs.get(k, "")) for k in keys)])
             f.flush()
 
     @staticmethod

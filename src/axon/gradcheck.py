@@ -104,6 +104,7 @@ def gradcheck(model: Sequential, loss: Loss, X: np.ndarray, y: np.ndarray, *, ep
         bp = analytic[p.name].reshape(-1)[idx]
         report.rows.append(GradcheckRow(p.name, p.shape, idx.size, _rel(bp, num),
                                         float(np.max(np.abs(bp - num))) if idx.size else 0.0))
+    assert grad_x is not None
     idx, num = _central_differences(cost, X, X.reshape(-1), eps, max_entries, pick)
     report.input_rel_error = _rel(grad_x.reshape(-1)[idx], num)
     return report

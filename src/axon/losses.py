@@ -136,6 +136,9 @@ class SoftmaxCrossEntropy(Loss):
     in [0, k) or (n, k) one-hot (or any probability rows).
     """
 
+    _labels: np.ndarray | None  # the last forward's class indices, or its one-hot rows
+    _onehot: np.ndarray | None
+
     def forward(self, output: np.ndarray, target: np.ndarray) -> float:
         if output.ndim != 2:
             raise ValueError(f"SoftmaxCrossEntropy expects logits of shape (n, k), got {output.shape}")

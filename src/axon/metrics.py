@@ -53,7 +53,7 @@ def accuracy(y_pred: np.ndarray, y_true: np.ndarray) -> float:
     return float(np.count_nonzero(pred == true)) / pred.shape[0]
 
 
-accuracy.scores_ok = True  # argmax is the same on logits and on probabilities
+accuracy.scores_ok = True  # type: ignore[attr-defined]  # argmax is the same on logits and on probabilities
 
 
 def top_k_accuracy(y_pred: np.ndarray, y_true: np.ndarray, k: int = 5) -> float:
@@ -75,7 +75,7 @@ def top_k_accuracy(y_pred: np.ndarray, y_true: np.ndarray, k: int = 5) -> float:
     return float(np.count_nonzero(hit)) / n
 
 
-top_k_accuracy.scores_ok = True
+top_k_accuracy.scores_ok = True  # type: ignore[attr-defined]
 
 
 def make_top_k_accuracy(k: int) -> Metric:
@@ -87,7 +87,7 @@ def make_top_k_accuracy(k: int) -> Metric:
 
     metric.__name__ = f"top_{int(k)}_accuracy"
     metric.__doc__ = f"Fraction of samples whose true class is among the {int(k)} highest scores."
-    metric.scores_ok = True
+    metric.scores_ok = True  # type: ignore[attr-defined]
     return metric
 
 

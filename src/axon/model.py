@@ -260,8 +260,8 @@ class Sequential:
             count = sum(p.size for p in layer.parameters())
             total += count
             trainable += sum(p.size for p in layer.parameters() if p.trainable)
-            out = "(n, " + ", ".join(map(str, shape)) + ")" if shape is not None else "?"
-            rows.append((f"{layer.name} ({type(layer).__name__})", out, f"{count:,}"))
+            shown = "(n, " + ", ".join(map(str, shape)) + ")" if shape is not None else "?"
+            rows.append((f"{layer.name} ({type(layer).__name__})", shown, f"{count:,}"))
         widths = [max(len(r[i]) for r in rows) for i in range(3)]
         line = "-" * (sum(widths) + 6)
 

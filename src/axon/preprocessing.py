@@ -101,21 +101,22 @@ class Standardizer:
     @property
     def n_features_in_(self) -> int:
         """Number of features per sample (the size of ``mean_``)."""
-        self._check_fitted("n_features_in_")
-        return int(self.mean_.size)
+        return int(self._fitted("n_features_in_")[0].size)
 
-    def _check_fitted(self, what: str) -> None:
-        if self.mean_ is None:
+    def _fitted(self, what: str) -> tuple[np.ndarray, np.ndarray]:
+        """(mean_, scale_), or a ValueError when the Standardizer is not fitted yet."""
+        if self.mean_ is None or self.scale_ is None:
             raise ValueError(f"Standardizer.{what}: this Standardizer is not fitted yet; call fit(X_train) first")
+        return self.mean_, self.scale_
 
     def _params(self, X: np.ndarray, what: str) -> tuple[np.ndarray, np.ndarray]:
-        self._check_fitted(what)
-        if X.shape[1:] != self.mean_.shape:
+        mean, scale = self._fitted(what)
+        if X.shape[1:] != mean.shape:
             raise ValueError(f"Standardizer.{what}: X has samples of shape {X.shape[1:]}, but the "
-                             f"Standardizer was fitted on samples of shape {self.mean_.shape}")
+                             f"Standardizer was fitted on samples of shape {mean.shape}")
         # Cast the statistics once per dtype, so float32 data gives float32 results.
         if X.dtype not in self._cast:
-            self._cast[X.dtype] = (self.mean_.astype(X.dtype), self.scale_.astype(X.dtype))
+            self._cast[X.dtype] = (mean.astype(X.dtype), scale.astype(X.dtype))
         return self._cast[X.dtype]
 
     # -- applying --------------------------------------------------------------------
@@ -147,8 +148,8 @@ class Standardizer:
 
     def get_arrays(self) -> dict[str, np.ndarray]:
         """The learned statistics, ``{"mean": mean_, "scale": scale_}``, as saved in model files."""
-        self._check_fitted("get_arrays")
-        return {"mean": self.mean_, "scale": self.scale_}
+        mean, scale = self._fitted("get_arrays")
+        return {"mean": mean, "scale": scale}
 
     @classmethod
     def from_arrays(cls, arrays: Mapping[str, np.ndarray], config: Mapping[str, Any] | None = None
@@ -177,5 +178,5 @@ class Standardizer:
         return s
 
     def __repr__(self) -> str:
-        state = f"n_features_in_={self.mean_.size}" if self.is_fitted else "not fitted"
+        state = f"n_features_in_={self.n_features_in_}" if self.is_fitted else "not fitted"
         return f"Standardizer({state})"

@@ -89,7 +89,7 @@ class _AxonMLP(BaseEstimator):
 
     # -- validation ------------------------------------------------------------------------
     def _hidden_sizes(self) -> list[int]:
-        sizes = self.hidden_layer_sizes
+        sizes: Any = self.hidden_layer_sizes
         if isinstance(sizes, numbers.Integral) and not isinstance(sizes, bool):
             sizes = (sizes,)
         try:
@@ -170,7 +170,7 @@ class _AxonMLP(BaseEstimator):
                                 min_delta=float(self.tol), restore_best=True)
         history = self._run_fit(X, T, int(self.epochs), validation_data=(Xv, Tv), callbacks=[stopper])
         self.validation_loss_curve_ = [float(v) for v in history.history["val_loss"]]
-        self.best_validation_loss_ = float(stopper.best)
+        self.best_validation_loss_ = float(stopper.best) if stopper.best is not None else float("nan")
 
     def _forward(self, X: Any) -> np.ndarray:
         check_is_fitted(self, "model_")

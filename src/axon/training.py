@@ -281,7 +281,7 @@ class FitLoop:
         self.elapsed = 0.0
         self._sums: list[float] = [0.0, 0.0] + [0.0] * len(self.metric_fns)  # loss, samples, metrics
         self._batches_done = 0
-        self._epoch_rng_state: dict | None = None
+        self._epoch_rng_state: dict[str, Any] | None = None
         self._interrupted = False
         self.progress = Progress(verbose, epochs, self.n_batches)
         self._seed_generators(seed)
@@ -450,7 +450,7 @@ class FitLoop:
         if ck is not None and resume_from is not None:
             self._resume(resume_from, ck)
         if self._epoch_rng_state is None:
-            self._epoch_rng_state = self.rng.bit_generator.state
+            self._epoch_rng_state = dict(self.rng.bit_generator.state)
 
         handler_installed = False
         old_handler = None
@@ -490,7 +490,7 @@ class FitLoop:
         for epoch in range(self.epoch, self.epochs):
             start_batch = self.batch
             # The generator's state now is the epoch's start state (saved in checkpoints).
-            self._epoch_rng_state = self.rng.bit_generator.state
+            self._epoch_rng_state = dict(self.rng.bit_generator.state)
             order = self.rng.permutation(n) if self.shuffle else None
             if start_batch == 0:
                 self._sums = [0.0, 0.0] + [0.0] * len(fns)
@@ -546,7 +546,7 @@ class FitLoop:
             self.epoch, self.batch = epoch + 1, 0
             self._sums = [0.0, 0.0] + [0.0] * len(fns)
             self._batches_done = 0
-            self._epoch_rng_state = self.rng.bit_generator.state  # the next epoch starts here
+            self._epoch_rng_state = dict(self.rng.bit_generator.state)  # the next epoch starts here
             self.elapsed = elapsed_before + time.perf_counter() - started
             for c in self.callbacks:
                 if not c.runs_last:

@@ -240,7 +240,7 @@ def check_fit_params(*, epochs: Any, batch_size: Any, validation_split: Any, ver
     """Check fit's hyperparameters: epochs >= 1, batch_size >= 1, 0 <= validation_split < 1, ..."""
     check_int(epochs, "epochs", example=10)
     check_int(batch_size, "batch_size", example=32)
-    if isinstance(validation_split, bool) or not isinstance(validation_split, numbers.Real) \
+    if isinstance(validation_split, bool) or not isinstance(validation_split, (int, float, np.floating)) \
             or not 0 <= validation_split < 1:
         raise ValueError(f"validation_split must be a fraction in [0, 1), got {validation_split!r}; "
                          f"e.g. validation_split=0.1")

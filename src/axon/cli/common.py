@@ -107,8 +107,10 @@ def dataset_for_model(spec: str | None, model, info: dict[str, Any] | None, targ
                         task=(info or {}).get("task") if own else None,
                         delimiter=(cfg.get("delimiter") or ",") if own else ",",
                         drop=cfg.get("drop") if own else None)
+    X: np.ndarray | None
+    y: np.ndarray | None
     if split == "all" or (csv and split == "test"):  # a CSV file has no test split: all of it
-        if data.X_val is None:
+        if data.X_val is None or data.y_val is None:
             X, y = data.X_train, data.y_train
         else:
             X, y = np.concatenate([data.X_train, data.X_val]), np.concatenate([data.y_train, data.y_val])
@@ -118,4 +120,6 @@ def dataset_for_model(spec: str | None, model, info: dict[str, Any] | None, targ
         X, y = data.X_val, data.y_val
     else:
         X, y = data.X_test, data.y_test
+    if X is None or y is None:
+        raise ValueError(f"--split {split}: {spec} has no {split} rows; choose another --split")
     return conform(X, model, f"--dataset {spec}"), y, data

@@ -221,6 +221,7 @@ def _numeric(path: Path, rows, lines, cols, names, dtype, parsed: np.ndarray | N
         error = _bad_cell(path, rows, lines, cols, names)
         if error is not None:
             raise error
+    assert values is not None  # _bad_cell finds the cell that failed to parse
     return values.astype(dtype)
 
 

@@ -81,6 +81,7 @@ def train_epochs(model: Sequential, loss: Loss, optimizer, X: np.ndarray, y: np.
     for epoch in range(epochs):
         total, count = 0.0, 0
         for i, (xb, yb) in enumerate(batches(X, y, batch_size=batch_size, shuffle=True, seed=rng)):
+            assert yb is not None
             value = loss.forward(model.forward(xb, training=True), yb) + model.penalty()
             model.zero_grad()
             model.backward(loss.backward())

@@ -33,6 +33,7 @@ def sum_of_units(k: int, unit: str, rng: np.random.Generator, lo: float, hi: flo
     scale = (3.0 if unit == "sigmoid" else 1.0) * 6.0 / (hi - lo)  # slopes for the width of the data
     w = rng.choice([-1.0, 1.0], m) * rng.uniform(0.5 * scale, 1.5 * scale, m)
     centre = np.linspace(lo, hi, m + 2)[1:-1] + rng.normal(0.0, 0.2, m)
+    assert first.bias is not None
     first.weight.data[0] = w
     first.bias.data[:] = -w * centre
     return Sequential(first, Sigmoid() if unit == "sigmoid" else ReLU(), last)
@@ -41,6 +42,7 @@ def sum_of_units(k: int, unit: str, rng: np.random.Generator, lo: float, hi: flo
 def components(model: Sequential, x: np.ndarray) -> np.ndarray:
     """Each unit's contribution cᵢ f(bᵢ + wᵢ x), shape (len(x), m)."""
     first, act, last = model.layers
+    assert isinstance(last, Dense)
     hidden = act.forward(first.forward(x))
     return hidden * last.weight.data[:, 0]
 
@@ -68,7 +70,9 @@ def run(out_dir: Path, seed: int = 0) -> DemoResult:
             ax = axes[row, col]
             ax.scatter(x[:, 0], y[:, 0], s=6, color="0.6", label="data")
             parts = components(model, grid)
-            bias = float(model.layers[2].bias.data[0])
+            out_layer = model.layers[2]
+            assert isinstance(out_layer, Dense) and out_layer.bias is not None
+            bias = float(out_layer.bias.data[0])
             for j in range(parts.shape[1]):
                 ax.plot(grid[:, 0], parts[:, j], lw=0.8, ls="--", alpha=0.7)
             ax.plot(grid[:, 0], model.forward(grid)[:, 0], color="crimson", lw=2, label="b + Σ components")

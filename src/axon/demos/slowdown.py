@@ -28,6 +28,7 @@ EARLY = 30
 
 def _neuron(with_sigmoid: bool) -> Sequential:
     dense = Dense(1, 1, dtype="float64")
+    assert dense.bias is not None
     dense.weight.data[:] = W0
     dense.bias.data[:] = B0
     return Sequential(dense, Sigmoid()) if with_sigmoid else Sequential(dense)

@@ -21,7 +21,7 @@ from axon.callbacks import GradientStats
 from axon.datasets import load_digits
 from axon.demos._common import DemoResult, accuracy, new_figure, save, train_epochs
 from axon.explain import trace
-from axon.layers import Dense, ReLU, Sigmoid
+from axon.layers import Dense, Layer, ReLU, Sigmoid
 from axon.losses import SoftmaxCrossEntropy
 from axon.model import Sequential
 from axon.optim import SGD
@@ -34,7 +34,7 @@ NETS = {"sigmoid": (Sigmoid, "xavier", 0.5), "relu": (ReLU, "he", 0.05)}  # acti
 def deep_net(activation: str, rng: np.random.Generator) -> Sequential:
     """Dense layers of SIZES with the activation between them (logits out)."""
     act, init, _ = NETS[activation]
-    layers = []
+    layers: list[Layer] = []
     for i, (n_in, n_out) in enumerate(zip(SIZES[:-1], SIZES[1:])):
         layers.append(Dense(n_in, n_out, init=init, seed=rng))
         if i < len(SIZES) - 2:
@@ -56,7 +56,7 @@ def run(out_dir: Path, seed: int = 0) -> DemoResult:
         rng = np.random.default_rng(seed)
         model = deep_net(name, rng)
         t = trace(model, loss, X, y)
-        initial[name] = [r.weight_grad_norm for r in t if r.kind == "Dense"]
+        initial[name] = [float(r.weight_grad_norm or 0.0) for r in t if r.kind == "Dense"]
         ratio[name] = initial[name][0] / initial[name][-1]
         stats = GradientStats()
         stats.set_model(model)
@@ -71,7 +71,7 @@ def run(out_dir: Path, seed: int = 0) -> DemoResult:
 
         stats.on_epoch_begin(0, {})
         losses[name] = train_epochs(model, loss, SGD(model.parameters(), lr=lr, momentum=0.9), X, y, epochs=EPOCHS,
-                     batch_size=32, rng=rng, on_batch=lambda i, s=stats: s.on_batch_end(i, {}),
+                     batch_size=32, rng=rng, on_batch=stats.on_batch_end,
                      on_epoch=on_epoch)
         during[name] = per_epoch
         acc[name] = accuracy(model, Xt, yt)

@@ -32,6 +32,7 @@ from axon.io.model_file import (
     build_model,
     dumps,
     expect,
+    expect_dict,
     is_int,
     model_payload,
     read_file,
@@ -223,11 +224,11 @@ def load_checkpoint(path: str | os.PathLike) -> Checkpoint:
                              f"{CHECKPOINT_FORMAT}); its model loads with axon.load, but training cannot "
                              "resume from it: start the run again from that model")
     try:
-        ck = meta.get("checkpoint")
-        expect(isinstance(ck, dict), "no checkpoint section")
-        epoch, batch = ck.get("epoch"), ck.get("batch", 0)
-        expect(is_int(epoch) and epoch >= 0, "epoch must be an integer >= 0")
-        expect(is_int(batch) and batch >= 0, "batch must be an integer >= 0")
+        ck = expect_dict(meta.get("checkpoint"), "no checkpoint section")
+        epoch: Any = ck.get("epoch")
+        batch: Any = ck.get("batch", 0)
+        if not (is_int(epoch) and epoch >= 0 and is_int(batch) and batch >= 0):
+            raise ValueError("epoch and batch must be integers >= 0")
         history = ck.get("history", {})
         expect(isinstance(history, dict) and all(
             isinstance(v, list) and all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in v)

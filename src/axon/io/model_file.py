@@ -29,7 +29,7 @@ import os
 import stat
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -40,7 +40,8 @@ FORMAT_VERSION = 1
 #: Largest JSON header accepted; a real header is a few kB, even for big models.
 MAX_HEADER_BYTES = 100 * 2**20
 
-_SAFETENSORS_DTYPES = {"F32": np.dtype("<f4"), "F64": np.dtype("<f8"), "I64": np.dtype("<i8")}
+T = TypeVar("T")
+_SAFETENSORS_DTYPES: dict[str, np.dtype] = {"F32": np.dtype("<f4"), "F64": np.dtype("<f8"), "I64": np.dtype("<i8")}
 _MODEL_DTYPES = {"float32": "F32", "float64": "F64"}
 _JSON_MAX_DEPTH = 6
 _MAX_STR = 512
@@ -116,6 +117,21 @@ def expect(cond: bool, msg: str) -> None:
     """Raise ValueError(msg) unless ``cond``: the readers' one check of what a file holds."""
     if not cond:
         raise ValueError(msg)
+
+
+def expect_dict(value: Any, msg: str) -> dict[str, Any]:
+    """``value`` when it is a JSON object (a dict), else ValueError(msg)."""
+    if not isinstance(value, dict):
+        raise ValueError(msg)
+    return value
+
+
+def lookup(registry: Mapping[str, T], name: Any, msg: str) -> T:
+    """What ``registry`` holds under ``name`` (a type name from a file), else ValueError(msg)."""
+    value = registry.get(name) if isinstance(name, str) else None
+    if value is None:
+        raise ValueError(msg)
+    return value
 
 
 def _typed_entry(entry: Any, where: str) -> tuple[str, dict]:
@@ -259,8 +275,8 @@ def _check_tensor_table(header: dict, data_len: int) -> None:
         where = f"tensor {name[:80]!r}"
         expect(isinstance(info, dict) and set(info) == {"dtype", "shape", "data_offsets"},
                 f"{where} has a malformed entry")
-        dt = _SAFETENSORS_DTYPES.get(info["dtype"]) if isinstance(info["dtype"], str) else None
-        expect(dt is not None, f"{where} has dtype {str(info['dtype'])[:20]!r}; allowed: F32, F64, I64")
+        dt = lookup(_SAFETENSORS_DTYPES, info["dtype"], f"{where} has dtype {str(info['dtype'])[:20]!r}; "
+                    "allowed: F32, F64, I64")
         shape, offsets = info["shape"], info["data_offsets"]
         expect(isinstance(shape, list) and len(shape) <= 8 and all(is_int(s) and s >= 0 for s in shape),
                 f"{where} has an invalid shape")
@@ -345,7 +361,7 @@ def read_file(path: str | os.PathLike) -> tuple[dict[str, Any], dict[str, np.nda
 
 
 def _signature(cls: type) -> inspect.Signature:
-    return inspect.signature(cls.__init__)
+    return inspect.signature(cls)
 
 
 def _construct(cls: type, config: dict, where: str, extra: dict[str, Any] | None = None):
@@ -387,8 +403,8 @@ def build_model(meta: dict[str, Any], tensors: dict[str, np.ndarray]):
     dtype_name = meta.get("dtype")
     expect(dtype_name in _MODEL_DTYPES, f"unknown model dtype {str(dtype_name)[:20]!r}")
     dtype = np.dtype(dtype_name)
-    arch = meta.get("architecture")
-    expect(isinstance(arch, dict) and isinstance(arch.get("layers"), list), "no architecture")
+    arch = expect_dict(meta.get("architecture"), "no architecture")
+    expect(isinstance(arch.get("layers"), list), "no architecture")
     specs = arch["layers"]
     expect(len(specs) <= _MAX_LIST, "too many layers")
     input_shape = arch.get("input_shape")
@@ -409,9 +425,8 @@ def build_model(meta: dict[str, Any], tensors: dict[str, np.ndarray]):
         expect(name not in names, f"two layers are named {name!r}")
         names.add(name)
         w = f"layer {i} ({name!r})"
-        cls = LAYER_REGISTRY.get(type_name)
-        expect(cls is not None, f"{w} has unknown type {type_name[:80]!r}; known types: "
-                                 f"{', '.join(sorted(LAYER_REGISTRY))}")
+        cls = lookup(LAYER_REGISTRY, type_name, f"{w} has unknown type {type_name[:80]!r}; known types: "
+                                                f"{', '.join(sorted(LAYER_REGISTRY))}")
         ints = [v for v in _flat(config) if is_int(v)]
         expect(all(abs(v) <= budget for v in ints) and math.prod(v for v in ints if v > 1) <= budget,
                 f"{w} asks for sizes far larger than the weights the file holds")
@@ -465,9 +480,8 @@ def build_model(meta: dict[str, Any], tensors: dict[str, np.ndarray]):
     if compiled is not None:
         expect(isinstance(compiled, dict), "'compile' must be an object")
         type_name, config = _typed_entry(compiled.get("loss"), "the loss")
-        cls = LOSS_REGISTRY.get(type_name)
-        expect(cls is not None, f"unknown loss type {type_name[:80]!r}")
-        model.loss = _construct(cls, config, f"the loss {type_name}")
+        loss_cls = lookup(LOSS_REGISTRY, type_name, f"unknown loss type {type_name[:80]!r}")
+        model.loss = _construct(loss_cls, config, f"the loss {type_name}")
         metrics = compiled.get("metrics", [])
         expect(isinstance(metrics, list) and len(metrics) <= 64
                 and all(isinstance(m, str) and 0 < len(m) <= 64 for m in metrics),
@@ -476,21 +490,19 @@ def build_model(meta: dict[str, Any], tensors: dict[str, np.ndarray]):
         opt = compiled.get("optimizer")
         if opt is not None:
             type_name, config = _typed_entry(opt, "the optimizer")
-            cls = _optimizer_classes().get(type_name)
-            expect(cls is not None, f"unknown optimizer type {type_name[:80]!r}")
+            opt_cls = lookup(_optimizer_classes(), type_name, f"unknown optimizer type {type_name[:80]!r}")
             expect("params" not in config, "the optimizer config has an unknown argument 'params'")
-            model.optimizer = _construct(cls, config, f"the optimizer {type_name}")
+            model.optimizer = _construct(opt_cls, config, f"the optimizer {type_name}")
             model.optimizer.bind(model.parameters())
 
     pre = meta.get("preprocessor")
     if pre is not None:
         type_name, config = _typed_entry(pre, "the preprocessor")
-        cls = PREPROCESSOR_REGISTRY.get(type_name)
-        expect(cls is not None, f"unknown preprocessor type {type_name[:80]!r}")
+        pre_cls: Any = lookup(PREPROCESSOR_REGISTRY, type_name, f"unknown preprocessor type {type_name[:80]!r}")
         arrays = {k[len("preprocessor."):]: tensors.pop(k) for k in list(tensors)
                   if k.startswith("preprocessor.")}
         try:
-            model.preprocessor = cls.from_arrays(arrays, config)
+            model.preprocessor = pre_cls.from_arrays(arrays, config)
         except Exception as e:
             raise ValueError(f"the preprocessor cannot be rebuilt: {e}") from None
     return model

@@ -59,6 +59,8 @@ class Layer:
 
     #: Whether ``forward(x, training=True)`` draws from ``self.rng``.
     stochastic: ClassVar[bool] = False
+    #: A stochastic layer's generator (other layers have none).
+    rng: np.random.Generator
 
     def __init__(self, name: str | None = None) -> None:
         self._params: dict[str, Parameter] = {}

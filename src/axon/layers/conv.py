@@ -74,8 +74,8 @@ class Conv2D(Layer):
         shape = (self.out_channels, self.in_channels, *self.kernel_size)
         self.weight = self.add_parameter("weight", initialize(init, shape, as_generator(seed), dt))
         self.bias = self.add_parameter("bias", np.zeros(self.out_channels, dtype=dt)) if bias else None
-        self._cols: np.ndarray | None = None
-        self._in_shape: tuple[int, ...] | None = None
+        self._cols: np.ndarray  # the im2col matrix and input shape of the last forward
+        self._in_shape: tuple[int, ...]
         # Reused work arrays keyed by (shape, dtype): the padded input (its zero border is written
         # once) and the column matrix. Training repeats one batch shape, so these are allocated once.
         self._work: dict[tuple, np.ndarray] = {}
@@ -180,4 +180,4 @@ class Conv2D(Layer):
     def to_dtype(self, dtype: np.dtype) -> None:
         super().to_dtype(dtype)
         self._work.clear()
-        self._cols = None
+        self.__dict__.pop("_cols", None)  # the last forward's columns are of the old dtype

@@ -61,7 +61,7 @@ class Dense(Layer):
         self.weight = self.add_parameter(
             "weight", initialize(init, (self.in_features, self.out_features), as_generator(seed), dt))
         self.bias = self.add_parameter("bias", np.zeros(self.out_features, dtype=dt)) if bias else None
-        self._x: np.ndarray | None = None
+        self._x: np.ndarray  # the input of the last forward (BP4 needs it)
 
     def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
         W = self.weight.data

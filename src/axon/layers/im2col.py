@@ -35,6 +35,8 @@ from axon.validation import check_int
 
 def pair(value: int | tuple[int, int] | list[int], arg: str, minimum: int = 1) -> tuple[int, int]:
     """``3 -> (3, 3)``; ``(3, 2)`` stays; raises ValueError naming ``arg`` for anything else."""
+    a: object
+    b: object
     if isinstance(value, (list, tuple)) and len(value) == 2:
         a, b = value
     else:

@@ -33,7 +33,7 @@ class _BatchNorm(Layer):
         self.bias = self.add_parameter("bias", np.zeros(self.num_features, dtype=dt))
         self.running_mean = np.zeros(self.num_features, dtype=dt)
         self.running_var = np.ones(self.num_features, dtype=dt)
-        self._cache: tuple[np.ndarray, np.ndarray] | None = None
+        self._cache: tuple[np.ndarray, np.ndarray]  # x̂ and 1/σ of the last forward
         self._inference = False
 
     # -- shape handling: the channel axis is 1; statistics reduce over every other axis ------------

@@ -29,8 +29,8 @@ class _Pool2D(Layer):
         kind = type(self).__name__
         self.kernel_size = pair(kernel_size, f"{kind} kernel_size")
         self.stride = self.kernel_size if stride is None else pair(stride, f"{kind} stride")
-        self._x: np.ndarray | None = None
-        self._y: np.ndarray | None = None
+        self._x: np.ndarray  # input and output of the last forward
+        self._y: np.ndarray
 
     @property
     def _tiled(self) -> bool:
@@ -53,12 +53,11 @@ class _Pool2D(Layer):
         N, C = a.shape[:2]
         return a[:, :, :Ho * kh, :Wo * kw].reshape(N, C, Ho, kh, Wo, kw)
 
-    def _offsets(self, Ho: int, Wo: int):
+    def _offsets(self, Ho: int, Wo: int) -> list[tuple[int, int, slice, slice]]:
         """(i, j, slice_h, slice_w) for every kernel offset, in row-major window order."""
         (kh, kw), (sh, sw) = self.kernel_size, self.stride
-        for i in range(kh):
-            for j in range(kw):
-                yield i, j, slice(i, i + sh * (Ho - 1) + 1, sh), slice(j, j + sw * (Wo - 1) + 1, sw)
+        return [(i, j, slice(i, i + sh * (Ho - 1) + 1, sh), slice(j, j + sw * (Wo - 1) + 1, sw))
+                for i in range(kh) for j in range(kw)]
 
     def output_shape(self, input_shape: tuple[int, ...]) -> tuple[int, ...]:
         if len(input_shape) != 3:
@@ -89,9 +88,11 @@ class MaxPool2D(_Pool2D):
         Ho, Wo = self._out_size(x.shape)
         # kh·kw elementwise maxima of strided slices: NumPy's reduce over the two window axes of
         # the tiled view is ~50x slower (it iterates the tiny window axes innermost).
-        y = None
-        for _, _, si, sj in self._offsets(Ho, Wo):
-            y = x[:, :, si, sj].copy() if y is None else np.maximum(y, x[:, :, si, sj], out=y)
+        offsets = self._offsets(Ho, Wo)
+        _, _, si, sj = offsets[0]
+        y = x[:, :, si, sj].copy()
+        for _, _, si, sj in offsets[1:]:
+            np.maximum(y, x[:, :, si, sj], out=y)
         self._x, self._y = x, y
         return y
 
@@ -147,9 +148,11 @@ class AvgPool2D(_Pool2D):
     def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
         Ho, Wo = self._out_size(x.shape)
         scale = 1.0 / (self.kernel_size[0] * self.kernel_size[1])
-        y = None
-        for _, _, si, sj in self._offsets(Ho, Wo):
-            y = x[:, :, si, sj].copy() if y is None else np.add(y, x[:, :, si, sj], out=y)
+        offsets = self._offsets(Ho, Wo)
+        _, _, si, sj = offsets[0]
+        y = x[:, :, si, sj].copy()
+        for _, _, si, sj in offsets[1:]:
+            np.add(y, x[:, :, si, sj], out=y)
         y *= scale
         self._x = x
         return y

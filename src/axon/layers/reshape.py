@@ -51,7 +51,7 @@ class Reshape(Layer):
         if not shape:
             raise ValueError("Reshape shape must be a tuple of positive integers, got ()")
         self.shape = tuple(check_int(s, "each size in Reshape's shape") for s in shape)
-        self._in_shape: tuple[int, ...] | None = None
+        self._in_shape: tuple[int, ...]  # the input shape of the last forward
 
     def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
         if x.ndim < 1 or math.prod(x.shape[1:]) != math.prod(self.shape):

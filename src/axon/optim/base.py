@@ -113,6 +113,7 @@ class Optimizer:
         return math.sqrt(sum(float(np.vdot(p.grad, p.grad)) for p in self.params if p.trainable))
 
     def _clip(self) -> None:
+        assert self.clip_norm is not None
         scale = self.clip_norm / (self.grad_norm() + 1e-6)
         if scale < 1.0:
             for p in self.params:
@@ -202,7 +203,8 @@ class Optimizer:
         if not isinstance(config, dict):
             raise ValueError("optimizer config must be a dict")
         try:  # the constructor checks every hyperparameter (JSON turned tuples into lists)
-            checked = type(self)(**{k: tuple(v) if isinstance(v, list) else v for k, v in config.items()})
+            kwargs: dict[str, Any] = {k: tuple(v) if isinstance(v, list) else v for k, v in config.items()}
+            checked = type(self)(**kwargs)
         except TypeError as e:
             raise ValueError(f"optimizer config {config!r} does not fit {type(self).__name__}: {e}") from None
         from axon.validation import check_int

@@ -20,7 +20,7 @@ OPTIMIZERS: dict[str, type[Optimizer]] = {
 }
 
 
-def get_optimizer(spec: str | Optimizer, **kwargs: Any) -> Optimizer:
+def get_optimizer(spec: str | Optimizer | type[Optimizer], **kwargs: Any) -> Optimizer:
     """An optimizer from an instance or a name, constructed with ``kwargs`` (unbound).
 
     ``spec`` is "sgd", "adam", "adamw", "rmsprop" or "adagrad" (any case; "-" and "_" ignored),
