@@ -8,6 +8,7 @@ from __future__ import annotations
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -48,9 +49,11 @@ def _axon_optimizer(name: str, params=None):
 
 @dataclass
 class Runner:
-    """One contestant: ``epoch(X, y, seed)`` trains one epoch and returns its seconds."""
+    """One contestant: ``epoch(X, y, seed)`` trains one epoch and returns its seconds; ``model`` is
+    the axon model it trains (None for the other libraries)."""
     name: str
     epoch: Callable[[np.ndarray, np.ndarray, int], float]
+    model: Any = None
 
 
 def axon_loop(opt_name: str, input_grad: bool) -> Runner:
@@ -71,7 +74,7 @@ def axon_loop(opt_name: str, input_grad: bool) -> Runner:
         return clock() - start
 
     label = "axon loop" if input_grad else "axon loop, input_grad=False"
-    return Runner(label, epoch)
+    return Runner(label, epoch, model)
 
 
 def axon_fit(opt_name: str, setup_times: list[float]) -> Runner:
@@ -95,7 +98,7 @@ def axon_fit(opt_name: str, setup_times: list[float]) -> Runner:
         setup_times.append(total - timer.seconds)
         return timer.seconds
 
-    return Runner("axon fit", epoch)
+    return Runner("axon fit", epoch, model)
 
 
 def torch_loop(opt_name: str) -> Runner | None:

@@ -15,6 +15,10 @@ Network (``build_model(SPEC, (1, 8, 8), 10, kind="cnn", dropout=0.3)``)::
 
     python examples/digits_cnn.py [--epochs 20] [--seed 0]
 
+Test accuracy over seeds 0-4 (AMD EPYC, 2 cores): 0.9916, 0.9889, 0.9944, 0.9777, 0.9861, a mean of
+0.988 (3 to 8 of the 359 test digits wrong); the test holds the recipe to a mean of at least 0.98 and
+no seed below 0.97. The last digit of each figure moves with the CPU's rounding.
+
 ``train`` is importable (the tests use it).
 """
 

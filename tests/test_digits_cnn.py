@@ -140,14 +140,16 @@ def test_mnist_example_runs_on_stand_in_data(tmp_path, monkeypatch):
 
 
 # -- the digits CNN learns ------------------------------------------------------------------------
-TARGET = 0.99   # at most 3.59 of the 359 test images wrong on average
+#: The stated figures of examples/digits_cnn.py: a mean test accuracy of at least 0.98 over seeds
+#: 0-4, and no seed below 0.97. Measured (AMD EPYC, 2 cores): 0.9916, 0.9889, 0.9944, 0.9777, 0.9861
+#: (3, 4, 2, 8 and 5 errors of 359; mean 0.9877), so the mean has a margin of 2.8 images per seed
+#: and the worst seed one of 2.8 images. The exact figures move with the CPU's rounding.
+MEAN_TARGET, SEED_TARGET = 0.98, 0.97
 
 
 @pytest.mark.slow
-def test_digits_cnn_reaches_target_accuracy():
-    # examples/digits_cnn.py: 20 epochs of a 3-conv CNN with BatchNorm, 1-pixel shifts, AdamW and
-    # cosine decay; seeds 0, 1, 2 give 5, 3 and 2 errors of 359 (0.9907 on average).
+def test_digits_cnn_reaches_its_stated_accuracy():
+    # 20 epochs of a 3-conv CNN with BatchNorm, 1-pixel shifts, AdamW and cosine decay
     digits = load_example("digits_cnn")
-    accuracies = [digits.train(seed)[1] for seed in range(3)]
-    assert np.mean(accuracies) >= TARGET, accuracies
-
+    accuracies = [digits.train(seed)[1] for seed in range(5)]
+    assert np.mean(accuracies) >= MEAN_TARGET and min(accuracies) >= SEED_TARGET, accuracies
