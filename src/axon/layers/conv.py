@@ -12,7 +12,7 @@ from axon._config import as_generator, resolve_dtype
 from axon.initializers import initialize
 from axon.layers.base import Layer, register_layer
 from axon.layers.im2col import col2im, conv_output_size, im2col, pair
-from axon.layers.regularization import add_penalty_gradient, weight_penalty
+from axon.layers.regularization import add_penalty_gradient, check_strengths, weight_penalty
 from axon.validation import check_int
 
 if TYPE_CHECKING:
@@ -61,15 +61,12 @@ class Conv2D(Layer):
         super().__init__(name)
         in_channels = check_int(in_channels, "Conv2D in_channels")
         out_channels = check_int(out_channels, "Conv2D out_channels")
-        for arg, v in (("l1", l1), ("l2", l2)):
-            if not np.isfinite(v) or v < 0:
-                raise ValueError(f"Conv2D {arg} must be a finite number >= 0, got {v!r}")
-        self.in_channels, self.out_channels = int(in_channels), int(out_channels)
+        self.in_channels, self.out_channels = in_channels, out_channels
         self.kernel_size = pair(kernel_size, "Conv2D kernel_size")
         self.stride = pair(stride, "Conv2D stride")
         self.padding = pair(padding, "Conv2D padding", minimum=0)
         self.init = init
-        self.l1, self.l2 = float(l1), float(l2)
+        self.l1, self.l2 = check_strengths(l1, l2, "Conv2D")
         dt = resolve_dtype(dtype)
         shape = (self.out_channels, self.in_channels, *self.kernel_size)
         self.weight = self.add_parameter("weight", initialize(init, shape, as_generator(seed), dt))

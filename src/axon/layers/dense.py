@@ -10,7 +10,7 @@ import numpy as np
 from axon._config import as_generator, resolve_dtype
 from axon.initializers import initialize
 from axon.layers.base import Layer, register_layer
-from axon.layers.regularization import add_penalty_gradient, weight_penalty
+from axon.layers.regularization import add_penalty_gradient, check_strengths, weight_penalty
 from axon.validation import check_int
 
 if TYPE_CHECKING:
@@ -51,12 +51,9 @@ class Dense(Layer):
         super().__init__(name)
         in_features = check_int(in_features, "Dense in_features")
         out_features = check_int(out_features, "Dense out_features")
-        for arg, v in (("l1", l1), ("l2", l2)):
-            if not np.isfinite(v) or v < 0:
-                raise ValueError(f"Dense {arg} must be a finite number >= 0, got {v!r}")
-        self.in_features, self.out_features = int(in_features), int(out_features)
+        self.in_features, self.out_features = in_features, out_features
         self.init = init
-        self.l1, self.l2 = float(l1), float(l2)
+        self.l1, self.l2 = check_strengths(l1, l2, "Dense")
         dt = resolve_dtype(dtype)
         self.weight = self.add_parameter(
             "weight", initialize(init, (self.in_features, self.out_features), as_generator(seed), dt))

@@ -59,6 +59,19 @@ class _Pool2D(Layer):
         return [(i, j, slice(i, i + sh * (Ho - 1) + 1, sh), slice(j, j + sw * (Wo - 1) + 1, sw))
                 for i in range(kh) for j in range(kw)]
 
+    def _combine_windows(self, x: np.ndarray, Ho: int, Wo: int, ufunc: np.ufunc) -> np.ndarray:
+        """ufunc over every window, elementwise across the kh·kw strided slices (max: max pooling).
+
+        NumPy's reduce over the two window axes of a tiled view is ~50x slower: it iterates the
+        tiny window axes innermost.
+        """
+        offsets = self._offsets(Ho, Wo)
+        _, _, si, sj = offsets[0]
+        y = x[:, :, si, sj].copy()
+        for _, _, si, sj in offsets[1:]:
+            ufunc(y, x[:, :, si, sj], out=y)
+        return y
+
     def output_shape(self, input_shape: tuple[int, ...]) -> tuple[int, ...]:
         if len(input_shape) != 3:
             raise ValueError(f"{self.name} expects samples of shape (channels, height, width), "
@@ -86,13 +99,7 @@ class MaxPool2D(_Pool2D):
 
     def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
         Ho, Wo = self._out_size(x.shape)
-        # kh·kw elementwise maxima of strided slices: NumPy's reduce over the two window axes of
-        # the tiled view is ~50x slower (it iterates the tiny window axes innermost).
-        offsets = self._offsets(Ho, Wo)
-        _, _, si, sj = offsets[0]
-        y = x[:, :, si, sj].copy()
-        for _, _, si, sj in offsets[1:]:
-            np.maximum(y, x[:, :, si, sj], out=y)
+        y = self._combine_windows(x, Ho, Wo, np.maximum)
         self._x, self._y = x, y
         return y
 
@@ -148,11 +155,7 @@ class AvgPool2D(_Pool2D):
     def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
         Ho, Wo = self._out_size(x.shape)
         scale = 1.0 / (self.kernel_size[0] * self.kernel_size[1])
-        offsets = self._offsets(Ho, Wo)
-        _, _, si, sj = offsets[0]
-        y = x[:, :, si, sj].copy()
-        for _, _, si, sj in offsets[1:]:
-            np.add(y, x[:, :, si, sj], out=y)
+        y = self._combine_windows(x, Ho, Wo, np.add)
         y *= scale
         self._x = x
         return y

@@ -15,6 +15,14 @@ import numpy as np
 from axon.parameter import Parameter
 
 
+def check_strengths(l1: float, l2: float, owner: str) -> tuple[float, float]:
+    """(l1, l2) as floats; ValueError naming ``owner`` unless both are finite and >= 0."""
+    for arg, v in (("l1", l1), ("l2", l2)):
+        if not np.isfinite(v) or v < 0:
+            raise ValueError(f"{owner} {arg} must be a finite number >= 0, got {v!r}")
+    return float(l1), float(l2)
+
+
 def weight_penalty(W: np.ndarray, l1: float, l2: float) -> float:
     """(l2/2)·Σ W² + l1·Σ |W| (a Python float)."""
     value = 0.0
