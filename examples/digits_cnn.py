@@ -71,7 +71,7 @@ def train(seed: int = 0, epochs: int = 20, lr: float = 3e-3, batch_size: int = 3
         for xb, yb in ax.data.batches(X_epoch, y, batch_size, shuffle=True, seed=rng):
             total += loss.forward(model.forward(xb, training=True), yb) * len(xb)
             model.zero_grad()
-            model.backward(loss.backward(), input_grad=False)
+            model.backward(loss.backward())
             opt.step()
         if verbose:
             print(f"epoch {epoch + 1:2d}/{epochs}  lr {opt.lr:.5f}  loss {total / len(X):.4f}")

@@ -466,5 +466,5 @@ def test_any_changed_value_of_the_training_state_resumes_or_fails_cleanly(tmp_pa
 
     try:
         _resume(tmp_path, with_meta(good_ckpt_bytes, change))
-    except ModelFileError:
-        pass
+    except (ModelFileError, ax.training.TrainingDivergedError):
+        pass  # a valid checkpoint may still diverge (a learning rate of 5e18): fit says so cleanly

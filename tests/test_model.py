@@ -27,12 +27,17 @@ def test_sequential_rejects_non_layers():
         ax.Sequential(ax.Dense(2, 2), 3)
 
 
-def test_call_is_forward_and_backward_returns_input_gradient():
+def test_call_is_forward_and_backward_returns_input_gradient_when_asked():
     model = ax.Sequential(ax.Dense(3, 2, dtype="float64"), ax.Tanh())
     x = np.random.default_rng(0).normal(size=(4, 3))
     np.testing.assert_array_equal(model(x), model.forward(x))
-    gx = model.backward(np.ones((4, 2)))
+    assert model.backward(np.ones((4, 2))) is None  # the explicit loop: parameter gradients only
+    grads = [p.grad.copy() for p in model.parameters()]
+    model.zero_grad()
+    gx = model.backward(np.ones((4, 2)), input_grad=True)
     assert gx.shape == (4, 3)
+    np.testing.assert_allclose(gx, (np.ones((4, 2)) * (1 - model(x) ** 2)) @ model[0].weight.data.T)
+    assert all(np.array_equal(a, p.grad) for a, p in zip(grads, model.parameters()))  # the same updates
 
 
 def test_zero_grad_clears_every_parameter():

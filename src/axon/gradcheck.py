@@ -94,7 +94,7 @@ def gradcheck(model: Sequential, loss: Loss, X: np.ndarray, y: np.ndarray, *, ep
 
     cost(X)
     m.zero_grad()
-    grad_x = m.backward(loss.backward())
+    grad_x = m.backward(loss.backward(), input_grad=True)
     analytic = {p.name: p.grad.copy() for p in m.parameters()}
 
     pick = as_generator(seed)

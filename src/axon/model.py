@@ -98,14 +98,16 @@ class Sequential:
         dtype = self.dtype
         return x if x.dtype == dtype else x.astype(dtype)
 
-    def backward(self, grad: np.ndarray, input_grad: bool = True) -> np.ndarray | None:
-        """Backpropagate ∂C/∂output through the layers in reverse; returns ∂C/∂input.
+    def backward(self, grad: np.ndarray, input_grad: bool = False) -> np.ndarray | None:
+        """Backpropagate ∂C/∂output through the layers in reverse: δᴸ → δᴸ⁻¹ → … → δ¹.
 
-        Each layer adds its parameters' gradients into ``.grad`` (call :meth:`zero_grad` first).
-        ∂C/∂input is with respect to the raw input (through the preprocessor, when set).
-        ``input_grad=False`` returns None instead, which training never needs: the layers before
-        the first one with parameters are skipped and that one does not compute its input
-        gradient (for an MLP on MNIST, about a fifth of the work of a step).
+        Each layer adds its parameters' gradients (BP3, BP4) into ``.grad`` (call
+        :meth:`zero_grad` first); that is all learning needs. ``input_grad=True`` also returns
+        ∂C/∂input, one product δ¹·W¹ᵀ more, with respect to the raw input (through the
+        preprocessor, when set), as gradient checks and saliency maps need it. By default (None
+        returned) the layers before the first one with parameters are skipped and that one does not
+        compute its input gradient, as PyTorch skips what no tensor requires: for an MLP on MNIST,
+        about a fifth of the work of a step.
         """
         if input_grad:
             for layer in reversed(self.layers):

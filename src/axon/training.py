@@ -518,7 +518,7 @@ class FitLoop:
                 if not math.isfinite(value):
                     self._diverged(value, epoch, b, params, snapshot)
                 model.zero_grad()
-                model.backward(loss.backward(), input_grad=False)  # ∂C/∂X is never needed here
+                model.backward(loss.backward())  # parameter gradients only: ∂C/∂X is never needed
                 opt.step()
                 m = xb.shape[0]
                 sums[0] += value
