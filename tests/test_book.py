@@ -15,8 +15,8 @@ For a mini-batch of m samples x out of a training set of n, with learning rate �
 axon's exact equivalent (the same weights in float64, to 1e-10):
 
 - The book's quadratic cost is ``QuadraticCost()`` = 1/(2m) Σₓ ‖y − a‖² on a mini-batch, whose
-  gradient is already (1/m) Σₓ ∂Cₓ/∂w, so ``SGD(lr=η)``. (``MSE()`` = 1/(m·k) Σ (a − y)² is
-  2/k times it: ``SGD(lr=k·η/2)``.)
+  gradient is already (1/m) Σₓ ∂Cₓ/∂w, so ``SGD(lr=η)`` and ``l2 = λ/n``. (``MSE()`` =
+  1/(m·k) Σ (a − y)² is 2/k times it: ``SGD(lr=k·η/2)`` and ``l2 = 2λ/(k·n)``.)
 - The book's cross-entropy cost is ``CrossEntropyCost()`` (summed over the k outputs, mean over
   the mini-batch), so again ``SGD(lr=η)``; its L2 term λ/(2n)·Σw² is ``Dense(l2=λ/n)`` on every
   layer, n the size of the training set (not of the mini-batch): axon adds l2·w to each weight's
@@ -89,11 +89,14 @@ class BookNetwork:
 # -- the same set-ups in axon -------------------------------------------------------------------
 CHAPTER_1 = {"eta": 3.0, "lmbda": 0.0, "cost": "quadratic", "init": "standard_normal"}
 CHAPTER_3 = {"eta": 0.5, "lmbda": 5.0, "cost": "cross-entropy", "init": "lecun"}
+CHAPTER_1_L2 = {**CHAPTER_1, "lmbda": 5.0}   # the quadratic cost regularised (chapter 3 does this too)
 
 #: name: (the book's set-up, axon's loss, a final Sigmoid layer?, lr and l2 from the book's η, λ)
 SETUPS = {
     "ch1 QuadraticCost": (CHAPTER_1, QuadraticCost(), True, lambda eta, lmbda: (eta, 0.0)),
     "ch1 MSE": (CHAPTER_1, MSE(), True, lambda eta, lmbda: (K * eta / 2, 0.0)),
+    "ch1 + L2 QuadraticCost": (CHAPTER_1_L2, QuadraticCost(), True, lambda eta, lmbda: (eta, lmbda / N)),
+    "ch1 + L2 MSE": (CHAPTER_1_L2, MSE(), True, lambda eta, lmbda: (K * eta / 2, 2 * lmbda / (K * N))),
     "ch3 CrossEntropyCost from logits": (CHAPTER_3, CrossEntropyCost(), False,
                                          lambda eta, lmbda: (eta, lmbda / N)),
     "ch3 CrossEntropyCost after Sigmoid": (CHAPTER_3, CrossEntropyCost(from_logits=False), True,

@@ -1,8 +1,9 @@
 """docs/regularization.md's conversions, checked against the libraries they convert from.
 
-scikit-learn's MLP with solver="sgd" (no momentum) takes, per batch of n_b samples, the step of
+scikit-learn's MLP with solver="sgd" takes, per batch of n_b samples, the step of
 δᴸ = a − y, ∂/∂W = (aᵀδ + αW)/n_b: the gradient of C₀ + α/(2n_b)·Σw² where C₀ sums the
-per-sample cost over the outputs. So axon takes the same steps with ``SGD(lr=learning_rate_init)``,
+per-sample cost over the outputs. So axon takes the same steps with ``SGD(lr=learning_rate_init,
+momentum=momentum, nesterov=nesterovs_momentum)`` (learning_rate="constant"),
 ``l2 = alpha / batch_size`` and QuadraticCost (regression), CrossEntropyCost (multi-label
 classification) or SoftmaxCrossEntropy (multi-class); with MSE, lr = k·η/2 and
 l2 = 2·alpha/(k·batch_size).
@@ -30,25 +31,25 @@ def _axon_copy(est) -> ax.Sequential:
     return model
 
 
-def _sklearn_epoch_then_axon(est, X, Y, loss, lr, l2, labels=None):
+def _sklearn_epoch_then_axon(est, X, Y, loss, lr, l2, momentum=0.0, nesterov=False):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")          # one epoch does not converge, by design
-        kw = {"classes": labels} if labels is not None else {}
-        est.partial_fit(X, Y, **kw)              # initialises the weights
+        est.fit(X, Y)                            # initialises the weights (warm_start keeps them)
         model = _axon_copy(est)
-        est.partial_fit(X, Y)                    # one epoch of N / BATCH steps, in order
+        est.fit(X, Y)                            # one epoch of N / BATCH steps, in order, a fresh optimizer
     for layer in (model[0], model[2]):
         layer.l2 = l2
-    model.compile(loss=loss, optimizer=ax.optim.SGD(lr=lr))
+    model.compile(loss=loss, optimizer=ax.optim.SGD(lr=lr, momentum=momentum, nesterov=nesterov))
     model.fit(X, Y, epochs=1, batch_size=BATCH, shuffle=False, verbose=0)
     for layer, W, b in zip((model[0], model[2]), est.coefs_, est.intercepts_, strict=True):
         np.testing.assert_allclose(layer.weight.data, W, rtol=0, atol=1e-12)
         np.testing.assert_allclose(layer.bias.data, b, rtol=0, atol=1e-12)
 
 
-def _sgd(cls):
-    return cls(hidden_layer_sizes=(H,), activation="tanh", solver="sgd", momentum=0.0, nesterovs_momentum=False,
-               learning_rate_init=ETA, alpha=ALPHA, batch_size=BATCH, shuffle=False, random_state=0)
+def _sgd(cls, momentum=0.0, nesterov=False):
+    return cls(hidden_layer_sizes=(H,), activation="tanh", solver="sgd", momentum=momentum,
+               nesterovs_momentum=nesterov, learning_rate_init=ETA, alpha=ALPHA, batch_size=BATCH,
+               shuffle=False, max_iter=1, warm_start=True, random_state=0)
 
 
 @pytest.mark.parametrize("loss, lr, l2", [
@@ -67,16 +68,17 @@ def test_sklearn_multilabel_classifier_is_cross_entropy_cost():
     rng = np.random.default_rng(1)
     X, Y = rng.normal(size=(N, D)), rng.integers(0, 2, size=(N, K))
     Y[0], Y[1] = 0, 1                          # every column has both labels
-    _sklearn_epoch_then_axon(_sgd(neural.MLPClassifier), X, Y, ax.losses.CrossEntropyCost(), ETA,
-                             ALPHA / BATCH, labels=np.arange(K))
+    _sklearn_epoch_then_axon(_sgd(neural.MLPClassifier), X, Y, ax.losses.CrossEntropyCost(), ETA, ALPHA / BATCH)
 
 
-def test_sklearn_multiclass_classifier_is_softmax_cross_entropy():
+@pytest.mark.parametrize("momentum, nesterov", [(0.0, False), (0.9, False), (0.9, True)])
+def test_sklearn_multiclass_classifier_is_softmax_cross_entropy(momentum, nesterov):
+    """scikit-learn's default solver ("sgd", momentum 0.9, Nesterov) is SGD(momentum=0.9, nesterov=True)."""
     neural = pytest.importorskip("sklearn.neural_network")
     rng = np.random.default_rng(2)
     X, y = rng.normal(size=(N, D)), np.arange(N) % K
-    _sklearn_epoch_then_axon(_sgd(neural.MLPClassifier), X, y, ax.losses.SoftmaxCrossEntropy(), ETA,
-                             ALPHA / BATCH, labels=np.arange(K))
+    _sklearn_epoch_then_axon(_sgd(neural.MLPClassifier, momentum, nesterov), X, y, ax.losses.SoftmaxCrossEntropy(),
+                             ETA, ALPHA / BATCH, momentum, nesterov)
 
 
 def test_adamw_decays_before_its_adam_step():

@@ -132,10 +132,11 @@ class CrossEntropyCost(BinaryCrossEntropy):
 
         C = −1/n Σₓ Σⱼ [yⱼ ln aⱼ + (1 − yⱼ) ln(1 − aⱼ)]
 
-    summed over the k outputs j, mean over the n samples x. The same terms as
+    summed over the k outputs j, mean over the n samples x of the batch. The same terms as
     :class:`BinaryCrossEntropy`, divided by n instead of n·k, so it is k times that loss, and
     with it the book's η and λ mean what the book says: ``SGD(lr=η)`` and ``Dense(l2=λ/n_train)``
-    give his update w ← (1 − ηλ/n)w − (η/m) Σₓ ∂Cₓ/∂w exactly (docs/regularization.md).
+    (n_train: the training set's size, the book's n in λ/n) give, for a mini-batch of m, his update
+    w ← (1 − ηλ/n_train)·w − (η/m) Σₓ ∂Cₓ/∂w exactly (docs/course.md, section 16).
 
     ``from_logits=True`` (default): the output is z (a network ending with a Dense layer) and
     a = σ(z), computed stably; the fused gradient is ∂C/∂z = (a − y)/n, the book's
