@@ -128,13 +128,17 @@ def _assert_same_weights(model: ax.Sequential, book: BookNetwork) -> None:
         np.testing.assert_allclose(d.bias.data, b[:, 0], rtol=0, atol=1e-10)
 
 
+def _pair(name: str, seed: int):
+    """axon's network for set-up ``name`` and the book's network with the same initial weights."""
+    book_setup, loss, sigmoid_output, convert = SETUPS[name]
+    lr, l2 = convert(book_setup["eta"], book_setup["lmbda"])
+    model = _axon_network(book_setup, l2, sigmoid_output, seed=seed)
+    return model, loss, lr, _book_copy(model, book_setup["cost"]), book_setup["eta"], book_setup["lmbda"]
+
+
 @pytest.mark.parametrize("name", sorted(SETUPS))
 def test_mini_batch_steps_match_the_book_step_for_step(name):
-    book_setup, loss, sigmoid_output, convert = SETUPS[name]
-    eta, lmbda = book_setup["eta"], book_setup["lmbda"]
-    lr, l2 = convert(eta, lmbda)
-    model = _axon_network(book_setup, l2, sigmoid_output, seed=0)
-    book = _book_copy(model, book_setup["cost"])
+    model, loss, lr, book, eta, lmbda = _pair(name, seed=0)
     opt = ax.optim.SGD(model.parameters(), lr=lr)
     order = np.random.default_rng(1).permutation(N)
     moved = 0.0
@@ -154,11 +158,8 @@ def test_mini_batch_steps_match_the_book_step_for_step(name):
 @pytest.mark.parametrize("name", sorted(SETUPS))
 def test_an_epoch_of_fit_matches_the_book(name):
     """``fit`` over the book's shuffled order (143 mini-batches of 10 and a last one of 8)."""
-    book_setup, loss, sigmoid_output, convert = SETUPS[name]
-    eta, lmbda = book_setup["eta"], book_setup["lmbda"]
-    lr, l2 = convert(eta, lmbda)
-    model = _axon_network(book_setup, l2, sigmoid_output, seed=2)
-    book = _book_copy(model, book_setup["cost"])
+    model, loss, lr, book, eta, lmbda = _pair(name, seed=2)
+    start_weights = model[0].weight.data.copy()
     order = np.random.default_rng(3).permutation(N)
     X, Y = X_TRAIN[order], Y_TRAIN[order]
     model.compile(loss=loss, optimizer=ax.optim.SGD(lr=lr))
@@ -166,7 +167,6 @@ def test_an_epoch_of_fit_matches_the_book(name):
     for start in range(0, N, M):
         book.update_mini_batch(X[start:start + M], Y[start:start + M], eta, lmbda, N)
     _assert_same_weights(model, book)
-    start_weights = _axon_network(book_setup, l2, sigmoid_output, seed=2)[0].weight.data
     assert np.abs(model[0].weight.data - start_weights).max() > 0.01
 
 
