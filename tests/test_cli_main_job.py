@@ -79,6 +79,7 @@ def test_values_written_as_decimals_are_a_quantity(tables, tmp_path):
 
 
 @pytest.mark.parametrize("loss, output", [("quadratic", "sigmoid"), ("mse", "softmax"), ("bce", None),
+                                          ("cross_entropy_cost", None),
                                           ("mse", "none")])
 def test_every_listed_loss_trains_a_classifier(loss, output, tmp_path, capsys):
     """Nielsen's chapter 1: sigmoid outputs and the quadratic cost on one-hot targets."""

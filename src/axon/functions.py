@@ -105,6 +105,30 @@ def softmax(z: np.ndarray, axis: int = -1) -> np.ndarray:
     return e
 
 
+# -- binary cross-entropy, element by element --------------------------------------------------
+def binary_cross_entropy_with_logits(z: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """−[y ln σ(z) + (1 − y) ln(1 − σ(z))] for each element, from the logit z (before σ).
+
+    Computed as max(z, 0) − z·y + ln(1 + e^(−|z|)): the same number, but no e^z overflows and no
+    ln(0) appears, so z = ±1e4 gives finite values. Returns a new array of z's shape; the losses
+    reduce it (``BinaryCrossEntropy``: mean over all elements, ``CrossEntropyCost``: sum over the
+    outputs, mean over the samples).
+    """
+    return np.maximum(z, 0) - z * y + np.log1p(np.exp(-np.abs(z)))
+
+
+def binary_cross_entropy(a: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """−[y ln a + (1 − y) ln(1 − a)] for each element, from the probability a in [0, 1].
+
+    Each logarithm is clamped at −100 (as PyTorch's ``binary_cross_entropy``), so a = 0 or 1
+    gives a finite 100 where the target disagrees. Returns a new array of a's shape.
+    """
+    with np.errstate(divide="ignore"):
+        log_a = np.maximum(np.log(a), -100)
+        log_1a = np.maximum(np.log1p(-a), -100)
+    return -(y * log_a + (1 - y) * log_1a)
+
+
 # -- targets -----------------------------------------------------------------------------------
 def one_hot(labels: np.ndarray, k: int, dtype: type | np.dtype = np.float32) -> np.ndarray:
     """Rows e_y of the k×k identity for class indices y: (n,) ints in [0, k) → (n, k) of 0 and 1.

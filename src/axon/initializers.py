@@ -1,4 +1,4 @@
-"""Weight initialisers: xavier (Glorot), he, lecun, normal, uniform, zeros.
+"""Weight initialisers: xavier (Glorot), he, lecun, normal, standard_normal, uniform, zeros.
 
 Each takes ``(shape, rng, dtype)`` and returns a new array. The fans follow the weight layouts of
 axon: Dense ``(in_features, out_features)``, Conv2D ``(out_channels, in_channels, kh, kw)``.
@@ -50,6 +50,14 @@ def normal(shape, rng, dtype=np.float32, std: float = 0.01):
     return (rng.standard_normal(shape) * std).astype(dtype)
 
 
+def standard_normal(shape, rng, dtype=np.float32):
+    """N(0, 1): Nielsen's initialisation of chapter 1 (``network.py``) for weights and biases, and of
+    chapter 3's ``large_weight_initializer``; his default there is "lecun" for the weights with
+    N(0, 1) biases: ``Dense(n_in, n_out, init="lecun", bias_init="standard_normal")``.
+    """
+    return rng.standard_normal(shape).astype(dtype)
+
+
 def uniform(shape, rng, dtype=np.float32, limit: float = 0.05):
     """Plain U(-limit, limit), limit = 0.05 as in Keras."""
     return rng.uniform(-limit, limit, size=shape).astype(dtype)
@@ -66,6 +74,7 @@ INITIALIZERS: dict[str, Initializer] = {
     "he": he,
     "lecun": lecun,
     "normal": normal,
+    "standard_normal": standard_normal,
     "uniform": uniform,
     "zeros": zeros,
 }

@@ -1,4 +1,4 @@
-"""Costs: how good a function is. MSE, QuadraticCost, BinaryCrossEntropy, SoftmaxCrossEntropy.
+"""Costs: how good a function is. MSE, QuadraticCost, BinaryCrossEntropy, CrossEntropyCost, SoftmaxCrossEntropy.
 
 Every loss has ``forward(output, target) -> float`` (a mean over the batch) and ``backward() ->
 ∂C/∂output`` for the last forward, and ``link(output)``: what ``predict`` reports (probabilities
@@ -90,6 +90,10 @@ class QuadraticCost(Loss):
 class BinaryCrossEntropy(Loss):
     """Binary cross-entropy C = −1/N Σ [y ln a + (1 − y) ln(1 − a)], mean over all N elements.
 
+    N = n·k for an output of n samples and k outputs: the mean over the outputs as well as the
+    samples, as PyTorch's ``BCEWithLogitsLoss`` and Keras' ``binary_crossentropy`` define it.
+    (Nielsen's cost sums over the outputs: that is :class:`CrossEntropyCost`, k times this.)
+
     ``from_logits=True`` (default): the output is z and a = σ(z), computed stably as
     max(z, 0) − z·y + ln(1 + e^(−|z|)); the fused gradient is ∂C/∂z = (σ(z) − y)/N (no σ′ factor:
     that is how cross-entropy cures the learning slowdown). ``from_logits=False``: the output is a
@@ -100,31 +104,56 @@ class BinaryCrossEntropy(Loss):
     def __init__(self, from_logits: bool = True) -> None:
         self.from_logits = bool(from_logits)
 
+    def _terms(self, output: np.ndarray) -> int:
+        """The divisor of the sum: N, every element (a mean over samples and outputs)."""
+        return output.size
+
     def forward(self, output: np.ndarray, target: np.ndarray) -> float:
         y = self._check(output, target)
         self._y, self._out = y, output
-        if self.from_logits:
-            z = output
-            per = np.maximum(z, 0) - z * y + np.log1p(np.exp(-np.abs(z)))
-        else:
-            with np.errstate(divide="ignore"):
-                log_a = np.maximum(np.log(output), -100)
-                log_1a = np.maximum(np.log1p(-output), -100)
-            per = -(y * log_a + (1 - y) * log_1a)
-        return float(per.mean())
+        per = (F.binary_cross_entropy_with_logits(output, y) if self.from_logits
+               else F.binary_cross_entropy(output, y))
+        return float(per.sum()) / self._terms(output)
 
     def backward(self) -> np.ndarray:
-        n = self._out.size
+        scale = 1.0 / self._terms(self._out)
         if self.from_logits:
-            return (F.sigmoid(self._out) - self._y) * (1.0 / n)
+            return (F.sigmoid(self._out) - self._y) * scale
         a = self._out
-        return (a - self._y) / np.maximum(a * (1 - a), 1e-12) * (1.0 / n)
+        return (a - self._y) / np.maximum(a * (1 - a), 1e-12) * scale
 
     def link(self, output: np.ndarray) -> np.ndarray:
         return F.sigmoid(output) if self.from_logits else output
 
     def get_config(self) -> dict:
         return {"from_logits": self.from_logits}
+
+
+@_register
+class CrossEntropyCost(BinaryCrossEntropy):
+    """Nielsen's cross-entropy cost (his ``CrossEntropyCost``, chapter 3), in the book's own form:
+
+        C = −1/n Σₓ Σⱼ [yⱼ ln aⱼ + (1 − yⱼ) ln(1 − aⱼ)]
+
+    summed over the k outputs j, mean over the n samples x of the batch. The same terms as
+    :class:`BinaryCrossEntropy`, divided by n instead of n·k, so it is k times that loss, and
+    with it the book's η and λ mean what the book says: ``SGD(lr=η)`` and ``Dense(l2=λ/n_train)``
+    (n_train: the training set's size, the book's n in λ/n) give, for a mini-batch of m, his update
+    w ← (1 − ηλ/n_train)·w − (η/m) Σₓ ∂Cₓ/∂w exactly (docs/course.md, section 16).
+
+    ``from_logits=True`` (default): the output is z (a network ending with a Dense layer) and
+    a = σ(z), computed stably; the fused gradient is ∂C/∂z = (a − y)/n, the book's
+    δᴸ = a − y for each sample. ``from_logits=False``: the output is a = σ(z) from a final
+    Sigmoid layer; ∂C/∂a = (a − y)/(a(1 − a)n), and the Sigmoid's σ′ = a(1 − a) cancels to the same
+    δᴸ. ``link`` (what ``predict`` reports) is σ(z), as for BinaryCrossEntropy.
+
+    Shapes: output and target (n, k) or (n,); targets in [0, 1]; for classes give one-hot rows,
+    ``np.eye(k)[labels]``, as the book does.
+    """
+
+    def _terms(self, output: np.ndarray) -> int:
+        """The divisor of the sum: n, the samples (the outputs are summed, as the book does)."""
+        return output.shape[0]
 
 
 @_register
@@ -175,15 +204,47 @@ class SoftmaxCrossEntropy(Loss):
         return F.softmax(output, axis=-1)
 
 
+#: Every name :func:`get_loss` accepts (compile and the command line's ``--loss`` go through it):
+#: axon's short names, the class names in lower case (added below), and Keras' names.
+LOSS_NAMES: dict[str, type[Loss]] = {
+    "mse": MSE, "mean_squared_error": MSE,
+    "quadratic": QuadraticCost, "quadratic_cost": QuadraticCost,
+    "bce": BinaryCrossEntropy, "binary_cross_entropy": BinaryCrossEntropy,
+    "binary_crossentropy": BinaryCrossEntropy,
+    "cross_entropy_cost": CrossEntropyCost, "nielsen_cross_entropy": CrossEntropyCost,
+    "cross_entropy": SoftmaxCrossEntropy, "softmax_cross_entropy": SoftmaxCrossEntropy,
+    "categorical_crossentropy": SoftmaxCrossEntropy, "sparse_categorical_crossentropy": SoftmaxCrossEntropy,
+}
+LOSS_NAMES.update({name.lower(): cls for name, cls in LOSS_REGISTRY.items()})
+
+
 def get_loss(spec: str | Loss) -> Loss:
-    """A loss from an instance or a name: "mse", "quadratic", "bce", "softmax_cross_entropy" / "cross_entropy"."""
+    """A loss from an instance (returned as it is) or a name (case does not matter).
+
+    ======================================================  ==========================================
+    name                                                    loss
+    ======================================================  ==========================================
+    "mse", "mean_squared_error" (Keras)                     ``MSE()``: 1/(n·k) Σ (a − y)²
+    "quadratic", "quadratic_cost"                           ``QuadraticCost()``: Nielsen's 1/(2n) Σₓ ‖y − a‖²
+    "bce", "binary_cross_entropy", "binary_crossentropy"    ``BinaryCrossEntropy()``: from logits, mean
+    (Keras)                                                 over samples and outputs
+    "cross_entropy_cost", "nielsen_cross_entropy"           ``CrossEntropyCost()``: Nielsen's, from logits,
+                                                            summed over outputs, mean over samples
+    "cross_entropy", "softmax_cross_entropy",               ``SoftmaxCrossEntropy()``: softmax +
+    "categorical_crossentropy" (Keras, one-hot targets),    log-likelihood, from logits; labels (n,) or
+    "sparse_categorical_crossentropy" (Keras, labels)       one-hot (n, k)
+    ======================================================  ==========================================
+
+    The class names in lower case ("crossentropycost", ...) work too. Unlike Keras, where
+    ``categorical_crossentropy`` and ``binary_crossentropy`` take probabilities by default, axon's
+    cross-entropies take **logits**: end the model with its last Dense layer, not with Softmax or
+    Sigmoid (``BinaryCrossEntropy(from_logits=False)`` and ``CrossEntropyCost(from_logits=False)``
+    take probabilities). Raises ValueError for an unknown name, listing every name.
+    """
     if isinstance(spec, Loss):
         return spec
-    aliases = {"mse": MSE, "quadratic": QuadraticCost, "quadraticcost": QuadraticCost,
-               "bce": BinaryCrossEntropy, "binary_cross_entropy": BinaryCrossEntropy,
-               "binarycrossentropy": BinaryCrossEntropy, "cross_entropy": SoftmaxCrossEntropy,
-               "softmax_cross_entropy": SoftmaxCrossEntropy, "softmaxcrossentropy": SoftmaxCrossEntropy}
     key = str(spec).lower()
-    if key not in aliases:
-        raise ValueError(f"unknown loss {spec!r}; choose one of mse, quadratic, bce, cross_entropy")
-    return aliases[key]()
+    if key not in LOSS_NAMES:
+        raise ValueError(f"unknown loss {spec!r}; choose one of {', '.join(sorted(LOSS_NAMES))}, "
+                         "or pass a loss object from axon.losses")
+    return LOSS_NAMES[key]()

@@ -300,7 +300,7 @@ class Sequential:
         loss : a Loss instance, class or name: "cross_entropy" (softmax + log-likelihood, from
             logits; Keras' "categorical_crossentropy" and "sparse_categorical_crossentropy"),
             "mse" ("mean_squared_error"), "quadratic", "bce" ("binary_crossentropy"),
-            "nielsen_cross_entropy".
+            "cross_entropy_cost" (Nielsen's cross-entropy cost, summed over the outputs).
         optimizer : an Optimizer instance (created with or without ``model.parameters()``), a
             class, or a name ("sgd", "adam", "adamw", "rmsprop", "adagrad"); default ``SGD(lr=0.01)``.
         metrics : names ("accuracy", "top_5_accuracy", "mse", "mae") or callables

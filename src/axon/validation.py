@@ -125,7 +125,7 @@ def check_targets(y: Any, n_samples: int, loss: Loss | None = None, n_outputs: i
     numbers; they are converted to int64) or rows of shape (n, n_outputs). Other losses take
     integer class indices too when the model has several outputs (the loss compares the output
     with their one-hot rows, as Nielsen's quadratic cost on the digits), or values shaped like the
-    output. BinaryCrossEntropy: values in [0, 1]. Other losses: finite numbers.
+    output. BinaryCrossEntropy, CrossEntropyCost: values in [0, 1]. Other losses: finite numbers.
     Returns the targets as an array (a new one only when labels were converted).
     """
     arr = as_numeric_array(y, name)
@@ -149,9 +149,9 @@ def check_targets(y: Any, n_samples: int, loss: Loss | None = None, n_outputs: i
         if cols != n_outputs:
             raise ValueError(f"{name} has {cols} value(s) per sample but the model has {n_outputs} outputs; "
                              f"make the last layer Dense(..., {cols}) or reshape {name}")
-    if kind == "BinaryCrossEntropy":
+    if kind in ("BinaryCrossEntropy", "CrossEntropyCost"):
         if arr.size and (arr.min() < 0 or arr.max() > 1):
-            raise ValueError(f"{name} must hold values in [0, 1] for BinaryCrossEntropy, got values from "
+            raise ValueError(f"{name} must hold values in [0, 1] for {kind}, got values from "
                              f"{arr.min():g} to {arr.max():g}; use 0/1 labels")
     return arr
 

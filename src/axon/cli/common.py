@@ -74,7 +74,7 @@ def task_of(model, info: dict[str, Any] | None) -> str:
     if info and info.get("task") in ("classification", "regression"):
         return info["task"]
     name = type(getattr(model, "loss", None)).__name__
-    if name in ("SoftmaxCrossEntropy", "BinaryCrossEntropy"):
+    if name in ("SoftmaxCrossEntropy", "BinaryCrossEntropy", "CrossEntropyCost"):
         return "classification"
     if name in ("MSE", "QuadraticCost"):
         return "regression"

@@ -17,7 +17,7 @@ import numpy as np
 from axon import functions as F
 from axon.demos._common import DemoResult, new_figure, save
 from axon.layers import Dense, Sigmoid
-from axon.losses import BinaryCrossEntropy, QuadraticCost
+from axon.losses import CrossEntropyCost, QuadraticCost
 from axon.model import Sequential
 from axon.optim import SGD
 
@@ -56,7 +56,7 @@ def run(out_dir: Path, seed: int = 0) -> DemoResult:
     y = np.zeros((1, 1))
     quad_cost, quad_out = _train(_neuron(True), QuadraticCost(), x, y)
     # the cross-entropy neuron's model ends at z; the loss applies σ (from logits) and fuses the gradient
-    ce_cost, ce_out = _train(_neuron(False), BinaryCrossEntropy(from_logits=True), x, y)
+    ce_cost, ce_out = _train(_neuron(False), CrossEntropyCost(from_logits=True), x, y)
     drop = {"quadratic": 1 - quad_cost[EARLY] / quad_cost[0], "cross_entropy": 1 - ce_cost[EARLY] / ce_cost[0]}
     fig, axes = new_figure(1, 3, size=(14, 4))
     ax_q, ax_c, ax_a = axes[0]

@@ -37,8 +37,11 @@ class Dense(Layer):
     Parameters
     ----------
     in_features, out_features : sizes of the input and output rows.
-    init : "xavier" (default), "he", "lecun", "normal", "uniform", "zeros" or ``init(shape, rng)``.
+    init : the weights' initialiser: "xavier" (default), "he", "lecun", "normal", "standard_normal",
+        "uniform", "zeros" or ``init(shape, rng)`` (see :mod:`axon.initializers`).
     bias : whether to add ``b``.
+    bias_init : the biases' initialiser, by the same names: "zeros" (default); Nielsen draws them
+        from N(0, 1), ``bias_init="standard_normal"``.
     l1, l2 : penalty strengths (see above), >= 0.
     dtype : "float32" or "float64"; default :func:`axon.get_default_dtype`.
     seed : the initial weights' randomness: None (axon's generator, :func:`axon.set_seed`), an int or a
@@ -46,8 +49,8 @@ class Dense(Layer):
     """
 
     def __init__(self, in_features: int, out_features: int, *, init: str | Callable = "xavier",
-                 bias: bool = True, l1: float = 0.0, l2: float = 0.0, dtype=None,
-                 seed: Seed = None, name: str | None = None) -> None:
+                 bias: bool = True, bias_init: str | Callable = "zeros", l1: float = 0.0,
+                 l2: float = 0.0, dtype=None, seed: Seed = None, name: str | None = None) -> None:
         super().__init__(name)
         in_features = check_int(in_features, "Dense in_features")
         out_features = check_int(out_features, "Dense out_features")
@@ -55,9 +58,11 @@ class Dense(Layer):
         self.init = init
         self.l1, self.l2 = check_strengths(l1, l2, "Dense")
         dt = resolve_dtype(dtype)
+        rng = as_generator(seed)
         self.weight = self.add_parameter(
-            "weight", initialize(init, (self.in_features, self.out_features), as_generator(seed), dt))
-        self.bias = self.add_parameter("bias", np.zeros(self.out_features, dtype=dt)) if bias else None
+            "weight", initialize(init, (self.in_features, self.out_features), rng, dt))
+        self.bias = (self.add_parameter("bias", initialize(bias_init, (self.out_features,), rng, dt))
+                     if bias else None)
         self._x: np.ndarray  # the input of the last forward (BP4 needs it)
 
     def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
