@@ -28,7 +28,7 @@ def demo(tmp_path_factory):
 
 
 def test_registry_names_match_the_contract():
-    assert set(DEMOS) == {"fit", "xor", "slowdown", "activations", "vanishing", "boundary", "overfit"}
+    assert set(DEMOS) == {"fit", "xor", "slowdown", "activations", "vanishing", "boundary", "overfit", "evolve"}
 
 
 @pytest.mark.parametrize("name", sorted(DEMOS))

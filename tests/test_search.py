@@ -238,6 +238,25 @@ def test_joining_a_study_with_other_settings_is_refused(tmp_path):
                out=tmp_path / "two", verbose=0, report=False)
 
 
+def test_a_worker_that_joins_takes_the_study_settings_and_data_must_match(tmp_path, capsys):
+    (X, y), _ = ax.datasets.load_digits()
+    tiny = SearchSpace(depth=(1, 1), units=(8, 16), activations=("relu",), dropout=(0.0, 0.0), batch_norm=(False,),
+                       optimizers=("adam",), lr=(1e-3, 1e-2), batch_size=(64,), l2=(0.0,))
+    url = f"sqlite:///{tmp_path}/shared.db"
+    evolve(X, y, space=tiny, population=2, generations=1, epochs=2, storage=url, study="s", out=tmp_path / "api",
+           verbose=0, report=False)  # the digits and split of `axon train --seed 0`
+    # only --storage and --study (and a larger budget): the space, epochs... come from the study
+    assert main(["evolve", "--storage", url, "--study", "s", "--generations", "2", "--out", str(tmp_path / "cli"),
+                 "--quiet", "--no-report"]) == 0
+    study = optuna.load_study(study_name="s", storage=url)
+    assert len(_finished(study)) == 4
+    assert all(t.user_attrs["architecture"]["layers"] in ("8", "16") for t in study.trials)
+    capsys.readouterr()
+    assert main(["evolve", "--storage", url, "--study", "s", "--seed", "1", "--out", str(tmp_path / "other"),
+                 "--quiet", "--no-report"]) == 2
+    assert "scores its trials on other data" in capsys.readouterr().err
+
+
 def test_journal_storage_and_continuing_a_study_from_the_api(tmp_path):
     (X, y), _ = ax.datasets.load_digits()
     tiny = SearchSpace(depth=(1, 1), units=(8, 16), activations=("relu",), dropout=(0.0, 0.0), batch_norm=(False,),
@@ -256,12 +275,12 @@ def test_journal_storage_and_continuing_a_study_from_the_api(tmp_path):
 
 def test_resume_continues_the_trial_count(tmp_path, capsys):
     out = tmp_path / "run"
-    base = ["evolve", "--population", "2", "--epochs", "3", "--depth", "1:1", "--units", "8,16", "--quiet"]
+    base = ["evolve", "--population", "2", "--epochs", "3", "--depth", "1:1", "--units", "8,16", "--quiet", "--no-report"]
     assert main([*base, "--generations", "1", "--out", str(out)]) == 0
     study = optuna.load_study(study_name="run", storage=f"sqlite:///{out}/study.db")
     before = {t.number: t.params for t in _finished(study)}
     assert sorted(before) == [0, 1]
-    assert main(["evolve", "--resume", str(out), "--generations", "3", "--quiet"]) == 0
+    assert main(["evolve", "--resume", str(out), "--generations", "3", "--quiet", "--no-report"]) == 0
     after = {t.number: t.params for t in _finished(optuna.load_study(study_name="run", storage=f"sqlite:///{out}/study.db"))}
     assert sorted(after) == list(range(6))
     assert {n: after[n] for n in before} == before  # the first trials are kept as they were

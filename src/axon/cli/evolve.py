@@ -103,6 +103,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     w.add_argument("--out", metavar="DIR", help="run folder (default runs/evolve-<time>)")
     w.add_argument("--resume", metavar="RUN_DIR", help="continue the search of RUN_DIR")
     w.add_argument("--quiet", "-q", action="store_true", help="only the summary")
+    w.add_argument("--no-report", action="store_true", help="skip report.html (a worker that only adds trials)")
     p.set_defaults(func=run)
 
 
@@ -228,7 +229,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         run_search(data, settings, storage=where["storage"], study=where["study"], run_dir=where["run_dir"],
                    workers=args.workers, verbose=0 if args.quiet else 1, command=command, threads=args.threads,
-                   info={"data_options": data_options})
+                   report=not args.no_report, info={"data_options": data_options})
     except KeyboardInterrupt:
         print(f"axon: interrupted; the finished trials are kept in the study: continue with axon evolve --resume "
               f"{where['run_dir']}", file=sys.stderr)

@@ -17,6 +17,7 @@ Run folder of a search::
 
 from __future__ import annotations
 
+import hashlib
 import shutil
 import sys
 import time
@@ -147,11 +148,22 @@ def arrays_dataset(X: Any, y: Any, *, validation_data: tuple[Any, Any] | None = 
                           "seed": seed})
 
 
-def _join(optuna: Any, storage: Any, name: str, settings: Settings, url_shown: str) -> Any:
-    """Create the study ``name`` with ``settings``, or load it and check that its settings match."""
+def data_fingerprint(data: Any) -> dict[str, Any]:
+    """What identifies the data a study scores its trials on: task, shapes, sizes and a hash of the
+    validation set (two workers must not compare figures measured on different rows)."""
+    h = hashlib.sha256(np.ascontiguousarray(data.X_val).tobytes())
+    h.update(np.ascontiguousarray(data.y_val).tobytes())
+    return {"task": data.task, "input_shape": list(data.input_shape), "n_outputs": data.n_outputs,
+            "n_train": len(data.X_train), "n_val": len(data.X_val), "validation_sha256": h.hexdigest()[:16]}
+
+
+def _join(optuna: Any, storage: Any, name: str, settings: Settings, data: Any, url_shown: str) -> Any:
+    """Create the study ``name`` with ``settings``, or load it and check that its settings and data
+    match (one attribute holds both, written once, so a joiner never sees half of them)."""
+    mine = {**settings.identity(), "data": data_fingerprint(data)}
     try:
         study = optuna.create_study(storage=storage, study_name=name, directions=settings.directions)
-        study.set_user_attr(SETTINGS_ATTR, settings.identity())
+        study.set_user_attr(SETTINGS_ATTR, mine)
         return study
     except optuna.exceptions.DuplicatedStudyError:
         pass
@@ -164,7 +176,10 @@ def _join(optuna: Any, storage: Any, name: str, settings: Settings, url_shown: s
         time.sleep(0.1)
     if stored is None:
         raise ValueError(f"study {name!r} in {url_shown} was not made by axon evolve; choose another --study name")
-    mine = settings.identity()
+    if stored.get("data") != mine["data"]:
+        raise ValueError(f"study {name!r} in {url_shown} scores its trials on other data (study: "
+                         f"{stored.get('data')}, here: {mine['data']}); use the same --dataset, --validation-split "
+                         f"and --seed to join it, or another --study name")
     differ = sorted(k for k in set(stored) | set(mine) if stored.get(k) != mine.get(k))
     if differ:
         shown = ", ".join(f"{k}: study has {stored.get(k)!r}, here {mine.get(k)!r}" for k in differ[:4])
@@ -185,9 +200,10 @@ def stored_settings(url: str, study: str) -> Settings | None:
         loaded = optuna.load_study(study_name=study, storage=open_storage(url))
     except KeyError:
         return None
-    stored = loaded.user_attrs.get(SETTINGS_ATTR)
-    if stored is None:
+    stored = dict(loaded.user_attrs.get(SETTINGS_ATTR) or {})
+    if not stored:
         return None
+    stored.pop("data", None)
     return Settings.from_dict({**stored, "generations": loaded.user_attrs.get(GENERATIONS_ATTR, 1)})
 
 
@@ -220,7 +236,7 @@ def run(data: Any, settings: Settings, *, storage: str | None = None, study: str
     url = resolve_url(storage, run_dir)
     name = study or run_dir.name
     store = open_storage(url, settings.heartbeat)
-    the_study = _join(optuna, store, name, settings, display_url(url))
+    the_study = _join(optuna, store, name, settings, data, display_url(url))
     the_study.set_user_attr(GENERATIONS_ATTR, settings.generations)
     default_db = sqlite_path(url) == (run_dir / "study.db").resolve()
     run_info = {"kind": "evolve", "command": command or "axon.search.evolve(...)",
@@ -308,4 +324,4 @@ def _summary(result: EvolveResult, metrics: dict[str, Any]) -> None:
     print(f"run folder: {result.run_dir}  (model.axon, metrics.json, report.html, trials/)", file=out)
 
 
-__all__ = ["GENERATIONS_ATTR", "SETTINGS_ATTR", "arrays_dataset", "evolve", "run", "stored_settings"]
+__all__ = ["GENERATIONS_ATTR", "SETTINGS_ATTR", "arrays_dataset", "data_fingerprint", "evolve", "run", "stored_settings"]

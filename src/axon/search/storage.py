@@ -34,6 +34,7 @@ from __future__ import annotations
 import contextlib
 import importlib.util
 import sqlite3
+import time
 import zlib
 from pathlib import Path
 from typing import Any
@@ -128,19 +129,27 @@ def open_storage(url: str, heartbeat: int = 5) -> Any:
         engine_kwargs["connect_args"] = {"timeout": 60}  # wait for another worker's write, not fail
     else:
         engine_kwargs["pool_pre_ping"] = True
-    try:
-        storage = optuna.storages.RDBStorage(
-            url, engine_kwargs=engine_kwargs, heartbeat_interval=heartbeat, grace_period=3 * heartbeat,
-            heartbeat_stale_trial_callback=optuna.storages.RetryHeartbeatStaleTrialCallback(max_retry=2))
-    except ImportError as e:
-        raise ValueError(f"storage {display_url(url)}: the database driver is not installed ({e}); for "
-                         f"PostgreSQL: pip install 'psycopg[binary]' (part of the [search] extra)") from None
-    except (sqlalchemy.exc.NoSuchModuleError, sqlalchemy.exc.ArgumentError) as e:
-        raise ValueError(f"storage {display_url(url)}: unknown kind of database ({e}); write {_FORMS}") from None
-    except sqlalchemy.exc.SQLAlchemyError as e:
-        reason = " ".join(str(getattr(e, "orig", None) or e).split())[:300]
-        raise ValueError(f"storage {display_url(url)}: cannot open the database ({reason}); check the host, "
-                         f"port, user, password and database name, and that the server is running") from None
+    for attempt in range(5):
+        try:
+            storage = optuna.storages.RDBStorage(
+                url, engine_kwargs=engine_kwargs, heartbeat_interval=heartbeat, grace_period=3 * heartbeat,
+                heartbeat_stale_trial_callback=optuna.storages.RetryHeartbeatStaleTrialCallback(max_retry=2))
+            break
+        except (sqlalchemy.exc.IntegrityError, sqlalchemy.exc.ProgrammingError):
+            # Two workers that open a new database at the same instant both create Optuna's tables;
+            # the slower one fails on a name the other just made. Once made, they are simply found.
+            if attempt == 4:
+                raise
+            time.sleep(0.5)
+        except ImportError as e:
+            raise ValueError(f"storage {display_url(url)}: the database driver is not installed ({e}); for "
+                             f"PostgreSQL: pip install 'psycopg[binary]' (part of the [search] extra)") from None
+        except (sqlalchemy.exc.NoSuchModuleError, sqlalchemy.exc.ArgumentError) as e:
+            raise ValueError(f"storage {display_url(url)}: unknown kind of database ({e}); write {_FORMS}") from None
+        except sqlalchemy.exc.SQLAlchemyError as e:
+            reason = " ".join(str(getattr(e, "orig", None) or e).split())[:300]
+            raise ValueError(f"storage {display_url(url)}: cannot open the database ({reason}); check the host, "
+                             f"port, user, password and database name, and that the server is running") from None
     if db is not None:
         from sqlalchemy import event
 
