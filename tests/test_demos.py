@@ -127,3 +127,11 @@ def test_demos_do_not_touch_numpy_global_random_state(tmp_path):
     state = np.random.get_state()[1].copy()  # noqa: NPY002 - checking that nothing else uses it
     DEMOS["xor"](tmp_path)
     assert np.array_equal(np.random.get_state()[1], state)  # noqa: NPY002
+
+
+def test_evolve_front_runs_from_a_small_network_to_one_that_bends_around_the_moons(demo):
+    pytest.importorskip("optuna", reason="the evolve demo needs Optuna: pip install -e '.[search]'")
+    front = demo("evolve").numbers["front"]  # ordered by size
+    assert len(front) >= 2 and front[0]["params"] < front[-1]["params"]
+    assert front[-1]["val_accuracy"] >= 0.95 > front[0]["val_accuracy"]
+    assert front[-1]["val_loss"] < front[0]["val_loss"] / 2

@@ -171,7 +171,9 @@ def _trial_table(records: list[TrialRecord], run_dir: Path, with_test: bool = Fa
                 rel = str(r.model_path)
             link = f'<a href="{html.escape(rel)}">{html.escape(rel)}</a>'
         epochs = _fmt(r.figures.get("epochs_run")) + (f" (pruned at {r.pruned_at + 1})" if r.pruned_at is not None else "")
-        cells = [str(r.number) + (f" (retry of {r.retry_of})" if r.retry_of is not None else ""), str(r.generation),
+        note = (f" (retry of {r.retry_of})" if r.retry_of is not None else "") + \
+               (f" (same as {r.same_as})" if r.same_as is not None else "")
+        cells = [f"{r.number}{note}", str(r.generation),
                  a.layers or "(linear)", a.activation, _fmt(a.dropout), a.optimizer, _fmt(a.lr), str(a.batch_size),
                  _fmt(a.l2), _fmt(r.figures.get("val_loss")), _fmt(r.figures.get("val_accuracy")), _fmt(r.params),
                  _fmt(r.figures.get("inference_time")), epochs]

@@ -3,6 +3,7 @@ chosen model, and the Optuna study itself (:class:`EvolveResult`)."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -128,9 +129,15 @@ def collect(study: Any, settings: Settings, run_dir: Path) -> EvolveResult:
     front_numbers = {t.number for t in study.best_trials} if any(r.state == "COMPLETE" for r in records) else set()
     first = settings.objectives[0]
     sign = -1.0 if settings.directions[0] == "maximize" else 1.0
-    # A trial that drew an earlier trial's network again is that trial: shown once.
-    front = sorted((by_number[n] for n in front_numbers if n in by_number and by_number[n].same_as is None),
-                   key=lambda r: (sign * r.values[first], r.params))
+    ranked = sorted((by_number[n] for n in front_numbers if n in by_number),
+                    key=lambda r: (sign * r.values[first], r.params, r.number))
+    # A trial that drew an earlier trial's network again is that network: on the front once.
+    front, seen = [], set()
+    for r in ranked:
+        key = json.dumps(r.architecture.to_dict(), sort_keys=True)
+        if key not in seen:
+            seen.add(key)
+            front.append(r)
     failed = [t.number for t in study.get_trials(deepcopy=False, states=(TrialState.FAIL,))]
     return EvolveResult(front=front, best=front[0] if front else None, trials=records, failed=failed,
                         study=study, settings=settings, run_dir=Path(run_dir))
