@@ -134,6 +134,25 @@ def test_regression_on_arrays(tmp_path):
         evolve(x, y[:, 0], objectives=("val_accuracy",), out=tmp_path / "r2", verbose=0)
 
 
+def test_axon_evolve_on_a_csv_table_with_batch_norm(tmp_path):
+    """CSV data as `axon train` reads them (standardised features, a regression target); Dense
+    layers with BatchNorm on 5 features, which are no image."""
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(200, 5))
+    y = X @ np.array([1.0, -2.0, 0.5, 0.0, 3.0]) + 0.1 * rng.normal(size=200)
+    rows = ["id,a,b,c,d,e,target"] + [f"{i}," + ",".join(f"{v:.5f}" for v in (*X[i], y[i])) for i in range(200)]
+    (tmp_path / "t.csv").write_text("\n".join(rows) + "\n")
+    out = tmp_path / "run"
+    assert main(["evolve", "--dataset", f"csv:{tmp_path / 't.csv'}", "--target", "target", "--population", "2",
+                 "--generations", "1", "--epochs", "3", "--batch-norm", "true", "--out", str(out), "--quiet",
+                 "--no-report"]) == 0
+    info = json.loads((out / "run.json").read_text())
+    assert info["task"] == "regression" and info["settings"]["standardize"] is True
+    model = ax.load(out / "model.axon")
+    assert model.preprocessor is not None
+    assert any(type(layer).__name__ == "BatchNorm1d" for layer in model.layers)
+
+
 # -- the search space ----------------------------------------------------------------------------------
 def test_random_trials_build_networks_that_fit_the_data():
     space = SearchSpace(depth=(0, 3), per_layer_activation=True, conv_blocks=(0, 2), filters=(4, 8))

@@ -150,13 +150,16 @@ def build_cnn(input_shape: tuple[int, ...], spec: str | list | tuple | None, n_o
         raise ValueError(f"unknown activation {activation!r}; choose one of {', '.join(ACTIVATIONS)}")
     input_shape = tuple(int(s) for s in input_shape)
     image = _image_shape(input_shape)
-    if image is None:
+    # Only conv and pool tokens need images; Dense and bn tokens alone (an MLP with BatchNorm)
+    # take the samples as they come.
+    spatial = spec is None or any(_CONV.match(t) or _POOL.match(t) for t in _tokens(spec))
+    if image is None and spatial:
         raise ValueError(f"a CNN needs image input of shape (channels, height, width), got samples of "
                          f"shape {input_shape}; use kind='mlp' or load the data as images")
     tokens = _tokens(default_cnn_spec(image) if spec is None else spec)
     init = init or DEFAULT_INIT[activation]
-    layers: list[Layer] = [] if len(input_shape) == 3 else [Reshape(image)]
-    shape: tuple[int, ...] = image
+    layers: list[Layer] = [] if len(input_shape) == 3 or not spatial else [Reshape(image)]
+    shape: tuple[int, ...] = image if spatial and image is not None else input_shape
 
     def add(layer: Layer, token: str) -> None:
         nonlocal shape
