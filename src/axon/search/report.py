@@ -258,8 +258,9 @@ def write_report(path: str | os.PathLike, result: EvolveResult, data: Any, info:
             parts.append('<p class="note">PED-ANOVA (Watanabe et al. 2023, as Optuna computes it): how '
                          'differently each gene is distributed among the best completed trials than among all '
                          'of them, normalised to sum to 1. A gene that matters has its best values in a narrow '
-                         'place. Unused genes (the width of a layer a shallow network does not have) matter '
-                         'little by construction.</p>')
+                         'place. It measures association, not cause: a genetic algorithm breeds from the best, '
+                         'so genes that travel together in the best families look important together (the '
+                         'dropout of a family of small networks for their size, say).</p>')
             parts.append(_img(importance_plot(importances), "parameter importances"))
         else:
             parts.append(f"<p>Not shown: {html.escape(why)}.</p>")
