@@ -216,15 +216,20 @@ def run(args: argparse.Namespace) -> int:
     else:
         if args.storage and not args.study:
             raise ValueError("--storage needs --study NAME: the study that workers with this storage share")
-        seed = args.seed if args.seed is not None else 0
-        spec = args.dataset or "digits"
-        data, standardize = _load(spec, args.target, args.data_dir, args.validation_split, seed)
-        stored = stored_settings(resolve_url(args.storage, Path(".")), args.study) if args.storage else None
+        joined = stored_settings(resolve_url(args.storage, Path(".")), args.study) if args.storage else None
+        stored, opts = joined if joined is not None else (None, {})
+        # A worker that joins a study loads its data as the study's creator did, unless told otherwise.
+        spec = args.dataset or (opts.get("dataset") if opts.get("dataset") != "arrays" else None) or "digits"
+        target = args.target if args.target is not None else (opts.get("target") if spec == opts.get("dataset")
+                                                              else None)
+        split = args.validation_split if args.validation_split is not None else opts.get("validation_split")
+        seed = args.seed if args.seed is not None else int(opts.get("seed") or 0)
+        data, standardize = _load(spec, target, args.data_dir, split, seed)
         settings = _settings(args, data.task, standardize, stored)
         settings.space.check_fits(data.input_shape, data.n_outputs)
         where = {"run_dir": runs.new_run_dir(args.out or Path("runs") / runs.default_run_name("evolve")),
                  "storage": args.storage, "study": args.study}
-        data_options = {"dataset": spec, "target": args.target, "data_dir": args.data_dir,
+        data_options = {"dataset": spec, "target": target, "data_dir": args.data_dir,
                         "validation_split": data.extra["validation_split"], "seed": seed}
     try:
         run_search(data, settings, storage=where["storage"], study=where["study"], run_dir=where["run_dir"],

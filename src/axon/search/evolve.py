@@ -157,10 +157,18 @@ def data_fingerprint(data: Any) -> dict[str, Any]:
             "n_train": len(data.X_train), "n_val": len(data.X_val), "validation_sha256": h.hexdigest()[:16]}
 
 
+def data_options(data: Any) -> dict[str, Any]:
+    """How ``axon evolve`` loads ``data`` again: the ``--dataset`` spec, ``--target``,
+    ``--validation-split`` and ``--seed`` (a worker that joins takes those it is not given)."""
+    csv = str(data.name).startswith("csv:")
+    return {"dataset": data.name, "target": data.target_name if csv else None,
+            "validation_split": data.extra.get("validation_split"), "seed": data.extra.get("seed")}
+
+
 def _join(optuna: Any, storage: Any, name: str, settings: Settings, data: Any, url_shown: str) -> Any:
     """Create the study ``name`` with ``settings``, or load it and check that its settings and data
     match (one attribute holds both, written once, so a joiner never sees half of them)."""
-    mine = {**settings.identity(), "data": data_fingerprint(data)}
+    mine = {**settings.identity(), "data": data_fingerprint(data), "data_options": data_options(data)}
     try:
         study = optuna.create_study(storage=storage, study_name=name, directions=settings.directions)
         study.set_user_attr(SETTINGS_ATTR, mine)
@@ -180,7 +188,7 @@ def _join(optuna: Any, storage: Any, name: str, settings: Settings, data: Any, u
         raise ValueError(f"study {name!r} in {url_shown} scores its trials on other data (study: "
                          f"{stored.get('data')}, here: {mine['data']}); use the same --dataset, --validation-split "
                          f"and --seed to join it, or another --study name")
-    differ = sorted(k for k in set(stored) | set(mine) if stored.get(k) != mine.get(k))
+    differ = sorted(k for k in set(stored) | set(mine) if k != "data_options" and stored.get(k) != mine.get(k))
     if differ:
         shown = ", ".join(f"{k}: study has {stored.get(k)!r}, here {mine.get(k)!r}" for k in differ[:4])
         raise ValueError(f"study {name!r} in {url_shown} searches with other settings ({shown}); use the same "
@@ -188,10 +196,10 @@ def _join(optuna: Any, storage: Any, name: str, settings: Settings, data: Any, u
     return study
 
 
-def stored_settings(url: str, study: str) -> Settings | None:
-    """The settings of the study ``study`` at ``url`` (from :func:`axon.search.storage.resolve_url`),
-    or None when there is no such study yet: what a joining worker uses for the options it was
-    not given."""
+def stored_settings(url: str, study: str) -> tuple[Settings, dict[str, Any]] | None:
+    """The settings and data options (:func:`data_options`) of the study ``study`` at ``url`` (from
+    :func:`axon.search.storage.resolve_url`), or None when there is no such study yet: what a
+    joining worker uses for the options it was not given."""
     from axon.search._optuna import require_optuna
     from axon.search.storage import open_storage
 
@@ -204,7 +212,9 @@ def stored_settings(url: str, study: str) -> Settings | None:
     if not stored:
         return None
     stored.pop("data", None)
-    return Settings.from_dict({**stored, "generations": loaded.user_attrs.get(GENERATIONS_ATTR, 1)})
+    options = stored.pop("data_options", None) or {}
+    settings = Settings.from_dict({**stored, "generations": loaded.user_attrs.get(GENERATIONS_ATTR, 1)})
+    return settings, options
 
 
 def run(data: Any, settings: Settings, *, storage: str | None = None, study: str | None = None,
@@ -324,4 +334,4 @@ def _summary(result: EvolveResult, metrics: dict[str, Any]) -> None:
     print(f"run folder: {result.run_dir}  (model.axon, metrics.json, report.html, trials/)", file=out)
 
 
-__all__ = ["GENERATIONS_ATTR", "SETTINGS_ATTR", "arrays_dataset", "data_fingerprint", "evolve", "run", "stored_settings"]
+__all__ = ["GENERATIONS_ATTR", "SETTINGS_ATTR", "arrays_dataset", "data_fingerprint", "data_options", "evolve", "run", "stored_settings"]

@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from axon.search.settings import Settings
+from axon.search.settings import Settings, make_pruner
 
 #: The study's system attribute that holds a trial's generation under NSGA-II.
 GENERATION_KEY = "NSGAIISampler:generation"
@@ -69,8 +69,6 @@ class TrialRunner:
 
     def __init__(self, settings: Settings, data: Any, run_dir: Path, lock: Any, *, verbose: int = 1,
                  prefix: str = "") -> None:
-        from axon.search.settings import make_pruner
-
         self.settings, self.data, self.run_dir, self.lock = settings, data, Path(run_dir), lock
         self.verbose, self.prefix = verbose, prefix
         self.pruner = make_pruner(settings)
