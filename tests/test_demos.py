@@ -28,7 +28,7 @@ def demo(tmp_path_factory):
 
 
 def test_registry_names_match_the_contract():
-    assert set(DEMOS) == {"fit", "xor", "slowdown", "activations", "vanishing", "boundary", "overfit"}
+    assert set(DEMOS) == {"fit", "xor", "slowdown", "activations", "vanishing", "boundary", "overfit", "evolve"}
 
 
 @pytest.mark.parametrize("name", sorted(DEMOS))
@@ -178,3 +178,11 @@ def test_bare_axon_demo_says_which_demos_and_how(capsys):
     for name in DEMOS:
         assert name in lines[0]
     assert "axon demo fit" in lines[0] and "--help" in lines[0]
+
+
+def test_evolve_front_runs_from_a_small_network_to_one_that_bends_around_the_moons(demo):
+    pytest.importorskip("optuna", reason="the evolve demo needs Optuna: pip install -e '.[search]'")
+    front = demo("evolve").numbers["front"]  # ordered by size
+    assert len(front) >= 2 and front[0]["params"] < front[-1]["params"]
+    assert front[-1]["val_accuracy"] >= 0.95 > front[0]["val_accuracy"]
+    assert front[-1]["val_loss"] < front[0]["val_loss"] / 2

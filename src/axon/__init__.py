@@ -37,7 +37,7 @@ __version__ = "0.1.0"
 
 # Submodules with heavier dependencies load on first use (``import axon`` stays fast).
 _LAZY_MODULES = {"callbacks", "explain", "training", "io", "sklearn", "metrics", "preprocessing",
-                 "architectures", "demos"}
+                 "architectures", "demos", "search"}
 _LAZY_NAMES = {"save": "axon.io", "load": "axon.io", "load_model": "axon.io", "save_checkpoint": "axon.io",
                "load_checkpoint": "axon.io", "export_onnx": "axon.io", "trace": "axon.explain",
                "History": "axon.training"}

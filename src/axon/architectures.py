@@ -171,7 +171,7 @@ def build_model(spec: str | list | tuple | None, input_shape: tuple[int, ...], n
     tokens = parse_tokens(spec)
     layers: list[Layer] = []
     shape: tuple[int, ...] = input_shape
-    if has_image_layers(tokens) or kind == "cnn":
+    if has_image_layers(tokens):  # Dense and bn tokens alone take the samples as they come
         image = image_shape(input_shape)
         if image is None:
             raise ValueError(f"a CNN needs image input of shape (channels, height, width), got samples of "

@@ -378,6 +378,26 @@ class CSVLogger(Callback):
             f.flush()
 
     @staticmethod
+    def write(path: str | os.PathLike, history: dict[str, list[float]], separator: str = ",") -> None:
+        """Write a whole ``History.history`` at once, atomically, as the logger writes it epoch by epoch.
+
+        A key that started later (shorter list) leaves its first cells empty.
+        """
+        import io
+
+        from axon.io.atomic import atomic_write_text
+
+        keys = list(history)
+        n = max((len(v) for v in history.values()), default=0)
+        buf = io.StringIO()
+        w = csv.writer(buf, delimiter=separator, lineterminator="\n")
+        w.writerow(["epoch", *keys])
+        for epoch in range(n):
+            w.writerow([epoch, *(_csv_value(history[k][epoch - n + len(history[k])])
+                                 if epoch >= n - len(history[k]) else "" for k in keys)])
+        atomic_write_text(path, buf.getvalue())
+
+    @staticmethod
     def read(path: str | os.PathLike, separator: str = ",") -> dict[str, list[float]]:
         """What a CSVLogger wrote, as ``{key: [values]}`` like ``History.history`` (no epoch column).
 
