@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from axon.layers.base import Layer
+from axon.layers.base import Layer, forward_layers
 from axon.parameter import Parameter
 
 
@@ -46,15 +46,22 @@ class Sequential:
                 layer.name = f"{base}_{counts[base]}"
 
     # -- the textbook interface ------------------------------------------------------
-    def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
+    def forward(self, x: np.ndarray, training: bool = False, mask: np.ndarray | None = None) -> np.ndarray:
         """Feed a batch through every layer: aˡ = fˡ(aˡ⁻¹). Shape (n, …) in, (n, …) out.
 
-        Input is converted to the dtype of the model's parameters (float32 by default).
+        Input is converted to the dtype of the model's parameters (float32 by default), except
+        integer ids for a first layer that reads them (Embedding). ``mask`` (n, T), True at real
+        steps, is an optional padding mask for variable-length batches; an Embedding with
+        ``padding_idx`` makes one from the ids (see :mod:`axon.layers.base`).
         """
-        dtype = self.dtype
         x = np.asarray(x)
+        if x.dtype.kind in "iu" and self.layers and self.layers[0].integer_input:
+            return forward_layers(self.layers, x, training, mask)
+        dtype = self.dtype
         if x.dtype != dtype:
             x = x.astype(dtype)
+        if mask is not None:
+            return forward_layers(self.layers, x, training, mask)
         for layer in self.layers:
             x = layer.forward(x, training=training)
         return x
