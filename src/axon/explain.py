@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 
 from axon.callbacks import Callback
-from axon.layers.base import Layer
+from axon.layers.base import Layer, forward_masked
 from axon.losses import Loss, get_loss
 from axon.model import Sequential
 
@@ -210,7 +210,9 @@ def trace(model: Sequential, loss: Loss | str | None, X: np.ndarray, y: np.ndarr
     if getattr(model, "preprocessor", None) is not None:
         X = model.preprocessor.transform(X)
     dtype = model.dtype
-    x = X.astype(dtype, copy=False)
+    ids = X.dtype.kind in "iu" and bool(model.layers) and model.layers[0].integer_input
+    x = X if ids else X.astype(dtype, copy=False)  # token ids stay integers for an Embedding
+    mask = None
     if np.issubdtype(y.dtype, np.floating):
         y = y.astype(dtype, copy=False)
 
@@ -225,7 +227,7 @@ def trace(model: Sequential, loss: Loss | str | None, X: np.ndarray, y: np.ndarr
         inputs, outputs = [], []
         for layer in model.layers:
             inputs.append(x)
-            x = layer.forward(x, training=training)
+            x, mask = forward_masked(layer, x, training, mask)  # a padding mask travels as in forward
             outputs.append(x)
         value = loss.forward(x, y)
         penalty = model.penalty()

@@ -21,7 +21,10 @@ The graph computes, in float32, with input ``"input"`` of shape (N, *input_shape
    (the logits), as ``model.forward`` gives.
 
 Supported layers: Dense (Gemm, or MatMul without bias), Sigmoid, Tanh, ReLU, LeakyReLU, Softmax,
-Identity, Dropout, Conv2D, MaxPool2D, AvgPool2D, BatchNorm1d, BatchNorm2d, Flatten, Reshape.
+Identity, Dropout, Conv2D, MaxPool2D, AvgPool2D, BatchNorm1d, BatchNorm2d, Flatten, Reshape, and
+the sequence layers of :mod:`axon.io.onnx_sequence` (Conv1D, the 1-D pools, Embedding, RNN,
+LSTM, GRU, LayerNorm, MultiHeadSelfAttention, PositionalEncoding, Residual). A model that starts
+with an Embedding takes int64 token ids as ``"input"``.
 
 Needs the ``onnx`` package (``pip install "axon[onnx]"``), imported only when exporting.
 """
@@ -54,6 +57,10 @@ class OnnxGraph:
         self.nodes: list[Any] = []
         self.initializers: list[Any] = []
         self._names: set[str] = {"input", "output"}
+        #: The padding mask that goes with the current tensor: a float (N, T) of 1 at real steps and
+        #: 0 at padding, made by an Embedding converter (see :mod:`axon.io.onnx_sequence`), or None.
+        self.mask: str | None = None
+        self.mask_steps = 0
 
     def _unique(self, base: str) -> str:
         name, i = base, 1
@@ -71,16 +78,23 @@ class OnnxGraph:
         if array.dtype.kind == "f":
             array = array.astype(np.float32)
         name = self._unique(name)
-        self.initializers.append(numpy_helper.from_array(np.ascontiguousarray(array), name))
+        self.initializers.append(numpy_helper.from_array(np.require(array, requirements='C'), name))  # 0-d stays
         return name
 
     def node(self, op: str, inputs: list[str], base: str, **attrs: Any) -> str:
         """Append the operator ``op`` on ``inputs``; returns the name of its (single) output."""
+        return self.nodes_out(op, inputs, base, 1, **attrs)[0]
+
+    def nodes_out(self, op: str, inputs: list[str], base: str, n_outputs: int, **attrs: Any) -> list[str]:
+        """Append ``op`` with ``n_outputs`` outputs (an LSTM gives Y, Y_h, Y_c); returns their names.
+
+        An input named "" is an optional input left out.
+        """
         from onnx import helper
 
-        out = self._unique(f"{base}/{op}")
-        self.nodes.append(helper.make_node(op, inputs, [out], name=out, **attrs))
-        return out
+        outs = [self._unique(f"{base}/{op}" + (f":{i}" if i else "")) for i in range(n_outputs)]
+        self.nodes.append(helper.make_node(op, inputs, outs, name=outs[0], **attrs))
+        return outs
 
 
 #: ``converter(layer, graph, x, in_shape) -> output tensor name``; ``in_shape`` is one sample's
@@ -110,14 +124,30 @@ def _converter_for(layer: Layer) -> Converter:
                      "with axon.io.onnx_export.register_converter")
 
 
+def convert_layers(layers: list[Layer], g: OnnxGraph, x: str, sample: tuple[int, ...]) -> tuple[str, tuple[int, ...]]:
+    """Append every layer's nodes in order; returns the last tensor and one sample's shape.
+
+    The padding mask ``g.mask`` stays while the samples keep their (T, ...) layout, as
+    :func:`axon.layers.base.forward_layers` keeps it.
+    """
+    for layer in layers:
+        x = _converter_for(layer)(layer, g, x, sample)
+        sample = tuple(layer.output_shape(sample))
+        if g.mask is not None and (len(sample) < 2 or sample[0] != g.mask_steps):
+            g.mask = None
+    return x, sample
+
+
 # -- converters ------------------------------------------------------------------------------
 @register_converter("Dense")
 def _dense(layer, g: OnnxGraph, x: str, in_shape) -> str:
-    # y = x @ W + b: Gemm with W as stored (in, out), no transpose.
+    # y = x @ W + b: Gemm with W as stored (in, out), no transpose; MatMul and Add on (N, T, in).
     w = g.const(f"{layer.name}.weight", layer.weight.data)
     if layer.bias is None:
         return g.node("MatMul", [x, w], layer.name)
     b = g.const(f"{layer.name}.bias", layer.bias.data)
+    if len(in_shape) > 1:
+        return g.node("Add", [g.node("MatMul", [x, w], layer.name), b], layer.name)
     return g.node("Gemm", [x, w, b], layer.name)
 
 
@@ -280,10 +310,7 @@ def export_onnx(model: Sequential, path: str | os.PathLike, *, opset: int = 17,
     x = "input"
     if model.preprocessor is not None:
         x = _preprocess(model.preprocessor, g, x, shape)
-    sample = shape
-    for layer in model.layers:
-        x = _converter_for(layer)(layer, g, x, sample)
-        sample = layer.output_shape(sample)
+    x, sample = convert_layers(model.layers, g, x, shape)
     if link is not None:
         x = g.node(link, [x], "link", **({"axis": -1} if link == "Softmax" else {}))
     if g.nodes and g.nodes[-1].output[0] == x:
@@ -293,9 +320,11 @@ def export_onnx(model: Sequential, path: str | os.PathLike, *, opset: int = 17,
         g.nodes[-1].output[0] = "output"
 
     batch = "N" if dynamic_batch else 1
+    ids = bool(model.layers) and model.layers[0].integer_input  # an Embedding reads int64 token ids
     graph = helper.make_graph(
         g.nodes, "axon_model",
-        [helper.make_tensor_value_info("input", TensorProto.FLOAT, [batch, *shape])],
+        [helper.make_tensor_value_info("input", TensorProto.INT64 if ids else TensorProto.FLOAT,
+                                       [batch, *shape])],
         [helper.make_tensor_value_info("output", TensorProto.FLOAT, [batch, *sample])],
         initializer=g.initializers)
     opset_ids = [helper.make_opsetid("", int(opset))]
@@ -305,3 +334,7 @@ def export_onnx(model: Sequential, path: str | os.PathLike, *, opset: int = 17,
     onnx.checker.check_model(proto, full_check=True)
     atomic_write_bytes(path, proto.SerializeToString())
     return proto
+
+
+# The sequence layers' converters register themselves on import.
+from axon.io import onnx_sequence  # noqa: E402,F401

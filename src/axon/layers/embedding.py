@@ -27,7 +27,7 @@ class Embedding(Layer):
     output is piecewise constant in them): backward returns zeros of the ids' shape.
 
     ``padding_idx``: the id that pads short sequences to the batch's length. Its row starts at 0
-    and is never trained (as PyTorch), and the layer hands the padding mask ``ids != padding_idx``
+    and is never trained (as PyTorch), padded steps always get the zero vector, and the layer hands the padding mask ``ids != padding_idx``
     (True at real steps) to the layers after it (see :mod:`axon.layers.base`), so recurrent
     layers, attention and GlobalAvgPool1D ignore the padding.
 
@@ -79,7 +79,10 @@ class Embedding(Layer):
             raise ValueError(f"{self.name}: ids must be in [0, {self.num_embeddings}), got values from "
                              f"{ids.min()} to {ids.max()}; enlarge num_embeddings or fix the encoding")
         self._ids = ids
-        return self.weight.data[ids]
+        y = self.weight.data[ids]
+        if self.padding_idx is not None:
+            y[ids == self.padding_idx] = 0  # so the padding row has no effect, and no gradient
+        return y
 
     def backward(self, grad_y: np.ndarray) -> np.ndarray:
         self.backward_params(grad_y)

@@ -55,6 +55,10 @@ class Residual(Layer):
             layer.name = f"{value}.{inner}"
 
     # -- what the block holds ---------------------------------------------------------------------
+    def sublayers(self) -> list[tuple[str, Layer]]:
+        """``[(name inside the block, layer), ...]``: what model files store for the block."""
+        return list(zip(self._inner_names, self.layers))
+
     def parameters(self) -> list[Parameter]:
         return [p for layer in self.layers for p in layer.parameters()]
 
