@@ -34,7 +34,7 @@ class Conv1D(ConvWorkspace, Layer):
     become one matrix ``X_col`` (C·k, N·Lo) and ``y = W_mat @ X_col`` with ``W_mat`` (F, C·k) is a
     single product for the whole batch. Backward, with δ = ∂C/∂y as (F, N·Lo):
 
-    - ∂C/∂b = Σ_{n,t} δ
+    - ∂C/∂b = Σ_{n,t} δ            (a row of ones under X_col and b beside W_mat: one product for both)
     - ∂C/∂W = δ · X_colᵀ
     - ∂C/∂x = col2im(W_matᵀ · δ)       (each column's gradient added back where it was read)
 
@@ -99,22 +99,31 @@ class Conv1D(ConvWorkspace, Layer):
         # a kernel of height 1, and its columns (1, C, 1, k, N, Lo) are the (C·k, N·Lo) matrix.
         xp, _ = self._buffer("pad", (1, C, N, L + 2 * p), x.dtype)
         xp[0, :, :, p:p + L] = x.transpose(1, 0, 2)
-        cols, _ = self._buffer("cols", (1, C, 1, k, N, Lo), x.dtype)
-        im2col(xp, 1, k, 1, s, N, Lo, out=cols, dilation=(1, d))
-        self._cols, self._in_shape = cols.reshape(C * k, N * Lo), x.shape
-        y = W.reshape(F, C * k) @ self._cols                       # (F, N·Lo)
-        if self.bias is not None:
-            y += self.bias.data[:, None]
+        # With a bias, the columns get one more row of ones (written once: the buffer is reused)
+        # and W_mat the bias as one more column, so the product adds b and backward's product
+        # gives ∂C/∂b = Σ δ with ∂C/∂W.
+        extra = self.bias is not None
+        cols, fresh = self._buffer("cols", (C * k + extra) * N * Lo, x.dtype)
+        if fresh and extra:
+            cols[C * k * N * Lo:] = 1
+        im2col(xp, 1, k, 1, s, N, Lo, out=cols[:C * k * N * Lo].reshape(1, C, 1, k, N, Lo), dilation=(1, d))
+        self._cols, self._in_shape = cols.reshape(C * k + extra, N * Lo), x.shape
+        Wm = W.reshape(F, C * k)
+        if extra:
+            Wm = np.concatenate([Wm, self.bias.data[:, None]], axis=1)
+        y = Wm @ self._cols                                         # (F, N·Lo)
         return y.reshape(F, N, Lo).transpose(1, 0, 2)             # (N, F, Lo), a view
 
     def _delta(self, grad_y: np.ndarray) -> np.ndarray:
         """δ as (F, N·Lo), after accumulating ∂C/∂W and ∂C/∂b."""
         N, F, Lo = grad_y.shape
         delta = np.ascontiguousarray(grad_y.transpose(1, 0, 2)).reshape(F, N * Lo)
-        self.weight.accumulate((delta @ self._cols.T).reshape(self.weight.shape))
+        grads = delta @ self._cols.T                              # (F, C·k [+ 1])
+        Ck = self.in_channels * self.kernel_size
+        self.weight.accumulate(grads[:, :Ck].reshape(self.weight.shape))
         add_penalty_gradient(self.weight, self.l1, self.l2)
         if self.bias is not None:
-            self.bias.accumulate(delta.sum(axis=1))
+            self.bias.accumulate(grads[:, Ck])
         return delta
 
     def backward(self, grad_y: np.ndarray) -> np.ndarray:

@@ -155,10 +155,12 @@ class _Recurrent(Layer):
             m = np.ascontiguousarray(mask.T, dtype=W.dtype)[:, :, None]     # (T, N, 1)
         # Time-major (T, N, ·) so that every step reads and writes contiguous rows.
         xs = np.ascontiguousarray(x.transpose(1, 0, 2)).reshape(T * N, D)
-        XW = (xs @ W).reshape(T, N, -1)                                     # x·W_ih for all steps at once
-        XW += self._input_bias()
-        hs, finals = self._run(XW, states0, m)                             # hs (T+1, N, H), hs[0] = h0
-        self._cache.update(xs=xs, hs=hs, m=m, shape=x.shape, given=initial_state is not None)
+        W_ih, W_hh = self._internal(W), self._internal(self.weight_hh.data)
+        scale = self._scale()
+        XW = (xs @ (W_ih * scale)).reshape(T, N, -1)                        # x·W_ih for all steps at once
+        XW += self._internal(self._input_bias()) * scale
+        hs, finals = self._run(XW, W_hh * scale, states0, m)               # hs (T+1, N, H), hs[0] = h0
+        self._cache.update(xs=xs, hs=hs, m=m, shape=x.shape, W_ih=W_ih, W_hh=W_hh)
         self.state = self._as_state([f.copy() for f in finals])
         if not self.return_sequences:
             return finals[0].copy()
@@ -168,6 +170,38 @@ class _Recurrent(Layer):
     def _input_bias(self) -> np.ndarray:
         """The bias added to x·W_ih before the walk: b_ih + b_hh (the GRU keeps part of b_hh apart)."""
         return self.bias_ih.data + self.bias_hh.data
+
+    # The walk works on the gates in its own column order (the LSTM puts its three sigmoid gates
+    # side by side), with the sigmoid gates' pre-activations halved: then one tanh call per step
+    # gives tanh(z) for the tanh gates and tanh(z/2) for the others, σ(z) = ½(1 + tanh(z/2))
+    # (functions.sigmoid_from_half_tanh), a third of the transcendental calls NumPy would make.
+    _order: tuple[tuple[int, int], ...] = ()       # internal gate k is parameter gate _order[k]
+    _halved = 0                                     # the first _halved internal gates are sigmoids
+
+    def _internal(self, w: np.ndarray) -> np.ndarray:
+        """Columns (…, G·H) of a parameter in the walk's gate order."""
+        if not self._order:
+            return w
+        H = self.hidden_size
+        return np.concatenate([w[..., k * H:(k + 1) * H] for k in self._order], axis=-1)
+
+    def _external(self, g: np.ndarray) -> np.ndarray:
+        """Columns in the walk's order back in the parameters' (PyTorch's) gate order."""
+        if not self._order:
+            return g
+        H = self.hidden_size
+        out = np.empty_like(g)
+        for j, k in enumerate(self._order):
+            out[..., k * H:(k + 1) * H] = g[..., j * H:(j + 1) * H]
+        return out
+
+    def _scale(self) -> np.ndarray | float:
+        if not self._halved:
+            return 1.0
+        H = self.hidden_size
+        scale = np.ones(self._gates * H, dtype=self.weight_ih.data.dtype)
+        scale[:self._halved * H] = 0.5
+        return scale
 
     def backward(self, grad_y: np.ndarray, grad_state: State | None = None) -> np.ndarray:
         """BPTT over the whole sequence; returns ∂C/∂x (N, T, input_size).
@@ -189,24 +223,32 @@ class _Recurrent(Layer):
         else:
             dY = None
             dfinal[0] += grad_y
-        dGx, dGh, dstates0 = self._bptt(dY, dfinal, c["m"])
+        dGx, dGh, dstates0 = self._bptt(dY, dfinal, c["m"], c["W_hh"].T)
         self.grad_initial_state = self._as_state(dstates0)
         # The weights' gradients: sums over all steps, each one product over the T·N rows.
         GH = self._gates * H
         dGx2, dGh2 = dGx.reshape(T * N, GH), dGh.reshape(T * N, GH)
-        self.weight_ih.accumulate_matmul(c["xs"].T, dGx2)                  # Σₜ xₜᵀ·δₜ
-        self.weight_hh.accumulate_matmul(c["hs"][:-1].reshape(T * N, H).T, dGh2)   # Σₜ hₜ₋₁ᵀ·δₜ
-        self.bias_ih.accumulate(dGx2.sum(axis=0))
-        self.bias_hh.accumulate(dGx2.sum(axis=0) if dGh is dGx else dGh2.sum(axis=0))
-        dx = dGx2 @ self.weight_ih.data.T
+        hs = c["hs"][:-1].reshape(T * N, H)
+        if self._order:
+            self.weight_ih.accumulate(self._external(c["xs"].T @ dGx2))
+            self.weight_hh.accumulate(self._external(hs.T @ dGh2))
+        else:
+            self.weight_ih.accumulate_matmul(c["xs"].T, dGx2)              # Σₜ xₜᵀ·δₜ
+            self.weight_hh.accumulate_matmul(hs.T, dGh2)                   # Σₜ hₜ₋₁ᵀ·δₜ
+        db = self._external(dGx2.sum(axis=0))
+        self.bias_ih.accumulate(db)
+        self.bias_hh.accumulate(db if dGh is dGx else self._external(dGh2.sum(axis=0)))
+        dx = dGx2 @ c["W_ih"].T
         return np.ascontiguousarray(dx.reshape(T, N, D).transpose(1, 0, 2))
 
-    def _run(self, XW: np.ndarray, states0: list[np.ndarray],
+    def _run(self, XW: np.ndarray, W_hh: np.ndarray, states0: list[np.ndarray],
              m: np.ndarray | None) -> tuple[np.ndarray, list[np.ndarray]]:
+        """Walk the steps forward; ``XW`` and ``W_hh`` are in the walk's order, sigmoid gates halved."""
         raise NotImplementedError
 
-    def _bptt(self, dY: np.ndarray | None, dfinal: list[np.ndarray],
-              m: np.ndarray | None) -> tuple[np.ndarray, np.ndarray, list[np.ndarray]]:
+    def _bptt(self, dY: np.ndarray | None, dfinal: list[np.ndarray], m: np.ndarray | None,
+              W_hh_T: np.ndarray) -> tuple[np.ndarray, np.ndarray, list[np.ndarray]]:
+        """Walk the steps back; returns the gate gradients (input side, hidden side) and ∂C/∂(states₀)."""
         raise NotImplementedError
 
     # -- description ------------------------------------------------------------------------------
@@ -257,23 +299,21 @@ class RNN(_Recurrent):
     dtype, rng : as for Dense.
     """
 
-    def _run(self, XW, states0, m):
-        Whh = self.weight_hh.data
+    def _run(self, XW, W_hh, states0, m):
         T, N, H = XW.shape
         hs = np.empty((T + 1, N, H), dtype=XW.dtype)
         hs[0] = states0[0]
         for t in range(T):
             h = hs[t + 1]
-            np.matmul(hs[t], Whh, out=h)
+            np.matmul(hs[t], W_hh, out=h)
             h += XW[t]
             np.tanh(h, out=h)                             # hₜ = tanh(xₜW_ih + hₜ₋₁W_hh + b)
             if m is not None:
                 _blend(h, hs[t], m[t])
         return hs, [hs[T]]
 
-    def _bptt(self, dY, dfinal, m):
+    def _bptt(self, dY, dfinal, m, W_hh_T):
         hs = self._cache["hs"]
-        Whh_T = self.weight_hh.data.T
         T = hs.shape[0] - 1
         dA = np.empty((T, *dfinal[0].shape), dtype=dfinal[0].dtype)
         dh = dfinal[0]                                    # ∂C/∂hₜ from the steps after t
@@ -286,7 +326,7 @@ class RNN(_Recurrent):
             np.multiply(h, h, out=dA[t])
             np.subtract(1, dA[t], out=dA[t])
             dA[t] *= g                                    # δₜ = ∂C/∂hₜ ⊙ tanh′ = ∂C/∂hₜ ⊙ (1 − hₜ²)
-            dh = dA[t] @ Whh_T                            # ∂C/∂hₜ₋₁ = δₜ·W_hhᵀ
+            dh = dA[t] @ W_hh_T                           # ∂C/∂hₜ₋₁ = δₜ·W_hhᵀ
             if m is not None:
                 dh += keep
         return dA, dA, [dh]
@@ -320,24 +360,24 @@ class LSTM(_Recurrent):
 
     _gates = 4
     _n_states = 2
+    _order = (0, 1, 3, 2)   # the walk's order i, f, o, g: the three sigmoid gates side by side
+    _halved = 3
 
-    def _run(self, XW, states0, m):
-        Whh = self.weight_hh.data
+    def _run(self, XW, W_hh, states0, m):
         T, N, G = XW.shape
         H = G // 4
-        gates = np.empty((T, N, G), dtype=XW.dtype)         # i, f, g, o after their squashing
+        gates = np.empty((T, N, G), dtype=XW.dtype)         # i, f, o, g after their squashing
         hs = np.empty((T + 1, N, H), dtype=XW.dtype)
         cs = np.empty((T + 1, N, H), dtype=XW.dtype)
         tcs = np.empty((T, N, H), dtype=XW.dtype)          # tanh(cₜ)
         hs[0], cs[0] = states0
         for t in range(T):
             a = gates[t]
-            np.matmul(hs[t], Whh, out=a)
-            a += XW[t]                                     # aₜ = xₜW_ih + hₜ₋₁W_hh + b
-            a[:, :2 * H] = F.sigmoid(a[:, :2 * H])          # i, f
-            np.tanh(a[:, 2 * H:3 * H], out=a[:, 2 * H:3 * H])   # g
-            a[:, 3 * H:] = F.sigmoid(a[:, 3 * H:])          # o
-            i, f, g, o = a[:, :H], a[:, H:2 * H], a[:, 2 * H:3 * H], a[:, 3 * H:]
+            np.matmul(hs[t], W_hh, out=a)
+            a += XW[t]                                     # aₜ = xₜW_ih + hₜ₋₁W_hh + b (i, f, o halved)
+            np.tanh(a, out=a)
+            F.sigmoid_from_half_tanh(a[:, :3 * H])         # i, f, o = σ(·); g = tanh(·)
+            i, f, o, g = a[:, :H], a[:, H:2 * H], a[:, 2 * H:3 * H], a[:, 3 * H:]
             c = cs[t + 1]
             np.multiply(f, cs[t], out=c)
             c += i * g                                     # cₜ = f ⊙ cₜ₋₁ + i ⊙ g
@@ -351,10 +391,9 @@ class LSTM(_Recurrent):
         self._cache.update(gates=gates, cs=cs, tcs=tcs)
         return hs, [hs[T], cs[T]]
 
-    def _bptt(self, dY, dfinal, m):
+    def _bptt(self, dY, dfinal, m, W_hh_T):
         c = self._cache
         gates, cs, tcs = c["gates"], c["cs"], c["tcs"]
-        Whh_T = self.weight_hh.data.T
         T, N, G = gates.shape
         H = G // 4
         dG = np.empty_like(gates)
@@ -366,21 +405,28 @@ class LSTM(_Recurrent):
                 keep_h, keep_c = dh * (1 - m[t]), dc * (1 - m[t])
                 gh, gc = gh * m[t], gc * m[t]
             a = gates[t]
-            i, f, g, o = a[:, :H], a[:, H:2 * H], a[:, 2 * H:3 * H], a[:, 3 * H:]
+            i, f, o, g = a[:, :H], a[:, H:2 * H], a[:, 2 * H:3 * H], a[:, 3 * H:]
             tc = tcs[t]
             d = dG[t]
-            np.multiply(gh, tc, out=d[:, 3 * H:])                      # ∂C/∂o
-            gc = gc + gh * o * (1 - tc * tc)                           # ∂C/∂cₜ
+            np.multiply(gh, tc, out=d[:, 2 * H:3 * H])                 # ∂C/∂o
+            dtc = tc * tc
+            np.subtract(1, dtc, out=dtc)
+            dtc *= o
+            dtc *= gh
+            gc = dtc + gc                                              # ∂C/∂cₜ
             np.multiply(gc, g, out=d[:, :H])                           # ∂C/∂i
             np.multiply(gc, cs[t], out=d[:, H:2 * H])                  # ∂C/∂f
-            np.multiply(gc, i, out=d[:, 2 * H:3 * H])                  # ∂C/∂g
+            np.multiply(gc, i, out=d[:, 3 * H:])                       # ∂C/∂g
             dc = gc * f                                                # ∂C/∂cₜ₋₁
             # Through the squashing functions: σ′ = s(1 − s) for i, f, o; tanh′ = 1 − g² for g.
-            sig = a[:, :2 * H]
-            d[:, :2 * H] *= sig * (1 - sig)
-            d[:, 2 * H:3 * H] *= 1 - g * g
-            d[:, 3 * H:] *= o * (1 - o)
-            dh = d @ Whh_T                                             # ∂C/∂hₜ₋₁ = δₜ·W_hhᵀ
+            sig = a[:, :3 * H]
+            ds = 1 - sig
+            ds *= sig
+            d[:, :3 * H] *= ds
+            dg = g * g
+            np.subtract(1, dg, out=dg)
+            d[:, 3 * H:] *= dg
+            dh = d @ W_hh_T                                            # ∂C/∂hₜ₋₁ = δₜ·W_hhᵀ
             if m is not None:
                 dh += keep_h
                 dc += keep_c
@@ -419,8 +465,9 @@ class GRU(_Recurrent):
         b[:2 * H] += self.bias_hh.data[:2 * H]          # r and z: both biases simply add
         return b
 
-    def _run(self, XW, states0, m):
-        Whh = self.weight_hh.data
+    _halved = 2             # r and z are sigmoid gates
+
+    def _run(self, XW, W_hh, states0, m):
         b_hn = self.bias_hh.data[2 * self.hidden_size:]
         T, N, G = XW.shape
         H = G // 3
@@ -429,10 +476,11 @@ class GRU(_Recurrent):
         hs = np.empty((T + 1, N, H), dtype=XW.dtype)
         hs[0] = states0[0]
         for t in range(T):
-            hW = hs[t] @ Whh
+            hW = hs[t] @ W_hh
             a = gates[t]
-            np.add(XW[t, :, :2 * H], hW[:, :2 * H], out=a[:, :2 * H])
-            a[:, :2 * H] = F.sigmoid(a[:, :2 * H])         # r, z
+            rz = a[:, :2 * H]
+            np.add(XW[t, :, :2 * H], hW[:, :2 * H], out=rz)  # halved pre-activations of r and z
+            F.sigmoid_from_half_tanh(np.tanh(rz, out=rz))   # r, z
             r, z, n = a[:, :H], a[:, H:2 * H], a[:, 2 * H:]
             np.add(hW[:, 2 * H:], b_hn, out=hhat[t])
             np.multiply(r, hhat[t], out=n)
@@ -447,10 +495,9 @@ class GRU(_Recurrent):
         self._cache.update(gates=gates, hhat=hhat)
         return hs, [hs[T]]
 
-    def _bptt(self, dY, dfinal, m):
+    def _bptt(self, dY, dfinal, m, W_hh_T):
         c = self._cache
         gates, hhat, hs = c["gates"], c["hhat"], c["hs"]
-        Whh_T = self.weight_hh.data.T
         T, N, G = gates.shape
         H = G // 3
         dGx = np.empty_like(gates)
@@ -474,7 +521,7 @@ class GRU(_Recurrent):
             dx[:, H:2 * H] *= z * (1 - z)                               # δ_z
             dhh[:, :2 * H] = dx[:, :2 * H]
             dh = gh * z
-            dh += dhh @ Whh_T                                           # ∂C/∂hₜ₋₁
+            dh += dhh @ W_hh_T                                          # ∂C/∂hₜ₋₁
             if m is not None:
                 dh += keep
         return dGx, dGh, [dh]
