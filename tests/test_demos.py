@@ -28,7 +28,8 @@ def demo(tmp_path_factory):
 
 
 def test_registry_names_match_the_contract():
-    assert set(DEMOS) == {"fit", "xor", "slowdown", "activations", "vanishing", "boundary", "overfit"}
+    assert set(DEMOS) == {"fit", "xor", "slowdown", "activations", "vanishing", "boundary", "overfit",
+                          "rnn-vanishing"}
 
 
 @pytest.mark.parametrize("name", sorted(DEMOS))
@@ -127,3 +128,13 @@ def test_demos_do_not_touch_numpy_global_random_state(tmp_path):
     state = np.random.get_state()[1].copy()  # noqa: NPY002 - checking that nothing else uses it
     DEMOS["xor"](tmp_path)
     assert np.array_equal(np.random.get_state()[1], state)  # noqa: NPY002
+
+
+def test_rnn_vanishing_plain_rnn_forgets_and_lstm_remembers(demo):
+    n = demo("rnn-vanishing").numbers
+    acc = n["accuracy"]
+    assert acc["RNN"]["5"] > 0.95 and acc["LSTM"]["5"] > 0.95             # short memories: both
+    assert acc["RNN"]["30"] < 0.65 and acc["LSTM"]["30"] > 0.95            # long: only the LSTM
+    rnn, lstm = n["grad_init"]["RNN"], n["grad_init"]["LSTM"]
+    assert rnn[0] < 1e-3 * rnn[-1]                                         # vanished over 30 steps
+    assert lstm[0] > 0.1 * lstm[-1]                                        # carried by the cell state

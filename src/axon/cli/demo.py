@@ -14,6 +14,7 @@ demos:
   vanishing    gradient norm per layer, deep sigmoid net against ReLU net (Nielsen ch. 5)
   boundary     decision boundaries on xor, moons and spirals over the epochs
   overfit      training against validation curves: none, L2, dropout, early stopping
+  rnn-vanishing  the gradient reaching each step back in time, plain RNN against LSTM
 
 examples:
   axon demo --list

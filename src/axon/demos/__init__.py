@@ -12,6 +12,7 @@ the numbers behind the pictures and a short text.
 ``vanishing``   gradient norm per layer, deep sigmoid net against ReLU net (Nielsen ch. 5)
 ``boundary``    decision boundaries on xor, moons and spirals taking shape over epochs
 ``overfit``     training against validation loss: none, L2, dropout, early stopping
+``rnn-vanishing`` gradient reaching each step and recall over T steps, plain RNN against LSTM
 ==============  ===========================================================================
 """
 
@@ -20,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from axon.demos import activations, boundary, fit, overfit, slowdown, vanishing, xor
+from axon.demos import activations, boundary, fit, overfit, rnn_vanishing, slowdown, vanishing, xor
 from axon.demos._common import DemoResult
 
 #: Demo name → ``run(out_dir: Path, seed: int = 0) -> DemoResult``.
@@ -32,6 +33,7 @@ DEMOS: dict[str, Callable[..., DemoResult]] = {
     "vanishing": vanishing.run,
     "boundary": boundary.run,
     "overfit": overfit.run,
+    "rnn-vanishing": rnn_vanishing.run,
 }
 
 

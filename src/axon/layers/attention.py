@@ -58,7 +58,8 @@ def attention_backward(grad_out: np.ndarray, q: np.ndarray, k: np.ndarray, v: np
     dv = np.swapaxes(weights, -1, -2) @ grad_out
     dA = grad_out @ np.swapaxes(v, -1, -2)
     dS = dA
-    dS -= (dA * weights).sum(axis=-1, keepdims=True)
+    # Σⱼ ∂C/∂αⱼ αⱼ as a product with ones: NumPy's sum over a short last axis is five times slower.
+    dS -= ((dA * weights) @ np.ones(dA.shape[-1], dtype=dA.dtype))[..., None]
     dS *= weights
     dS *= 1.0 / math.sqrt(q.shape[-1])
     return dS @ k, np.swapaxes(dS, -1, -2) @ q, dv
@@ -161,7 +162,10 @@ class MultiHeadSelfAttention(Layer):
         self.out_proj_bias.accumulate(g.sum(axis=0))
         dheads = (g @ self.out_proj_weight.data.T).reshape(N, T, h, dh).transpose(0, 2, 1, 3)
         dq, dk, dv = attention_backward(dheads, q, k, v, weights)
-        dqkv = np.stack((dq, dk, dv)).transpose(1, 3, 0, 2, 4).reshape(N * T, 3 * d)
+        dqkv = np.empty((N, T, 3, h, dh), dtype=dq.dtype)          # back to the columns [Q | K | V]
+        for i, part in enumerate((dq, dk, dv)):
+            dqkv[:, :, i] = part.transpose(0, 2, 1, 3)
+        dqkv = dqkv.reshape(N * T, 3 * d)
         self.in_proj_weight.accumulate_matmul(x2.T, dqkv)
         self.in_proj_bias.accumulate(dqkv.sum(axis=0))
         return (dqkv @ self.in_proj_weight.data.T).reshape(N, T, d)

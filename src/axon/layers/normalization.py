@@ -184,8 +184,8 @@ class LayerNorm(Layer):
         gamma = self.weight.data
         if x.dtype != gamma.dtype:
             x = x.astype(gamma.dtype)
-        xhat = x - x.mean(axis=-1, keepdims=True)
-        var = np.mean(np.square(xhat), axis=-1, keepdims=True)
+        xhat = x - self._mean(x)
+        var = self._mean(np.square(xhat))
         inv_std = 1.0 / np.sqrt(var + self.eps)
         xhat *= inv_std
         self._cache = (xhat, inv_std)
@@ -193,15 +193,20 @@ class LayerNorm(Layer):
         y += self.bias.data
         return y
 
+    def _mean(self, a: np.ndarray) -> np.ndarray:
+        """The mean over the last axis (kept, of length 1), as a product with a vector of 1/D:
+        NumPy reduces a short last axis row by row, five times slower than this BLAS call."""
+        return (a @ np.full(self.dim, 1.0 / self.dim, dtype=a.dtype))[..., None]
+
     def backward(self, grad_y: np.ndarray) -> np.ndarray:
         xhat, inv_std = self._cache
-        axes = tuple(range(grad_y.ndim - 1))
-        self.bias.accumulate(grad_y.sum(axis=axes))               # ∂C/∂β = Σ g
-        self.weight.accumulate(np.sum(grad_y * xhat, axis=axes))  # ∂C/∂γ = Σ g·x̂
+        g2 = grad_y.reshape(-1, self.dim)
+        self.bias.accumulate(g2.sum(axis=0))                      # ∂C/∂β = Σ g
+        self.weight.accumulate(np.sum(g2 * xhat.reshape(g2.shape), axis=0))  # ∂C/∂γ = Σ g·x̂
         gh = grad_y * self.weight.data                            # ĝ = g·γ
-        dx = xhat * np.mean(gh * xhat, axis=-1, keepdims=True)
+        dx = xhat * self._mean(gh * xhat)
         np.subtract(gh, dx, out=dx)
-        dx -= gh.mean(axis=-1, keepdims=True)
+        dx -= self._mean(gh)
         dx *= inv_std
         return dx
 
