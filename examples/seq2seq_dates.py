@@ -106,7 +106,6 @@ def exact_match(model: AttentionSeq2seq, data: ax.datasets.TextPairs, rows: slic
 
 def print_alignment(model: AttentionSeq2seq, data: ax.datasets.TextPairs, i: int) -> None:
     """For question i, the question character each answer character attended to most."""
-    model.generate(data.X[i:i + 1], data.Y[0, 0], data.Y.shape[1] - 1)
     question = data.questions[i]
     answer = data.vocab.decode(model.generate(data.X[i:i + 1], data.Y[0, 0], data.Y.shape[1] - 1))[0]
     print(f"{question!r} -> {answer!r}")
@@ -128,17 +127,17 @@ def train(seed: int = 0, epochs: int = 3, hidden: int = 64, n_train: int = 20000
     scores = []
     rng = np.random.default_rng(seed)
     for epoch in range(epochs):
-        start, total = time.perf_counter(), 0.0
-        batches = ax.data.batches(data.X[:n_train], data.Y[:n_train], batch_size, seed=rng)
-        for i, (xb, yb) in enumerate(batches):
+        start, total, count = time.perf_counter(), 0.0, 0
+        for xb, yb in ax.data.batches(data.X[:n_train], data.Y[:n_train], batch_size, seed=rng):
             logits = model.forward(xb, yb[:, :-1], training=True)
             total += loss.forward(logits.reshape(-1, V), yb[:, 1:].reshape(-1))
+            count += 1
             model.zero_grad()
             model.backward(loss.backward().reshape(logits.shape))
             opt.step()
         scores.append(exact_match(model, data, test))
         if verbose:
-            print(f"epoch {epoch + 1}: loss {total / (i + 1):.4f}, held-out exact match {scores[-1]:.4f} "
+            print(f"epoch {epoch + 1}: loss {total / count:.4f}, held-out exact match {scores[-1]:.4f} "
                   f"({time.perf_counter() - start:.0f} s)")
     return model, scores
 

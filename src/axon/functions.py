@@ -11,18 +11,10 @@ import numpy as np
 
 def sigmoid(z: np.ndarray) -> np.ndarray:
     """σ(z) = 1 / (1 + e^(−z)), computed as ½(1 + tanh(z/2)) so no exp overflows."""
-    return sigmoid_from_half_tanh(np.tanh(z * 0.5))
-
-
-def sigmoid_from_half_tanh(t: np.ndarray) -> np.ndarray:
-    """σ(z) = ½(1 + t) from t = tanh(z/2), in place in ``t`` (returned).
-
-    The recurrent layers halve the pre-activations of their sigmoid gates, so that one tanh call
-    over all the gates of a step serves both the sigmoid gates and the tanh ones.
-    """
-    t *= 0.5
-    t += 0.5
-    return t
+    y = np.tanh(z * 0.5)
+    y *= 0.5
+    y += 0.5
+    return y
 
 
 def sigmoid_prime(z: np.ndarray) -> np.ndarray:
@@ -90,3 +82,14 @@ def _reduce(ufunc: np.ufunc, z: np.ndarray, axis: int) -> np.ndarray:
     if z.ndim == 2 and axis in (1, -1) and z.shape[1] <= 64 and z.shape[0] >= 16:
         return ufunc.reduce(np.ascontiguousarray(z.T), axis=0)[:, None]
     return ufunc.reduce(z, axis=axis, keepdims=True)
+
+
+def sigmoid_from_half_tanh(t: np.ndarray) -> np.ndarray:
+    """σ(z) = ½(1 + t) from t = tanh(z/2) (as :func:`sigmoid` computes it), in place in ``t`` (returned).
+
+    The recurrent layers halve the pre-activations of their sigmoid gates, so that one tanh call
+    over all the gates of a step serves both the sigmoid gates and the tanh ones.
+    """
+    t *= 0.5
+    t += 0.5
+    return t

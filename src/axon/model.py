@@ -49,19 +49,12 @@ class Sequential:
     def forward(self, x: np.ndarray, training: bool = False, mask: np.ndarray | None = None) -> np.ndarray:
         """Feed a batch through every layer: aˡ = fˡ(aˡ⁻¹). Shape (n, …) in, (n, …) out.
 
-        Input is converted to the dtype of the model's parameters (float32 by default), except
-        integer ids for a first layer that reads them (Embedding). ``mask`` (n, T), True at real
-        steps, is an optional padding mask for variable-length batches; an Embedding with
-        ``padding_idx`` makes one from the ids (see :mod:`axon.layers.base`).
+        Input is converted to the parameters' dtype (ids for an Embedding stay ints); mask: axon.layers.base.
         """
-        x = np.asarray(x)
-        if x.dtype.kind in "iu" and self.layers and self.layers[0].integer_input:
-            return forward_layers(self.layers, x, training, mask)
         dtype = self.dtype
-        if x.dtype != dtype:
-            x = x.astype(dtype)
-        if mask is not None:
-            return forward_layers(self.layers, x, training, mask)
+        x = np.asarray(x)
+        if x.dtype != dtype or mask is not None:  # another dtype, token ids, a padding mask
+            return self._forward_masked(x, training, mask)
         for layer in self.layers:
             x = layer.forward(x, training=training)
         return x
@@ -202,3 +195,15 @@ class Sequential:
         """The output with the loss's link applied (probabilities for cross-entropies); see :func:`axon.training.predict`."""
         from axon.training import predict as _predict
         return _predict(self, X, batch_size=batch_size)
+
+    def _forward_masked(self, x: np.ndarray, training: bool, mask: np.ndarray | None) -> np.ndarray:
+        """:meth:`forward` for input that is not in the model's dtype or comes with a padding mask.
+
+        Integer ids stay integers for a first layer that reads them (Embedding); other input is
+        converted to the parameters' dtype. ``mask`` (n, T), True at the real steps of padded
+        sequences, travels with the data from layer to layer, as does the mask an Embedding with
+        ``padding_idx`` makes (see :mod:`axon.layers.base`).
+        """
+        if not (x.dtype.kind in "iu" and self.layers and self.layers[0].integer_input):
+            x = x.astype(self.dtype)
+        return forward_layers(self.layers, x, training, mask)

@@ -19,9 +19,7 @@ class Dense(Layer):
 
     Row-vector convention of the course notes: a batch ``a`` of shape ``(n, in_features)``,
     ``W`` of shape ``(in_features, out_features)``, ``b`` of shape ``(out_features,)``;
-    output ``z`` of shape ``(n, out_features)``. A batch of sequences ``(n, T, in_features)``
-    (any number of middle axes) is mapped step by step on its last axis to ``(n, T, out_features)``,
-    the sums of BP3 and BP4 running over the steps too.
+    output ``z`` of shape ``(n, out_features)``; sequences (n, T, in_features) step by step (see below).
 
     Backward, with δ = ∂C/∂z of shape ``(n, out_features)`` (the course's error of the layer):
 
@@ -64,11 +62,7 @@ class Dense(Layer):
     def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
         W = self.weight.data
         if x.ndim != 2 or x.shape[1] != self.in_features:
-            if x.ndim < 2 or x.shape[-1] != self.in_features:
-                raise ValueError(f"{self.name} expects input of shape (n, {self.in_features}) or "
-                                 f"(n, ..., {self.in_features}), got {x.shape}")
-            # (N, T, D): every step through the same weights, as one product of (N·T, D) rows.
-            return self.forward(x.reshape(-1, self.in_features)).reshape(*x.shape[:-1], self.out_features)
+            return self._forward_steps(x)  # (n, T, in_features), or a clear error
         if x.dtype != W.dtype:
             x = x.astype(W.dtype)
         self._x = x
@@ -78,14 +72,11 @@ class Dense(Layer):
         return z
 
     def backward(self, grad_y: np.ndarray) -> np.ndarray:
-        if grad_y.ndim != 2:
-            return self.backward(grad_y.reshape(-1, self.out_features)).reshape(*grad_y.shape[:-1],
-                                                                                 self.in_features)
         self.backward_params(grad_y)
         return grad_y @ self.weight.data.T                    # BP2: δ·Wᵀ (the σ′ factor is the activation's)
 
     def backward_params(self, grad_y: np.ndarray) -> None:
-        delta = grad_y if grad_y.ndim == 2 else grad_y.reshape(-1, self.out_features)
+        delta = grad_y if grad_y.ndim == 2 else grad_y.reshape(-1, self.out_features)  # steps as rows
         self.weight.accumulate_matmul(self._x.T, delta)       # BP4: ∂C/∂W = aᵀ·δ
         add_penalty_gradient(self.weight, self.l1, self.l2)
         if self.bias is not None:
@@ -100,3 +91,14 @@ class Dense(Layer):
     def get_config(self) -> dict[str, Any]:
         return {"in_features": self.in_features, "out_features": self.out_features,
                 "bias": self.bias is not None, "l1": self.l1, "l2": self.l2}
+
+    def _forward_steps(self, x: np.ndarray) -> np.ndarray:
+        """Sequences (n, T, in_features) → (n, T, out_features): every step through the same weights.
+
+        Computed as one product of the (n·T, in_features) rows; backward's BP3 and BP4 then sum over
+        the steps too (``backward_params`` reshapes δ the same way, and δ·Wᵀ broadcasts over T).
+        """
+        if x.ndim < 2 or x.shape[-1] != self.in_features:
+            raise ValueError(f"{self.name} expects input of shape (n, {self.in_features}) or "
+                             f"(n, ..., {self.in_features}), got {x.shape}")
+        return self.forward(x.reshape(-1, self.in_features)).reshape(*x.shape[:-1], self.out_features)
