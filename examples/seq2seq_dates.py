@@ -104,6 +104,12 @@ def exact_match(model: AttentionSeq2seq, data: ax.datasets.TextPairs, rows: slic
     return float(np.mean([g.strip() == a for g, a in zip(guesses, data.answers[rows])]))
 
 
+def char_accuracy(model: AttentionSeq2seq, data: ax.datasets.TextPairs, rows: slice) -> float:
+    """Fraction of answer characters predicted right when the decoder reads the true ones (teacher forcing)."""
+    Y = data.Y[rows]
+    return float(np.mean(model.forward(data.X[rows], Y[:, :-1]).argmax(axis=-1) == Y[:, 1:]))
+
+
 def print_alignment(model: AttentionSeq2seq, data: ax.datasets.TextPairs, i: int) -> None:
     """For question i, the question character each answer character attended to most."""
     question = data.questions[i]
