@@ -294,3 +294,25 @@ def test_generated_tasks_are_right_and_reproducible():
 
     noisy, clean = ax.datasets.make_noisy_sine(500, noise=0.1, seed=0)
     assert noisy.dtype == np.float32 and np.std(noisy - clean) == pytest.approx(0.1, rel=0.15)
+
+
+# -- axon train --layers tokens -------------------------------------------------------------------------
+def test_layer_tokens_build_sequence_models_over_image_rows():
+    from axon.architectures import build_model
+    model = build_model("lstm32,attn4,gap,64", (1, 8, 8), 10)
+    assert [type(layer).__name__ for layer in model][:5] == ["Reshape", "LSTM", "Residual", "Residual",
+                                                             "GlobalAvgPool1D"]
+    assert model[1].return_sequences and "(n, 8, 32)" in model.summary()
+    last = build_model("gru16", (1, 8, 8), 10)
+    assert not last[1].return_sequences and "(n, 16)" in last.summary()
+    rnn = build_model("rnn8,ln", (1, 28, 28), 10)
+    assert type(rnn[-2]).__name__ == "LayerNorm"
+    assert build_model("lstm8", (1, 8, 8), 10).forward(np.zeros((2, 1, 8, 8), np.float32)).shape == (2, 10)
+
+
+@pytest.mark.parametrize("spec, message", [("attn3", "multiple of 3 heads"), ("64,lstm8", "sequence tokens before"),
+                                           ("lstmx", "not a layer token")])
+def test_layer_tokens_explain_mistakes(spec, message):
+    from axon.architectures import build_model
+    with pytest.raises(ValueError, match=message):
+        build_model(spec, (1, 8, 8), 10)
