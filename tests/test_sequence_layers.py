@@ -158,6 +158,19 @@ def _close(a, b):
     np.testing.assert_allclose(a, b.detach().numpy() if hasattr(b, "detach") else b, rtol=1e-6, atol=1e-10)
 
 
+def _against(ours, theirs, x, rng):
+    """Forward and backward of ``ours`` (axon) and ``theirs`` (torch) on x with one random ∂C/∂y;
+    asserts equal outputs and input gradients and returns nothing (parameter gradients are left in both)."""
+    y = ours.forward(x)
+    g = rng.normal(size=y.shape)
+    dx = ours.backward(g)
+    xt = _t(x, True)
+    yt = theirs(xt)
+    yt.backward(_t(g))
+    _close(y, yt)
+    _close(dx, xt.grad)
+
+
 def _torch_rnn(layer):
     cls = {"RNN": torch.nn.RNN, "LSTM": torch.nn.LSTM, "GRU": torch.nn.GRU}[type(layer).__name__]
     net = cls(layer.input_size, layer.hidden_size, batch_first=True).double()
@@ -273,15 +286,7 @@ def test_conv1d_matches_pytorch(k, stride, padding, dilation):
 ])
 def test_pool1d_matches_pytorch(layer, reference):
     rng = np.random.default_rng(8)
-    pool = layer()
-    x = rng.normal(size=(2, 3, 9))
-    y = pool.forward(x)
-    g = rng.normal(size=y.shape)
-    xt = _t(x, True)
-    yt = reference(xt)
-    yt.backward(_t(g))
-    _close(y, yt)
-    _close(pool.backward(g), xt.grad)
+    _against(layer(), reference, rng.normal(size=(2, 3, 9)), rng)
 
 
 def test_embedding_and_layernorm_match_pytorch():
@@ -306,15 +311,7 @@ def test_embedding_and_layernorm_match_pytorch():
     with torch.no_grad():
         ref_ln.weight.copy_(_t(ln.weight.data))
         ref_ln.bias.copy_(_t(ln.bias.data))
-    x = rng.normal(size=(3, 5, 4)) * 3 + 1
-    y = ln.forward(x)
-    g = rng.normal(size=y.shape)
-    dx = ln.backward(g)
-    xt = _t(x, True)
-    yt = ref_ln(xt)
-    yt.backward(_t(g))
-    _close(y, yt)
-    _close(dx, xt.grad)
+    _against(ln, ref_ln, rng.normal(size=(3, 5, 4)) * 3 + 1, rng)
     _close(ln.weight.grad, ref_ln.weight.grad)
     _close(ln.bias.grad, ref_ln.bias.grad)
 
@@ -344,15 +341,7 @@ def test_transformer_encoder_block_matches_pytorch():
         ref.linear1.bias.copy_(_t(ffn[1].bias.data))
         ref.linear2.weight.copy_(_t(ffn[3].weight.data.T))
         ref.linear2.bias.copy_(_t(ffn[3].bias.data))
-    x = rng.normal(size=(2, 6, d))
-    y = block.forward(x)
-    g = rng.normal(size=y.shape)
-    dx = block.backward(g)
-    xt = _t(x, True)
-    yt = ref(xt)
-    yt.backward(_t(g))
-    _close(y, yt)
-    _close(dx, xt.grad)
+    _against(block, ref, rng.normal(size=(2, 6, d)), rng)
     _close(attn.in_proj_weight.grad, ref.self_attn.in_proj_weight.grad.T)
     _close(ffn[1].weight.grad, ref.linear1.weight.grad.T)
 

@@ -183,7 +183,7 @@ def forward_masked(layer: Layer, x: np.ndarray, training: bool,
                    mask: np.ndarray | None) -> tuple[np.ndarray, np.ndarray | None]:
     """One layer's forward with the padding mask: returns ``(output, the output's mask)``."""
     if mask is not None and layer.supports_mask:
-        y = layer.forward(x, training=training, mask=mask)
+        y = layer.forward(x, training=training, mask=mask)  # type: ignore[call-arg]  # supports_mask
     else:
         y = layer.forward(x, training=training)
     mask = layer.compute_mask(x, mask)

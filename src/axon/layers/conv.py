@@ -151,7 +151,3 @@ class Conv2D(ConvWorkspace, Layer):
         if isinstance(self.init, str):
             config["init"] = self.init
         return config
-
-    def to_dtype(self, dtype: np.dtype) -> None:
-        super().to_dtype(dtype)
-        self._clear_work()

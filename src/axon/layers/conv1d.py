@@ -153,13 +153,9 @@ class Conv1D(ConvWorkspace, Layer):
         return (self.out_channels, self._out_length(input_shape[1]))
 
     def get_config(self) -> dict[str, Any]:
-        config = {"in_channels": self.in_channels, "out_channels": self.out_channels,
+        config: dict[str, Any] = {"in_channels": self.in_channels, "out_channels": self.out_channels,
                   "kernel_size": self.kernel_size, "stride": self.stride, "padding": self.padding,
                   "dilation": self.dilation, "bias": self.bias is not None, "l1": self.l1, "l2": self.l2}
         if isinstance(self.init, str):
             config["init"] = self.init
         return config
-
-    def to_dtype(self, dtype: np.dtype) -> None:
-        super().to_dtype(dtype)
-        self._clear_work()

@@ -155,6 +155,10 @@ class ConvWorkspace:
         self._work.clear()
         self._cols = None
 
+    def to_dtype(self, dtype: np.dtype) -> None:
+        super().to_dtype(dtype)  # type: ignore[misc]  # the Layer this mixin is combined with
+        self._clear_work()
+
     def __deepcopy__(self, memo):
         clone = type(self).__new__(type(self))
         memo[id(self)] = clone

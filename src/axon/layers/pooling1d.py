@@ -7,6 +7,7 @@ are written once.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -25,7 +26,7 @@ def _size(value: Any, arg: str) -> int:
 class _Pool1D(Layer):
     """Shared code: a 2-D pool of window (1, k) on the (N, C, 1, L) view of the input."""
 
-    _pool2d: type[Layer] = Layer
+    _pool2d: Callable[..., Layer]  # MaxPool2D or AvgPool2D, set by the subclass
 
     def __init__(self, kernel_size: int, stride: int | None = None, name: str | None = None) -> None:
         super().__init__(name)

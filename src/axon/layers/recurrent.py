@@ -175,7 +175,7 @@ class _Recurrent(Layer):
     # side by side), with the sigmoid gates' pre-activations halved: then one tanh call per step
     # gives tanh(z) for the tanh gates and tanh(z/2) for the others, σ(z) = ½(1 + tanh(z/2))
     # (functions.sigmoid_from_half_tanh), a third of the transcendental calls NumPy would make.
-    _order: tuple[tuple[int, int], ...] = ()       # internal gate k is parameter gate _order[k]
+    _order: tuple[int, ...] = ()                    # internal gate k is parameter gate _order[k]
     _halved = 0                                     # the first _halved internal gates are sigmoids
 
     def _internal(self, w: np.ndarray) -> np.ndarray:

@@ -93,13 +93,14 @@ class Residual(Layer):
     @property
     def rng(self) -> np.random.Generator | None:
         """The random generator of the block's Dropout layers (None without one); setting it sets all."""
-        return next((layer.rng for layer in self.layers if getattr(layer, "rng", None) is not None), None)
+        rngs = [g for g in (getattr(layer, "rng", None) for layer in self.layers) if g is not None]
+        return rngs[0] if rngs else None
 
     @rng.setter
     def rng(self, value: np.random.Generator | None) -> None:
         for layer in self.layers:
             if getattr(layer, "rng", None) is not None and value is not None:
-                layer.rng = value
+                setattr(layer, "rng", value)  # noqa: B010 (any layer type with a generator)
 
     # -- computation ------------------------------------------------------------------------------
     def forward(self, x: np.ndarray, training: bool = False, mask: np.ndarray | None = None) -> np.ndarray:
