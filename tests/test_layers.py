@@ -20,6 +20,7 @@ LAYERS = {
     "softmax": lambda d: (ax.Softmax(), d),
     "identity": lambda d: (ax.Identity(), d),
     "dropout": lambda d: (ax.Dropout(0.3), d),
+    "layernorm": lambda d: (ax.LayerNorm(d), d),   # the sequence layers' table: tests/test_sequence_layers.py
 }
 
 shapes = st.tuples(st.integers(1, 6), st.integers(1, 6))
