@@ -12,10 +12,11 @@ predicts the next. The noise cannot be predicted, so against the noisy next valu
 beats a mean squared error of 0.1² = 0.01; against the clean sine it can approach 0. Persistence
 (tomorrow = today) is the baseline.
 
-Measured (``python examples/sine_forecast.py``, seed 0, 40 epochs, 2-core AMD EPYC shared with other
-jobs, about 10 s): test MSE against the noisy next value 0.0123 (noise floor 0.0100; persistence
-0.0352), against the clean sine 0.0023 (persistence 0.0170, 7x worse). Seeds 1 and 2: 0.0024 and
-0.0022 against the clean sine.
+Measured (``python examples/sine_forecast.py``, 40 epochs, one BLAS thread, the 2-core AMD EPYC of
+this project while other jobs loaded it, 9-11 s): test MSE against the noisy next value 0.0118
+(noise floor 0.0100; persistence 0.0268), against the clean sine 0.0023 (persistence 0.0175,
+7.6x worse) for seed 0; seeds 1 and 2: 0.0019 and 0.0027 against the clean sine (0.0117, 0.0127
+against the noisy value).
 
     python examples/sine_forecast.py [--epochs 40] [--seed 0]
 
