@@ -53,7 +53,7 @@ class Sequential:
         """
         dtype = self.dtype
         x = np.asarray(x)
-        if x.dtype != dtype or mask is not None:  # another dtype, token ids, a padding mask
+        if x.dtype != dtype or mask is not None or (self.layers and self.layers[0].integer_input):
             return self._forward_masked(x, training, mask)
         for layer in self.layers:
             x = layer.forward(x, training=training)
