@@ -87,17 +87,27 @@ profile below and sections b and e:
 
 
 SEQUENCES_ANALYSIS = """\
-Why the recurrent layers are where they are. Their products are batched as far as the recurrence
-allows: x·W_ih of all steps is one product before the walk, the weight gradients are two products
-over all T·N rows after it, ∂C/∂x one more; only hₜ₋₁·W_hh and δₜ·W_hhᵀ run per step. What is left
-is element-wise: per LSTM step the gates' squashing functions, 5·N·H = 41k tanh evaluations (the
-sigmoid gates as ½(1 + tanh(z/2)), so one tanh call serves all four gates), and about twenty
-further passes over (N, H) arrays in backward. NumPy's float32 tanh on this CPU (AVX2, no AVX-512)
-is scalar libm code, about 4-6 ns per value, so the tanh calls alone cost about as much as the
-step's product; PyTorch's vectorised kernels (Sleef) take a fraction of that and split the
-element-wise work over threads, where NumPy's stays on one. The GRU needs 3·N·H tanh values per
-step instead of 5, which is why it comes out better than the LSTM. Conv1D and the encoder are
-products almost entirely.\
+Why the rows are where they are (the ceiling column says how much of axon's time is products):
+
+- LSTM and GRU: the products are batched as far as the recurrence allows (x·W_ih of all steps is
+  one product before the walk, the weight gradients two products over all T·N rows after it, ∂C/∂x
+  one more; only hₜ₋₁·W_hh and δₜ·W_hhᵀ run per step). What is left is element-wise, and most of it
+  is the gates' squashing functions: per LSTM step 5·N·H = 41k tanh values (the sigmoid gates as
+  ½(1 + tanh(z/2)), so one tanh call serves all four gates). NumPy's float32 tanh on this CPU (AVX2,
+  no AVX-512) runs scalar libm code, 4-6 ns per value, so the tanh calls of a batch take about
+  10 ms, and the other element-wise passes (about 15 per step forward and 25 backward over (N, H)
+  arrays) about as much again. PyTorch's CPU LSTM is a fused kernel with vectorised squashing
+  functions: it takes little more than its products, which is why the LSTM misses the target while
+  the GRU (3·N·H tanh values per step, and PyTorch's GRU is not fused as tightly) meets it.
+- Conv1D: im2col over the 5 kernel offsets, the col2im adds of backward and the transposes between
+  (N, C, L) and the (C, N·L) column layout of the single product are about a quarter of the time;
+  PyTorch's oneDNN convolution runs at its products' speed. A product per kernel offset instead of
+  im2col needs the same passes to add the offsets' results (NumPy has no GEMM with beta = 1).
+- The transformer encoder is products almost entirely (attention's softmax exp is the largest
+  element-wise part); it is level with PyTorch.
+- 2 threads: NumPy's element-wise work stays on one thread while PyTorch splits its kernels, and
+  OpenBLAS's second thread spin-waits when another process holds the other core; rows measured
+  with most of the machine taken by other jobs (the last column) measure the machine.\
 """
 
 
