@@ -20,7 +20,9 @@ LAYERS = {
     "softmax": lambda d: (ax.Softmax(), d),
     "identity": lambda d: (ax.Identity(), d),
     "dropout": lambda d: (ax.Dropout(0.3), d),
-    "layernorm": lambda d: (ax.LayerNorm(d), d),   # the sequence layers' table: tests/test_sequence_layers.py
+    # eps = 1: with 1 or 2 features the normalised output is nearly constant in x (x̂ = ±1), which
+    # leaves central differences nothing but rounding noise to compare. More: test_sequence_layers.py.
+    "layernorm": lambda d: (ax.LayerNorm(d, eps=1.0), d),
 }
 
 shapes = st.tuples(st.integers(1, 6), st.integers(1, 6))
