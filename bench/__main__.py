@@ -14,10 +14,12 @@ from bench import report
 from bench.common import environment, load_average
 
 MODES = {  # rounds (epochs per contestant), tiny-net steps and rounds, import repeats
-    "quick": {"rounds": 5, "tiny_steps": 1500, "tiny_rounds": 3, "import_repeats": 5, "optimizer_steps": 300},
-    "full": {"rounds": 7, "tiny_steps": 1500, "tiny_rounds": 9, "import_repeats": 15, "optimizer_steps": 1000},
+    "quick": {"rounds": 5, "tiny_steps": 1500, "tiny_rounds": 3, "import_repeats": 5, "optimizer_steps": 300,
+              "sequence_rounds": 5},
+    "full": {"rounds": 7, "tiny_steps": 1500, "tiny_rounds": 9, "import_repeats": 15, "optimizer_steps": 1000,
+             "sequence_rounds": 9},
 }
-SECTIONS = ("mlp", "optimizer", "cnn", "tiny", "startup", "profile")
+SECTIONS = ("mlp", "optimizer", "cnn", "sequences", "tiny", "startup", "profile")
 
 
 def _notes(results: dict) -> list[str]:
@@ -106,6 +108,14 @@ def main(argv: list[str] | None = None) -> int:
         log("LeNet-like CNN epochs")
         from bench import cnn
         results["cnn"] = cnn.run(quick=False, log=log)
+        save(False)
+    if "sequences" in sections:
+        log("sequence layers: one batch forward + backward")
+        from bench import sequences
+        results["sequences"] = sequences.run(cfg["sequence_rounds"], thread_counts, log)
+        missed = sorted({r["case"] for r in results["sequences"]
+                         if r["seconds"].get("PyTorch") and report._paired(r, "axon", "PyTorch") > 1.0})
+        results["sequences_profile"] = {case: sequences.profile(case, 1) for case in missed}
         save(False)
     if "profile" in sections:
         from bench import mlp

@@ -86,6 +86,31 @@ profile below and sections b and e:
 """
 
 
+SEQUENCES_ANALYSIS = """\
+Why the rows are where they are (the ceiling column says how much of axon's time is products):
+
+- LSTM and GRU: the products are batched as far as the recurrence allows (x·W_ih of all steps is
+  one product before the walk, the weight gradients two products over all T·N rows after it, ∂C/∂x
+  one more; only hₜ₋₁·W_hh and δₜ·W_hhᵀ run per step). What is left is element-wise, and most of it
+  is the gates' squashing functions: per LSTM step 5·N·H = 41k tanh values (the sigmoid gates as
+  ½(1 + tanh(z/2)), so one tanh call serves all four gates). NumPy's float32 tanh on this CPU (AVX2,
+  no AVX-512) runs scalar libm code, 4-6 ns per value, so the tanh calls of a batch take about
+  10 ms, and the other element-wise passes (about 15 per step forward and 25 backward over (N, H)
+  arrays) about as much again. PyTorch's CPU LSTM is a fused kernel with vectorised squashing
+  functions: it takes little more than its products, which is why the LSTM misses the target while
+  the GRU (3·N·H tanh values per step, and PyTorch's GRU is not fused as tightly) meets it.
+- Conv1D: im2col over the 5 kernel offsets, the col2im adds of backward and the transposes between
+  (N, C, L) and the (C, N·L) column layout of the single product are about a quarter of the time;
+  PyTorch's oneDNN convolution runs at its products' speed. A product per kernel offset instead of
+  im2col needs the same passes to add the offsets' results (NumPy has no GEMM with beta = 1).
+- The transformer encoder is products almost entirely (attention's softmax exp is the largest
+  element-wise part); it is level with PyTorch.
+- 2 threads: NumPy's element-wise work stays on one thread while PyTorch splits its kernels, and
+  OpenBLAS's second thread spin-waits when another process holds the other core; rows measured
+  with most of the machine taken by other jobs (the last column) measure the machine.\
+"""
+
+
 def _fmt_s(v: float | None) -> str:
     return "–" if v is None else f"{v:.3f}"
 
@@ -154,6 +179,18 @@ def ceiling_table(rows: list[dict], flops: float) -> list[str]:
     return out
 
 
+def sequences_table(rows: list[dict]) -> list[str]:
+    """Section f: the sequence layers, ms per batch (forward + backward), axon against PyTorch."""
+    lines = ["| threads | configuration | axon ms | PyTorch ms | NumPy ceiling ms | axon / PyTorch "
+             "| ceiling / axon | CPU used by others |", "|---|---|---|---|---|---|---|---|"]
+    for r in sorted(rows, key=lambda r: (r["threads"], r["case"])):
+        s = r["seconds"]
+        ms = [("–" if s.get(k) is None else f"{s[k] * 1e3:.1f}") for k in ("axon", "PyTorch", "NumPy ceiling")]
+        lines.append(f"| {r['threads']} | {r['case']} | {' | '.join(ms)} | {_fmt_r(_paired(r, 'axon', 'PyTorch'))} "
+                     f"| {_spread(r, 'NumPy ceiling', 'axon')} | {_fmt_load(r)} |")
+    return lines
+
+
 def targets(results: dict[str, Any]) -> list[tuple[str, str, bool | None]]:
     """(target, measured, met) for each target of issue 9 that was measured."""
     out: list[tuple[str, str, bool | None]] = []
@@ -187,6 +224,11 @@ def targets(results: dict[str, Any]) -> list[tuple[str, str, bool | None]]:
         v = _paired(r, "axon", "PyTorch")
         if v is not None:
             out.append((f"tiny net {r['net']}: axon step <= 0.2x PyTorch's", f"{v:.2f}x", v <= 0.2))
+    for r in results.get("sequences", []):
+        v = _paired(r, "axon", "PyTorch")
+        if v is not None:
+            out.append((f"{r['case']} forward + backward <= 1.0x PyTorch (issue 15; {r['threads']} thread"
+                        f"{'s' if r['threads'] > 1 else ''})", f"{v:.2f}x", v <= 1.0))
     imp = results.get("imports", {})
     if "axon" in imp:
         out.append(("import axon <= 0.15 s", f"{imp['axon']:.3f} s", imp["axon"] <= 0.15))
@@ -269,6 +311,23 @@ def markdown(results: dict[str, Any]) -> str:
             lines.append(f"| {r['threads']} | {r['optimizer']} | {s['axon'] * 1e6:.0f} | "
                          f"{_fmt_us(s.get('PyTorch'))} | {_fmt_us(s.get('PyTorch fused'))} | "
                          f"{_fmt_r(_paired(r, 'axon', 'PyTorch'))} | {_fmt_r(_paired(r, 'axon', 'PyTorch fused'))} |")
+    if results.get("sequences"):
+        from bench.sequences import CONV_SHAPE, ENCODER_SHAPE, RNN_SHAPE
+        r, c, e = RNN_SHAPE, CONV_SHAPE, ENCODER_SHAPE
+        lines += ["", "## f. Sequence layers (issue 15): one batch, forward + backward", "",
+                  f"LSTM and GRU: T = {r['T']}, N = {r['N']}, D = H = {r['H']}, every step's output; Conv1D: "
+                  f"({c['N']}, {c['C']}, {c['L']}), {c['F']} filters of {c['k']}; transformer encoder: "
+                  f"{e['layers']} pre-norm layers, T = {e['T']}, d = {e['d']}, {e['heads']} heads, "
+                  f"feed-forward {e['ff']}, batch {e['N']} (`bench/sequences.py`). The input's gradient is "
+                  "computed in both libraries. Milliseconds per batch, median of interleaved rounds; the "
+                  "ceiling is NumPy doing only the batch's matrix products.", ""]
+        lines += sequences_table(results["sequences"])
+        if results.get("sequences_profile"):
+            lines += ["", "Where axon's time goes in the configurations that miss the target (cProfile, own time "
+                      "per function, 1 thread):", ""]
+            for case, text in results["sequences_profile"].items():
+                lines += [f"{case}:", "", "```", text, "```", ""]
+        lines += ["", SEQUENCES_ANALYSIS]
     if "imports" in results or "memory" in results:
         lines += ["", "## d. Import time and peak memory", ""]
         if results.get("imports"):

@@ -28,7 +28,8 @@ def demo(tmp_path_factory):
 
 
 def test_registry_names_match_the_contract():
-    assert set(DEMOS) == {"fit", "xor", "slowdown", "activations", "vanishing", "boundary", "overfit", "evolve"}
+    assert set(DEMOS) == {"fit", "xor", "slowdown", "activations", "vanishing", "boundary", "overfit",
+                          "evolve", "rnn-vanishing"}
 
 
 @pytest.mark.parametrize("name", sorted(DEMOS))
@@ -186,3 +187,13 @@ def test_evolve_front_runs_from_a_small_network_to_one_that_bends_around_the_moo
     assert len(front) >= 2 and front[0]["params"] < front[-1]["params"]
     assert front[-1]["val_accuracy"] >= 0.95 > front[0]["val_accuracy"]
     assert front[-1]["val_loss"] < front[0]["val_loss"] / 2
+
+
+def test_rnn_vanishing_plain_rnn_forgets_and_lstm_remembers(demo):
+    n = demo("rnn-vanishing").numbers
+    acc = n["accuracy"]
+    assert acc["RNN"]["5"] > 0.95 and acc["LSTM"]["5"] > 0.95             # short memories: both
+    assert acc["RNN"]["30"] < 0.65 and acc["LSTM"]["30"] > 0.95            # long: only the LSTM
+    rnn, lstm = n["grad_init"]["RNN"], n["grad_init"]["LSTM"]
+    assert rnn[0] < 1e-3 * rnn[-1]                                         # vanished over 30 steps
+    assert lstm[0] > 0.1 * lstm[-1]                                        # carried by the cell state

@@ -12,7 +12,8 @@ onnx = pytest.importorskip("onnx")
 ort = pytest.importorskip("onnxruntime")
 
 import axon as ax  # noqa: E402
-from axon.io.onnx_export import ONNX_CONVERTERS, export_onnx, register_converter  # noqa: E402
+from axon.io.onnx_export import export_onnx  # noqa: E402
+from axon.io.onnx_graph import ONNX_CONVERTERS, register_converter  # noqa: E402
 from axon.preprocessing import Standardizer  # noqa: E402
 
 ATOL = 1e-5
@@ -123,7 +124,7 @@ def test_cnn_with_an_image_preprocessor(digits, tmp_path):
 
 @pytest.mark.parametrize("layer", [
     ax.Sigmoid(), ax.Tanh(), ax.ReLU(), ax.LeakyReLU(0.2), ax.Softmax(), ax.Identity(), ax.Dropout(0.5),
-    ax.BatchNorm1d(8), ax.Dense(8, 8, bias=False),
+    ax.BatchNorm1d(8), ax.Dense(8, 8, bias=False), ax.LayerNorm(8),
 ], ids=lambda layer: type(layer).__name__)
 def test_every_layer_type(layer, tmp_path):
     rng = np.random.default_rng(0)

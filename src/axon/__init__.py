@@ -13,19 +13,31 @@ from axon import data, datasets, layers, losses, optim
 from axon._config import get_default_dtype, get_rng, set_default_dtype, set_seed
 from axon.gradcheck import GradcheckReport, gradcheck
 from axon.layers import (
+    GRU,
+    LSTM,
+    RNN,
+    AvgPool1D,
     AvgPool2D,
     BatchNorm1d,
     BatchNorm2d,
+    Conv1D,
     Conv2D,
     Dense,
     Dropout,
+    Embedding,
     Flatten,
+    GlobalAvgPool1D,
     Identity,
     Layer,
+    LayerNorm,
     LeakyReLU,
+    MaxPool1D,
     MaxPool2D,
+    MultiHeadSelfAttention,
+    PositionalEncoding,
     ReLU,
     Reshape,
+    Residual,
     Sigmoid,
     Softmax,
     Tanh,
@@ -47,6 +59,8 @@ __all__ = [
     "Dense", "Dropout", "GradcheckReport", "Identity", "Layer", "LeakyReLU", "Parameter", "ReLU", "Reshape",
     "Sequential", "Sigmoid", "Softmax", "Tanh", "data", "datasets", "get_default_dtype", "get_rng",
     "gradcheck", "layers", "losses", "optim", "set_default_dtype", "set_seed",
+    "AvgPool1D", "Conv1D", "Embedding", "GRU", "GlobalAvgPool1D", "LSTM", "LayerNorm", "MaxPool1D",
+    "MultiHeadSelfAttention", "PositionalEncoding", "RNN", "Residual",
 ]
 
 

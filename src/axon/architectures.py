@@ -18,6 +18,12 @@ token          layers
                activation (conv → BN → ReLU, as Ioffe & Szegedy), and the layer drops its bias,
                which BatchNorm would cancel; elsewhere it normalises what comes in
 ``flatten``    Flatten; inserted automatically before the first Dense after image layers
+``lstm64``     LSTM with 64 units (``gru64``, ``rnn64`` likewise) over the rows of a one-channel
+               image as steps (28 steps of 28 pixels for MNIST); every step's state when another
+               sequence token follows, else the last state
+``attn4``      a pre-norm transformer encoder block with 4 heads over the steps (``Residual``s of
+               LayerNorm → attention and LayerNorm → Dense(2d) → ReLU → Dense(d))
+``ln``         LayerNorm over the last axis; ``gap``: the mean over the steps (GlobalAvgPool1D)
 =============  ==================================================================================
 
 Examples: ``"256,128"`` with 784 inputs and 10 outputs gives 784 → 256 → 128 → 10 (an MLP);
@@ -73,8 +79,9 @@ DEFAULT_MLP = "256,128"
 _INT = re.compile(r"^\d+$")
 _CONV = re.compile(r"^conv(\d+)x(\d+)(?:s(\d+))?$")
 _POOL = re.compile(r"^(max|avg)pool(\d+)(?:s(\d+))?$")
+_SEQ = re.compile(r"^(lstm|gru|rnn|attn)(\d+)$|^(ln|gap)$")
 _SPEC_HELP = ("write e.g. --layers conv32x3,maxpool2,conv64x3,maxpool2,128 (tokens: an integer for "
-              "Dense units, convNxK, convNxKsS, maxpoolK, avgpoolK, bn, flatten)")
+              "Dense units, convNxK, convNxKsS, maxpoolK, avgpoolK, bn, flatten, lstmN, gruN, rnnN, attnK, ln, gap)")
 
 
 def activation_name(name: str) -> str:
@@ -94,7 +101,7 @@ def parse_tokens(spec: str | list | tuple) -> list[str]:
         tokens = [t.strip().lower() for t in str(spec).split(",")]
     tokens = [t for t in tokens if t]
     for t in tokens:
-        if not (_INT.match(t) or _CONV.match(t) or _POOL.match(t) or t in ("bn", "flatten")):
+        if not (_INT.match(t) or _CONV.match(t) or _POOL.match(t) or _SEQ.match(t) or t in ("bn", "flatten")):
             raise ValueError(f"--layers: {t!r} is not a layer token; {_SPEC_HELP}")
         if any(int(n) < 1 for n in re.findall(r"\d+", t)):
             raise ValueError(f"--layers: {t!r} has a size of 0; sizes must be positive integers")
@@ -179,6 +186,10 @@ def build_model(spec: str | list | tuple | None, input_shape: tuple[int, ...], n
         if image != input_shape:
             layers.append(Reshape(image))
             shape = image
+    elif any(_SEQ.match(t) for t in tokens) and len(input_shape) == 1 and image_shape(input_shape):
+        side = math.isqrt(input_shape[0])  # flat rows of a square image: its rows are the steps
+        layers.append(Reshape((side, side)))
+        shape = (side, side)
 
     def add(layer: Layer, token: str) -> None:
         nonlocal shape
@@ -215,6 +226,10 @@ def build_model(spec: str | list | tuple | None, input_shape: tuple[int, ...], n
             add((MaxPool2D if pool[1] == "max" else AvgPool2D)(k, stride), t)
         elif t == "bn":
             add(BatchNorm2d(shape[0], dtype=dtype) if len(shape) == 3 else BatchNorm1d(shape[0], dtype=dtype), t)
+        elif _SEQ.match(t):
+            following = tokens[i + 1] if i + 1 < len(tokens) else ""
+            for layer in _sequence_layers(t, shape, following):
+                add(layer, t)
         elif t == "flatten":
             flatten_if_image()
         else:
@@ -243,3 +258,34 @@ def build_mlp(n_inputs: int, hidden: list[int] | tuple[int, ...], n_outputs: int
     sizes = [check_int(s, "each hidden layer size") for s in hidden]
     return build_model([str(s) for s in sizes], (check_int(n_inputs, "n_inputs"),), n_outputs,
                        kind="mlp", **options)  # type: ignore[arg-type]
+
+
+def _sequence_layers(token: str, shape: tuple[int, ...], following: str) -> list[Layer]:
+    """The layers of a sequence token (``lstm64``, ``gru64``, ``rnn64``, ``attn4``, ``ln``, ``gap``) on
+    samples of ``shape``: (steps, features), or a one-channel image whose rows become the steps."""
+    from axon.layers import GRU, LSTM, RNN, GlobalAvgPool1D, LayerNorm, MultiHeadSelfAttention, Residual
+
+    layers: list[Layer] = []
+    if len(shape) == 3:
+        if shape[0] != 1:
+            raise ValueError(f"--layers: {token!r} reads a one-channel image row by row, got {shape[0]} channels")
+        layers.append(Reshape(shape[1:]))
+        shape = tuple(shape[1:])
+    if token == "ln":
+        return layers + [LayerNorm(shape[-1])]
+    if len(shape) != 2:
+        raise ValueError(f"--layers: {token!r} needs (steps, features) but comes after a layer that "
+                         f"gives {shape}; put sequence tokens before Dense ones")
+    if token == "gap":
+        return layers + [GlobalAvgPool1D(channels_last=True)]
+    match = _SEQ.match(token)
+    assert match is not None
+    kind, size = match[1], int(match[2])
+    d = shape[1]
+    if kind == "attn":
+        if d % size:
+            raise ValueError(f"--layers: {token!r}: {d} features per step are not a multiple of {size} heads")
+        return layers + [Residual(Sequential(LayerNorm(d), MultiHeadSelfAttention(d, size))),
+                         Residual(Sequential(LayerNorm(d), Dense(d, 2 * d, init="he"), ReLU(), Dense(2 * d, d)))]
+    cell = {"lstm": LSTM, "gru": GRU, "rnn": RNN}[kind]
+    return layers + [cell(d, size, return_sequences=bool(_SEQ.match(following)) and following != "ln")]

@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from axon.layers.base import Layer
+from axon.layers.base import Layer, forward_masked
 from axon.losses import Loss, get_loss
 from axon.model import Sequential
 
@@ -206,7 +206,8 @@ def trace(model: Sequential, loss: Loss | str | None, X: np.ndarray, y: np.ndarr
     loss = copy.deepcopy(get_loss(loss))  # the caller's loss keeps its cached batch
     X, y = _check_inputs(model, loss, X, y)
     dtype = model.dtype
-    x = model.prepare(X)  # the preprocessor, as forward applies it
+    x = model.prepare(X)  # the preprocessor, as forward applies it; token ids stay integers
+    mask = None
     if np.issubdtype(y.dtype, np.floating):
         y = y.astype(dtype, copy=False)
 
@@ -220,7 +221,7 @@ def trace(model: Sequential, loss: Loss | str | None, X: np.ndarray, y: np.ndarr
         inputs, outputs = [], []
         for layer in model.layers:
             inputs.append(x)
-            x = layer.forward(x, training=training)
+            x, mask = forward_masked(layer, x, training, mask)  # a padding mask travels as in forward
             outputs.append(x)
         value = loss.forward(x, y)
         penalty = model.penalty()

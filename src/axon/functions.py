@@ -16,10 +16,7 @@ import numpy as np
 # -- sigmoid -----------------------------------------------------------------------------------
 def sigmoid(z: np.ndarray) -> np.ndarray:
     """σ(z) = 1 / (1 + e^(−z)), computed as ½(1 + tanh(z/2)) so no exp overflows."""
-    y = np.tanh(z * 0.5)
-    y *= 0.5
-    y += 0.5
-    return y
+    return sigmoid_from_half_tanh(np.tanh(z * 0.5))
 
 
 def sigmoid_prime(z: np.ndarray) -> np.ndarray:
@@ -139,3 +136,15 @@ def one_hot(labels: np.ndarray, k: int, dtype: type | np.dtype = np.float32) -> 
     out = np.zeros((labels.shape[0], k), dtype=dtype)
     out[np.arange(labels.shape[0]), labels] = 1
     return out
+
+
+def sigmoid_from_half_tanh(t: np.ndarray) -> np.ndarray:
+    """σ(z) = ½(1 + t) from t = tanh(z/2): the identity :func:`sigmoid` computes with, in place in
+    ``t`` (returned).
+
+    The recurrent layers halve the pre-activations of their sigmoid gates, so that one tanh call
+    over all the gates of a step serves both the sigmoid gates and the tanh ones.
+    """
+    t *= 0.5
+    t += 0.5
+    return t

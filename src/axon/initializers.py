@@ -1,7 +1,8 @@
 """Weight initialisers: xavier (Glorot), he, lecun, normal, standard_normal, uniform, zeros.
 
 Each takes ``(shape, rng, dtype)`` and returns a new array. The fans follow the weight layouts of
-axon: Dense ``(in_features, out_features)``, Conv2D ``(out_channels, in_channels, kh, kw)``.
+axon: Dense ``(in_features, out_features)``, Conv2D ``(out_channels, in_channels, kh, kw)``,
+Conv1D ``(out_channels, in_channels, k)``.
 A user-supplied callable has the signature ``init(shape, rng) -> array``.
 """
 
@@ -19,8 +20,8 @@ def fans(shape: tuple[int, ...]) -> tuple[int, int]:
     """(fan_in, fan_out) of a weight: inputs and outputs that one weight's unit connects."""
     if len(shape) == 2:
         return shape[0], shape[1]
-    if len(shape) == 4:
-        receptive = shape[2] * shape[3]
+    if len(shape) >= 3:  # conv weights (out, in, *kernel): Conv1D (F, C, k), Conv2D (F, C, kh, kw)
+        receptive = math.prod(shape[2:])
         return shape[1] * receptive, shape[0] * receptive
     size = int(np.prod(shape))
     return size, size

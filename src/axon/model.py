@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from axon._config import get_default_dtype, resolve_dtype
-from axon.layers.base import Layer
+from axon.layers.base import Layer, forward_layers
 from axon.parameter import Parameter
 
 if TYPE_CHECKING:
@@ -69,17 +69,22 @@ class Sequential:
         return self
 
     # -- the textbook interface ------------------------------------------------------
-    def forward(self, x: np.ndarray, training: bool | None = None) -> np.ndarray:
+    def forward(self, x: np.ndarray, training: bool | None = None, mask: np.ndarray | None = None
+                ) -> np.ndarray:
         """Feed a batch through every layer: aˡ = fˡ(aˡ⁻¹). Shape (n, …) in, (n, …) out.
 
-        Raw input goes through ``model.preprocessor`` first (when set), then is converted to the
-        dtype of the model's parameters (float32 by default). ``training`` turns on dropout and
-        batch statistics; None means the mode set by :meth:`train` / :meth:`eval` (inference
-        unless ``train()`` was called).
+        Raw input goes through :meth:`prepare` first (the preprocessor, the parameters' dtype;
+        token ids for an Embedding stay integers). ``training`` turns on dropout and batch
+        statistics; None means the mode set by :meth:`train` / :meth:`eval` (inference unless
+        ``train()`` was called). ``mask`` (n, T), True at the real steps of padded sequences,
+        travels with the data from layer to layer, as does the mask an Embedding with
+        ``padding_idx`` makes (see :mod:`axon.layers.base`).
         """
         if training is None:
             training = self.training
         x = self.prepare(x)
+        if mask is not None or (self.layers and self.layers[0].integer_input):
+            return forward_layers(self.layers, x, training, mask)
         for layer in self.layers:
             x = layer.forward(x, training=training)
         return x
@@ -87,7 +92,8 @@ class Sequential:
     __call__ = forward
 
     def prepare(self, x: Any) -> np.ndarray:
-        """Raw input as the first layer takes it: ``model.preprocessor`` applied, model's dtype.
+        """Raw input as the first layer takes it: ``model.preprocessor`` applied, model's dtype
+        (integer ids stay integers when the first layer reads them: an Embedding).
 
         The one place where the preprocessor is applied; :meth:`forward` starts with it and
         :func:`axon.trace` records the first layer's input from it.
@@ -95,6 +101,8 @@ class Sequential:
         x = np.asarray(x)
         if self.preprocessor is not None:
             x = self.preprocessor.transform(x)
+        if x.dtype.kind in "iu" and self.layers and self.layers[0].integer_input:
+            return x
         dtype = self.dtype
         return x if x.dtype == dtype else x.astype(dtype)
 
@@ -130,8 +138,14 @@ class Sequential:
         return {p.name: p for p in self.parameters()}
 
     def random_layers(self) -> list[Layer]:
-        """The layers whose training pass draws random numbers (``layer.stochastic``), in order."""
-        return [layer for layer in self.layers if layer.stochastic]
+        """The layers whose training pass draws random numbers (``layer.stochastic``), in order,
+        those inside wrappers (a Residual block's Dropout) included."""
+        def walk(layers: Iterable[Layer]) -> Iterator[Layer]:
+            for layer in layers:
+                if layer.stochastic:
+                    yield layer
+                yield from walk(sub for _, sub in layer.sublayers())
+        return list(walk(self.layers))
 
     def count_params(self) -> int:
         """The number of parameter values (weights and biases, frozen ones included), as Keras."""

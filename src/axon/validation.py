@@ -105,7 +105,15 @@ def check_features(model: Sequential, X: np.ndarray, name: str = "X") -> None:
         return
     first = next((layer for layer in model.layers if layer.parameters()), None)
     channels = getattr(first, "in_channels", None)
-    if channels is not None and (X.ndim != 4 or X.shape[1] != channels):
+    if channels is None:
+        return
+    # A convolution's input (N, C, *spatial) has as many axes as its weight (F, C, *kernel).
+    weight = getattr(first, "weight", None)
+    if weight is not None and weight.data.ndim == 3:
+        if X.ndim != 3 or X.shape[1] != channels:
+            raise ValueError(f"{name} has shape {X.shape} but the model's first layer expects sequences "
+                             f"(n, {channels}, length); reshape {name}, e.g. X.reshape(-1, {channels}, length)")
+    elif X.ndim != 4 or X.shape[1] != channels:
         raise ValueError(f"{name} has shape {X.shape} but the model's first layer expects images "
                          f"(n, {channels}, height, width); reshape {name}, e.g. X.reshape(-1, {channels}, h, w)")
 

@@ -15,6 +15,7 @@ demos:
   boundary     decision boundaries on xor, moons and spirals over the epochs
   overfit      training against validation curves: none, L2, dropout, early stopping
   evolve       a population of MLPs evolved on the moons: Pareto front and boundaries
+  rnn-vanishing  the gradient reaching each step back in time, plain RNN against LSTM
 
 examples:
   axon demo --list

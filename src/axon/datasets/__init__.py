@@ -3,7 +3,8 @@
 ``load_digits`` ships with axon; ``load_mnist`` and ``load_fashion_mnist`` read the published IDX
 files from a folder or a cache and download them when missing; ``load_csv`` reads a table with a
 header row; ``make_xor``, ``make_moons``, ``make_spirals`` and ``make_curve`` draw small problems
-from a seed.
+from a seed, and ``make_addition``, ``make_dates``, ``make_parity`` and ``make_noisy_sine``
+sequence tasks (:mod:`axon.datasets.sequences`).
 """
 
 import importlib
@@ -17,13 +18,15 @@ _WHERE = {
     "hard_sigmoid": "synthetic", "make_curve": "synthetic", "make_moons": "synthetic",
     "make_spirals": "synthetic", "make_xor": "synthetic", "piecewise_linear": "synthetic",
     "CsvData": "tabular", "load_csv": "tabular", "infer_task": "tabular",
+    "CharVocab": "sequences", "TextPairs": "sequences", "make_addition": "sequences", "make_dates": "sequences",
+    "make_noisy_sine": "sequences", "make_parity": "sequences",
 }
 
 __all__ = [
     "FASHION_MNIST_CLASSES", "MIRRORS", "ChecksumError", "CsvData", "DatasetNotFoundError",
     "IdxFormatError", "data_home", "hard_sigmoid", "infer_task", "load_csv", "load_digits", "load_fashion_mnist",
     "load_mnist", "make_curve", "make_moons", "make_spirals", "make_xor", "piecewise_linear", "read_idx",
-    "write_idx",
+    "write_idx", "CharVocab", "TextPairs", "make_addition", "make_dates", "make_noisy_sine", "make_parity",
 ]
 
 

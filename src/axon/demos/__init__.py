@@ -13,6 +13,7 @@ the numbers behind the pictures and a short text.
 ``boundary``    decision boundaries on xor, moons and spirals taking shape over epochs
 ``overfit``     training against validation loss: none, L2, dropout, early stopping
 ``evolve``      NSGA-II evolves MLPs on the moons: the Pareto front and its boundaries
+``rnn-vanishing`` gradient reaching each step and recall over T steps, plain RNN against LSTM
 ==============  ===========================================================================
 """
 
@@ -21,7 +22,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from axon.demos import activations, boundary, evolve, fit, overfit, slowdown, vanishing, xor
+from axon.demos import activations, boundary, evolve, fit, overfit, rnn_vanishing, slowdown, vanishing, xor
 from axon.demos._common import DemoResult
 
 #: Demo name → ``run(out_dir: Path, seed: int = 0) -> DemoResult``.
@@ -34,6 +35,7 @@ DEMOS: dict[str, Callable[..., DemoResult]] = {
     "boundary": boundary.run,
     "overfit": overfit.run,
     "evolve": evolve.run,
+    "rnn-vanishing": rnn_vanishing.run,
 }
 
 

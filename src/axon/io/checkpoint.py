@@ -88,14 +88,16 @@ def _encode(value: Any, path: str, tensors: dict[str, np.ndarray], depth: int = 
     if isinstance(value, dict):
         out = {}
         for k, v in value.items():
-            if not isinstance(k, str) or "." in k or k.startswith("__"):
-                raise TypeError(f"cannot save {path}: key {k!r} must be a string without '.' or a leading '__'")
+            if not isinstance(k, str) or k.startswith("__"):
+                raise TypeError(f"cannot save {path}: key {k!r} must be a string without a leading '__'")
             out[k] = _encode(v, f"{path}.{k}", tensors, depth + 1)
         return out
     if isinstance(value, (list, tuple)):
         return [_encode(v, f"{path}.{i}", tensors, depth + 1) for i, v in enumerate(value)]
     if isinstance(value, np.ndarray):
         if value.dtype.name in _TENSOR_DTYPES:
+            if path in tensors:  # a key with a dot ("a.b") where a nested "a" → "b" holds an array
+                raise TypeError(f"cannot save {path}: two arrays of the state would have this name")
             tensors[path] = np.ascontiguousarray(value)
             return {"__tensor__": path}
         if value.dtype.name in _STATE_ARRAY_DTYPES and value.ndim == 1:

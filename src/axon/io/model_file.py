@@ -49,6 +49,7 @@ _MAX_LIST = 4096
 _MAX_INT = 2**53  # larger ints are not sizes or counts of anything a layer can hold
 #: A checkpoint's training-state tensors (see axon.io.checkpoint) are named under this prefix.
 CHECKPOINT_TENSORS = "checkpoint."
+_MAX_NESTING = 4  # wrappers (Residual) inside wrappers
 
 
 class ModelFileError(ValueError):
@@ -195,11 +196,18 @@ def model_payload(model) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
                              f"call model.to_dtype({dtype.name!r}) first")
         tensors[name] = np.ascontiguousarray(array)
 
-    layers = []
-    for layer in model.layers:
+    def layer_entry(layer: Any, name: str) -> dict[str, Any]:
         entry = _type_entry(layer, LAYER_REGISTRY, f"layer {layer.name!r}",
                             "decorate the class with @axon.layers.base.register_layer")
-        layers.append({"type": entry["type"], "name": layer.name, "config": entry["config"]})
+        entry = {"type": entry["type"], "name": name, "config": entry["config"]}
+        if layer.sublayers():  # a wrapper (Residual): its block, by the names inside it
+            entry["block"] = [layer_entry(sub, inner) for inner, sub in layer.sublayers()]
+            entry["sequential"] = isinstance(layer.block, Sequential)
+        return entry
+
+    layers = []
+    for layer in model.layers:
+        layers.append(layer_entry(layer, layer.name))
         for p in layer.parameters():
             put(p.name, p.data, "parameter")
         for key, value in layer.buffers().items():
@@ -395,7 +403,7 @@ def build_model(meta: dict[str, Any], tensors: dict[str, np.ndarray]):
     Raises ValueError (the caller adds the file name) for anything that does not fit.
     """
     from axon import _config
-    from axon.layers.base import LAYER_REGISTRY
+    from axon.layers.base import LAYER_REGISTRY, Layer
     from axon.losses import LOSS_REGISTRY
     from axon.model import Sequential
     from axon.preprocessing import PREPROCESSOR_REGISTRY
@@ -413,38 +421,60 @@ def build_model(meta: dict[str, Any], tensors: dict[str, np.ndarray]):
             "input_shape must be a list of positive integers")
     budget = _size_budget(tensors)
 
-    # Validate every layer entry before building any.
-    plan = []
-    names = set()
-    for i, spec in enumerate(specs):
-        w = f"layer {i}"
-        type_name, config = _typed_entry(spec, w)
-        name = spec.get("name")
-        expect(isinstance(name, str) and 0 < len(name) <= 128 and name.isprintable(),
-                f"{w} has no valid name")
-        expect(name not in names, f"two layers are named {name!r}")
-        names.add(name)
-        w = f"layer {i} ({name!r})"
-        cls = lookup(LAYER_REGISTRY, type_name, f"{w} has unknown type {type_name[:80]!r}; known types: "
-                                                f"{', '.join(sorted(LAYER_REGISTRY))}")
-        ints = [v for v in _flat(config) if is_int(v)]
-        expect(all(abs(v) <= budget for v in ints) and math.prod(v for v in ints if v > 1) <= budget,
-                f"{w} asks for sizes far larger than the weights the file holds")
-        plan.append((cls, config, name, w))
+    # Validate every layer entry (and the blocks inside wrappers) before building any.
+    def plan_of(specs: list, where: str, depth: int) -> list[tuple]:
+        plan = []
+        names = set()
+        for i, spec in enumerate(specs):
+            w = f"{where}layer {i}"
+            type_name, config = _typed_entry(spec, w)
+            name = spec.get("name")
+            expect(isinstance(name, str) and 0 < len(name) <= 128 and name.isprintable(),
+                    f"{w} has no valid name")
+            expect(name not in names, f"two layers are named {name!r}")
+            names.add(name)
+            w = f"{where}layer {i} ({name!r})"
+            cls = lookup(LAYER_REGISTRY, type_name, f"{w} has unknown type {type_name[:80]!r}; known "
+                                                    f"types: {', '.join(sorted(LAYER_REGISTRY))}")
+            ints = [v for v in _flat(config) if is_int(v)]
+            expect(all(abs(v) <= budget for v in ints) and math.prod(v for v in ints if v > 1) <= budget,
+                    f"{w} asks for sizes far larger than the weights the file holds")
+            block = spec.get("block")
+            inner = None
+            if cls.sublayers is not Layer.sublayers:  # a wrapper: its block is part of the entry
+                expect(isinstance(block, list) and 0 < len(block) <= _MAX_LIST, f"{w} has no valid 'block'")
+                expect(depth < _MAX_NESTING, f"{w}: wrappers nested more than {_MAX_NESTING} deep")
+                expect("block" not in config, f"{w} has an unknown argument 'block'")
+                inner = (plan_of(block, f"{w}: ", depth + 1), spec.get("sequential") is not False)
+            else:
+                expect(block is None, f"{w}: a {type_name[:80]} holds no block")
+            plan.append((cls, config, name, w, inner))
+        return plan
 
-    # Building draws initial weights from axon's generator; put its state back afterwards so
-    # that loading a model does not change what the next seeded run draws.
-    rng_state = _config.get_rng().bit_generator.state
-    try:
+    def build(plan: list[tuple]) -> list:
         layers = []
-        for cls, config, name, w in plan:
-            layer = _construct(cls, config, w, {"dtype": dtype.name})
+        for cls, config, name, w, inner in plan:
+            extra: dict[str, Any] = {"dtype": dtype.name}
+            if inner is not None:
+                sub, sequential = inner
+                block_layers = build(sub)
+                extra["block"] = Sequential(*block_layers) if sequential or len(block_layers) > 1 \
+                    else block_layers[0]
+            layer = _construct(cls, config, w, extra)
             layer.name = name
             try:
                 layer.to_dtype(dtype)
             except Exception as e:
                 raise ValueError(f"{w}: cannot convert to {dtype}: {e}") from None
             layers.append(layer)
+        return layers
+
+    plan = plan_of(specs, "", 0)
+    # Building draws initial weights from axon's generator; put its state back afterwards so
+    # that loading a model does not change what the next seeded run draws.
+    rng_state = _config.get_rng().bit_generator.state
+    try:
+        layers = build(plan)
     finally:
         _config.get_rng().bit_generator.state = rng_state
     try:

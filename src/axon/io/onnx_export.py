@@ -1,10 +1,10 @@
 """Export a :class:`~axon.Sequential` to ONNX, to run it in onnxruntime and other engines.
 
 Each layer type has a converter that appends its ONNX nodes to the graph; the registry
-:data:`ONNX_CONVERTERS` maps layer type names to converters, and :func:`register_converter`
-adds one for a layer you wrote::
+:data:`axon.io.onnx_graph.ONNX_CONVERTERS` maps layer type names to converters, and
+:func:`axon.io.onnx_graph.register_converter` adds one for a layer you wrote::
 
-    from axon.io.onnx_export import register_converter
+    from axon.io.onnx_graph import register_converter
 
     @register_converter("Scale")
     def _scale(layer, g, x, in_shape):            # g: OnnxGraph, x: name of the input tensor
@@ -21,7 +21,10 @@ The graph computes, in float32, with input ``"input"`` of shape (N, *input_shape
    (the logits), as ``model.forward`` gives.
 
 Supported layers: Dense (Gemm, or MatMul without bias), Sigmoid, Tanh, ReLU, LeakyReLU, Softmax,
-Identity, Dropout, Conv2D, MaxPool2D, AvgPool2D, BatchNorm1d, BatchNorm2d, Flatten, Reshape.
+Identity, Dropout, Conv2D, MaxPool2D, AvgPool2D, BatchNorm1d, BatchNorm2d, Flatten, Reshape, and
+the sequence layers of :mod:`axon.io.onnx_sequence` (Conv1D, the 1-D pools, Embedding, RNN,
+LSTM, GRU, LayerNorm, MultiHeadSelfAttention, PositionalEncoding, Residual). A model that starts
+with an Embedding takes int64 token ids as ``"input"``.
 
 Needs the ``onnx`` package (``pip install "axon-nn[onnx]"``), imported only when exporting.
 """
@@ -29,13 +32,12 @@ Needs the ``onnx`` package (``pip install "axon-nn[onnx]"``), imported only when
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
 from axon.io.atomic import atomic_write_bytes
-from axon.layers.base import Layer
+from axon.io.onnx_graph import Converter, OnnxGraph, convert_layers, register_converter
 from axon.model import Sequential
 from axon.validation import check_int
 
@@ -43,82 +45,16 @@ from axon.validation import check_int
 MIN_OPSET = 13
 
 
-class OnnxGraph:
-    """The graph being built: nodes, constant tensors (initializers) and unique names.
-
-    Converters call :meth:`const` for weights and :meth:`node` for operators; both return the
-    name of the tensor they create, to be used as the input of the next node.
-    """
-
-    def __init__(self, opset: int) -> None:
-        self.opset = opset
-        self.nodes: list[Any] = []
-        self.initializers: list[Any] = []
-        self._names: set[str] = {"input", "output"}
-
-    def _unique(self, base: str) -> str:
-        name, i = base, 1
-        while name in self._names:
-            i += 1
-            name = f"{base}_{i}"
-        self._names.add(name)
-        return name
-
-    def const(self, name: str, array: np.ndarray) -> str:
-        """Add ``array`` (cast to float32 unless it is an integer array) as an initializer."""
-        from onnx import numpy_helper
-
-        array = np.asarray(array)
-        if array.dtype.kind == "f":
-            array = array.astype(np.float32)
-        name = self._unique(name)
-        self.initializers.append(numpy_helper.from_array(np.ascontiguousarray(array), name))
-        return name
-
-    def node(self, op: str, inputs: list[str], base: str, **attrs: Any) -> str:
-        """Append the operator ``op`` on ``inputs``; returns the name of its (single) output."""
-        from onnx import helper
-
-        out = self._unique(f"{base}/{op}")
-        self.nodes.append(helper.make_node(op, inputs, [out], name=out, **attrs))
-        return out
-
-
-#: ``converter(layer, graph, x, in_shape) -> output tensor name``; ``in_shape`` is one sample's
-#: input shape (no batch axis).
-Converter = Callable[[Layer, OnnxGraph, str, tuple[int, ...]], str]
-
-#: Converters by layer type name (the class name, as in model files).
-ONNX_CONVERTERS: dict[str, Converter] = {}
-
-
-def register_converter(*type_names: str) -> Callable[[Converter], Converter]:
-    """Decorator: use the function as the ONNX converter of the named layer types."""
-    def decorate(fn: Converter) -> Converter:
-        for t in type_names:
-            ONNX_CONVERTERS[t] = fn
-        return fn
-    return decorate
-
-
-def _converter_for(layer: Layer) -> Converter:
-    # Walk the class hierarchy, so a subclass of a supported layer exports as its parent.
-    for cls in type(layer).__mro__:
-        if cls.__name__ in ONNX_CONVERTERS:
-            return ONNX_CONVERTERS[cls.__name__]
-    raise ValueError(f"export_onnx: layer {layer.name!r} of type {type(layer).__name__} has no ONNX "
-                     f"converter; supported types: {', '.join(sorted(ONNX_CONVERTERS))}. Register one "
-                     "with axon.io.onnx_export.register_converter")
-
-
 # -- converters ------------------------------------------------------------------------------
 @register_converter("Dense")
 def _dense(layer, g: OnnxGraph, x: str, in_shape) -> str:
-    # y = x @ W + b: Gemm with W as stored (in, out), no transpose.
+    # y = x @ W + b: Gemm with W as stored (in, out), no transpose; MatMul and Add on (N, T, in).
     w = g.const(f"{layer.name}.weight", layer.weight.data)
     if layer.bias is None:
         return g.node("MatMul", [x, w], layer.name)
     b = g.const(f"{layer.name}.bias", layer.bias.data)
+    if len(in_shape) > 1:
+        return g.node("Add", [g.node("MatMul", [x, w], layer.name), b], layer.name)
     return g.node("Gemm", [x, w, b], layer.name)
 
 
@@ -275,10 +211,7 @@ def export_onnx(model: Sequential, path: str | os.PathLike, *, opset: int = 17,
     x = "input"
     if model.preprocessor is not None:
         x = _preprocess(model.preprocessor, g, x, shape)
-    sample = shape
-    for layer in model.layers:
-        x = _converter_for(layer)(layer, g, x, sample)
-        sample = layer.output_shape(sample)
+    x, sample = convert_layers(model.layers, g, x, shape)
     if link is not None:
         x = g.node(link, [x], "link", **({"axis": -1} if link == "Softmax" else {}))
     if g.nodes and g.nodes[-1].output[0] == x:
@@ -288,9 +221,11 @@ def export_onnx(model: Sequential, path: str | os.PathLike, *, opset: int = 17,
         g.nodes[-1].output[0] = "output"
 
     batch = "N" if dynamic_batch else 1
+    ids = bool(model.layers) and model.layers[0].integer_input  # an Embedding reads int64 token ids
     graph = helper.make_graph(
         g.nodes, "axon_model",
-        [helper.make_tensor_value_info("input", TensorProto.FLOAT, [batch, *shape])],
+        [helper.make_tensor_value_info("input", TensorProto.INT64 if ids else TensorProto.FLOAT,
+                                       [batch, *shape])],
         [helper.make_tensor_value_info("output", TensorProto.FLOAT, [batch, *sample])],
         initializer=g.initializers)
     opset_ids = [helper.make_opsetid("", int(opset))]
@@ -300,3 +235,7 @@ def export_onnx(model: Sequential, path: str | os.PathLike, *, opset: int = 17,
     onnx.checker.check_model(proto, full_check=True)
     atomic_write_bytes(path, proto.SerializeToString())
     return proto
+
+
+# The sequence layers' converters register themselves on import.
+from axon.io import onnx_sequence  # noqa: E402,F401

@@ -26,6 +26,16 @@ Writing your own layer::
 
     model = ax.Sequential(Scale(3), ax.Dense(3, 1))
     ax.gradcheck(model, ax.losses.MSE(), X, y).ok   # True
+
+Padding masks (variable-length batches). A mask is a boolean array (N, T), True at the real steps
+of each sequence and False at the padding. It is made by ``Embedding(..., padding_idx=p)`` from
+the ids (``ids != p``) or passed explicitly as ``model.forward(x, mask=m)``, and it travels with
+the data from layer to layer (:func:`forward_layers`): a layer whose class sets
+``supports_mask = True`` receives it as ``forward(x, training, mask=m)`` (the recurrent layers
+carry their state over padded steps, attention ignores padded keys, GlobalAvgPool1D averages
+the real steps only); :meth:`Layer.compute_mask` says what mask goes with the output (by default
+the input's). The mask is dropped as soon as an output no longer has the (N, T, ...) layout of
+the mask (a recurrent layer's last state, a pooled vector, Flatten).
 """
 
 from __future__ import annotations
@@ -61,6 +71,10 @@ class Layer:
     stochastic: ClassVar[bool] = False
     #: A stochastic layer's generator (other layers have none).
     rng: np.random.Generator
+    #: ``forward`` takes ``mask=`` (a padding mask (N, T), True at real steps); see the module doc.
+    supports_mask = False
+    #: The layer reads integer ids (Embedding): a model passes integer input to it uncast.
+    integer_input = False
 
     def __init__(self, name: str | None = None) -> None:
         self._params: dict[str, Parameter] = {}
@@ -100,6 +114,10 @@ class Layer:
     def set_buffer(self, key: str, value: np.ndarray) -> None:
         """Replace the buffer ``key`` (used when loading a model file)."""
         raise KeyError(f"{type(self).__name__} has no buffer {key!r}")
+
+    def sublayers(self) -> list[tuple[str, Layer]]:
+        """The layers this one holds, ``[(name inside it, layer), ...]``; none but for wrappers (Residual)."""
+        return []
 
     def zero_grad(self) -> None:
         """Reset the gradient of every parameter to zero."""
@@ -143,6 +161,15 @@ class Layer:
         """Shape of one sample's output given one sample's input shape (no batch axis)."""
         return input_shape
 
+    def compute_mask(self, x: np.ndarray, mask: np.ndarray | None) -> np.ndarray | None:
+        """The padding mask (N, T) of this layer's output given its input ``x`` and the input's mask.
+
+        By default the input's mask: right for layers that act on each step alone (Dense on
+        (N, T, D), activations, LayerNorm, Dropout). Layers that remove or reshape the time axis
+        return None.
+        """
+        return mask
+
     def get_config(self) -> dict[str, Any]:
         """Constructor arguments that rebuild this layer (JSON-serialisable); saved in model files."""
         return {}
@@ -150,3 +177,28 @@ class Layer:
     def __repr__(self) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())
         return f"{type(self).__name__}({args})"
+
+
+def forward_layers(layers: list[Layer], x: np.ndarray, training: bool = False,
+                   mask: np.ndarray | None = None) -> np.ndarray:
+    """Feed ``x`` through ``layers`` in order, handing the padding mask along (see the module doc).
+
+    Used by :class:`axon.Sequential` for integer ids or an explicit mask, and by
+    :class:`axon.layers.Residual` for its block.
+    """
+    for layer in layers:
+        x, mask = forward_masked(layer, x, training, mask)
+    return x
+
+
+def forward_masked(layer: Layer, x: np.ndarray, training: bool,
+                   mask: np.ndarray | None) -> tuple[np.ndarray, np.ndarray | None]:
+    """One layer's forward with the padding mask: returns ``(output, the output's mask)``."""
+    if mask is not None and layer.supports_mask:
+        y = layer.forward(x, training=training, mask=mask)  # type: ignore[call-arg]  # supports_mask
+    else:
+        y = layer.forward(x, training=training)
+    mask = layer.compute_mask(x, mask)
+    if mask is not None and (y.ndim < 3 or y.shape[:2] != mask.shape):
+        mask = None  # the output lost the (N, T, ...) layout the mask describes
+    return y, mask

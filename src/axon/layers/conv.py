@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -11,7 +10,7 @@ import numpy as np
 from axon._config import as_generator, resolve_dtype
 from axon.initializers import initialize
 from axon.layers.base import Layer, register_layer
-from axon.layers.im2col import col2im, conv_output_size, im2col, pair
+from axon.layers.im2col import ConvWorkspace, col2im, conv_output_size, im2col, pair
 from axon.layers.regularization import add_penalty_gradient, check_strengths, weight_penalty
 from axon.validation import check_int
 
@@ -20,7 +19,7 @@ if TYPE_CHECKING:
 
 
 @register_layer
-class Conv2D(Layer):
+class Conv2D(ConvWorkspace, Layer):
     """2-D convolution (cross-correlation, as in every deep-learning library): NCHW in, NCHW out.
 
     ``y[n, f, p, q] = b[f] + Σ_c Σ_i Σ_j W[f, c, i, j] · x_pad[n, c, s·p + i, s·q + j]``
@@ -73,27 +72,7 @@ class Conv2D(Layer):
         self.bias = self.add_parameter("bias", np.zeros(self.out_channels, dtype=dt)) if bias else None
         self._cols: np.ndarray  # the im2col matrix and input shape of the last forward
         self._in_shape: tuple[int, ...]
-        # Reused work arrays keyed by (shape, dtype): the padded input (its zero border is written
-        # once) and the column matrix. Training repeats one batch shape, so these are allocated once.
-        self._work: dict[tuple, np.ndarray] = {}
-
-    def _buffer(self, kind: str, shape: tuple[int, ...], dtype: np.dtype) -> tuple[np.ndarray, bool]:
-        key = (kind, shape, dtype)
-        buf = self._work.get(key)
-        if buf is not None:
-            return buf, False
-        if len(self._work) >= 8:  # e.g. the last, smaller batch of each epoch: keep a few shapes only
-            self._work.clear()
-        buf = self._work[key] = (np.zeros if kind == "pad" else np.empty)(shape, dtype=dtype)
-        return buf, True
-
-    def __deepcopy__(self, memo):
-        # The work arrays are a cache: copies (gradcheck, checkpoints) start without them.
-        clone = type(self).__new__(type(self))
-        memo[id(self)] = clone
-        for k, v in self.__dict__.items():
-            setattr(clone, k, {} if k == "_work" else None if k == "_cols" else copy.deepcopy(v, memo))
-        return clone
+        self._work: dict[tuple, np.ndarray] = {}  # see ConvWorkspace
 
     def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
         W = self.weight.data
@@ -173,8 +152,3 @@ class Conv2D(Layer):
         if isinstance(self.init, str):
             config["init"] = self.init
         return config
-
-    def to_dtype(self, dtype: np.dtype) -> None:
-        super().to_dtype(dtype)
-        self._work.clear()
-        self.__dict__.pop("_cols", None)  # the last forward's columns are of the old dtype

@@ -23,7 +23,7 @@ class Dense(Layer):
 
     Row-vector convention of the course notes: a batch ``a`` of shape ``(n, in_features)``,
     ``W`` of shape ``(in_features, out_features)``, ``b`` of shape ``(out_features,)``;
-    output ``z`` of shape ``(n, out_features)``.
+    output ``z`` of shape ``(n, out_features)``; sequences (n, T, in_features) step by step (see below).
 
     Backward, with δ = ∂C/∂z of shape ``(n, out_features)`` (the course's error of the layer):
 
@@ -68,7 +68,7 @@ class Dense(Layer):
     def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
         W = self.weight.data
         if x.ndim != 2 or x.shape[1] != self.in_features:
-            raise ValueError(f"{self.name} expects input of shape (n, {self.in_features}), got {x.shape}")
+            return self._forward_steps(x)  # (n, T, in_features), or a clear error
         if x.dtype != W.dtype:
             x = x.astype(W.dtype)
         self._x = x
@@ -82,7 +82,7 @@ class Dense(Layer):
         return grad_y @ self.weight.data.T                    # BP2: δ·Wᵀ (the σ′ factor is the activation's)
 
     def backward_params(self, grad_y: np.ndarray) -> None:
-        delta = grad_y
+        delta = grad_y if grad_y.ndim == 2 else grad_y.reshape(-1, self.out_features)  # steps as rows
         self.weight.accumulate_matmul(self._x.T, delta)       # BP4: ∂C/∂W = aᵀ·δ
         add_penalty_gradient(self.weight, self.l1, self.l2)
         if self.bias is not None:
@@ -92,8 +92,19 @@ class Dense(Layer):
         return weight_penalty(self.weight.data, self.l1, self.l2)
 
     def output_shape(self, input_shape: tuple[int, ...]) -> tuple[int, ...]:
-        return (self.out_features,)
+        return (*tuple(input_shape)[:-1], self.out_features)
 
     def get_config(self) -> dict[str, Any]:
         return {"in_features": self.in_features, "out_features": self.out_features,
                 "bias": self.bias is not None, "l1": self.l1, "l2": self.l2}
+
+    def _forward_steps(self, x: np.ndarray) -> np.ndarray:
+        """Sequences (n, T, in_features) → (n, T, out_features): every step through the same weights.
+
+        Computed as one product of the (n·T, in_features) rows; backward's BP3 and BP4 then sum over
+        the steps too (``backward_params`` reshapes δ the same way, and δ·Wᵀ broadcasts over T).
+        """
+        if x.ndim < 2 or x.shape[-1] != self.in_features:
+            raise ValueError(f"{self.name} expects input of shape (n, {self.in_features}) or "
+                             f"(n, ..., {self.in_features}), got {x.shape}")
+        return self.forward(x.reshape(-1, self.in_features)).reshape(*x.shape[:-1], self.out_features)

@@ -1,0 +1,58 @@
+"""Sinusoidal positional encoding: where in the sequence each step is, for attention to see."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from axon.layers.base import Layer, register_layer
+
+
+def sinusoids(steps: int, dim: int) -> np.ndarray:
+    """The (steps, dim) table of "Attention is all you need" (Vaswani et al., 2017), float64.
+
+    ``PE[t, 2i] = sin(t / 10000^(2i/dim))``, ``PE[t, 2i+1] = cos(t / 10000^(2i/dim))``: each pair
+    of columns turns at its own frequency, so every position has its own pattern and a shift by a
+    fixed offset is a linear map of it.
+    """
+    pos = np.arange(steps, dtype=np.float64)[:, None]
+    pair = (np.arange(dim) // 2) * 2
+    angle = pos / np.power(10000.0, pair / dim)
+    return np.where(np.arange(dim) % 2 == 0, np.sin(angle), np.cos(angle))
+
+
+@register_layer
+class PositionalEncoding(Layer):
+    """``y[n, t] = x[n, t] + PE[t]`` with the sinusoids of :func:`sinusoids`; (N, T, dim) in and out.
+
+    Self-attention is blind to order (permuting the steps permutes its output), so the position
+    is added to each step's vector. No parameters; any length T. Backward passes ∂C/∂y through.
+    """
+
+    def __init__(self, dim: int, name: str | None = None) -> None:
+        super().__init__(name)
+        if isinstance(dim, bool) or not isinstance(dim, (int, np.integer)) or dim < 1:
+            raise ValueError(f"PositionalEncoding dim must be a positive integer, got {dim!r}")
+        self.dim = int(dim)
+        self._table: np.ndarray | None = None
+
+    def table(self, steps: int, dtype: np.dtype) -> np.ndarray:
+        """PE for ``steps`` positions in ``dtype`` (kept and extended as longer inputs come)."""
+        if self._table is None or self._table.shape[0] < steps or self._table.dtype != dtype:
+            self._table = sinusoids(max(steps, 64), self.dim).astype(dtype)
+        return self._table[:steps]
+
+    def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
+        if x.ndim != 3 or x.shape[2] != self.dim:
+            raise ValueError(f"{self.name} expects input of shape (n, steps, {self.dim}), got {x.shape}")
+        return x + self.table(x.shape[1], x.dtype)
+
+    def backward(self, grad_y: np.ndarray) -> np.ndarray:
+        return grad_y.copy()
+
+    def output_shape(self, input_shape: tuple[int, ...]) -> tuple[int, ...]:
+        return tuple(input_shape)
+
+    def get_config(self) -> dict[str, Any]:
+        return {"dim": self.dim}
