@@ -55,7 +55,7 @@ class _Parser(argparse.ArgumentParser):
 def build_parser() -> argparse.ArgumentParser:
     """The parser of the ``axon`` command with every subcommand."""
     from axon import __version__
-    from axon.cli import demo, inspect, predict, train
+    from axon.cli import demo, inspect, predict, studio, train
 
     parser = _Parser(prog="axon", description="axon: deep learning from scratch on NumPy.",
                      epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -69,6 +69,7 @@ def build_parser() -> argparse.ArgumentParser:
     inspect.add_explain_parser(sub)
     inspect.add_export_parser(sub)
     demo.add_parser(sub)
+    studio.add_parser(sub)
     return parser
 
 

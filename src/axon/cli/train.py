@@ -70,6 +70,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out", metavar="DIR", help="run folder (default runs/<dataset>-<time>)")
     p.add_argument("--resume", metavar="RUN_DIR", help="continue the run in RUN_DIR from its checkpoint")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress bar, only the final figures")
+    p.add_argument("--studio", action="store_true",
+                   help="watch this run live in `axon studio` (Train page): curves, pause, stop, learning rate")
     p.set_defaults(func=run)
 
 
@@ -223,6 +225,11 @@ def run(args: argparse.Namespace) -> int:
                                                     restore_best=True))
     if cfg["grad_stats"]:
         callbacks.append(ax.callbacks.GradientStats())
+    studio = None
+    if getattr(args, "studio", False):  # a live feed in the run folder (axon/studio/live.py)
+        from axon.studio.live import StudioFeed
+        studio = StudioFeed(run_dir)
+        callbacks.append(studio)
 
     say = (lambda *a: None) if quiet else print
     say(f"axon train: {data.name}, {data.task}, {len(data.X_train)} training / "
@@ -238,7 +245,7 @@ def run(args: argparse.Namespace) -> int:
             callbacks=callbacks, shuffle=True, seed=cfg["seed"], verbose=0 if quiet else 1,
             resume_from=(run_dir / runs.CHECKPOINT_FILE) if resumed is not None else None)
     seconds = time.perf_counter() - start
-    if getattr(history, "interrupted", False):
+    if getattr(history, "interrupted", False) and not (studio and studio.stopped):  # the studio's stop: finish
         ckpt = getattr(history, "checkpoint_path", None) or run_dir / runs.CHECKPOINT_FILE
         print(f"axon: interrupted; checkpoint kept in {ckpt}; continue with: axon train --resume {run_dir}",
               file=sys.stderr)
