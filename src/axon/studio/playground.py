@@ -228,7 +228,7 @@ class Playground:
             self.pos = 0
         bs = min(s.batch, n)
         idx = self.order[self.pos:self.pos + bs]
-        self.pos += bs
+        self.pos += len(idx)
         out = self.model.forward(self.F_train[idx], training=True)
         value = self.loss.forward(out, self.y_train[idx])
         self.model.zero_grad()
@@ -264,9 +264,12 @@ class Playground:
         losses = self._losses()
         if force or now - self._last_history >= HISTORY_SECONDS:
             self._last_history = now
+            point = [self.step, round(self.epoch_float, 4), losses["train_loss"], losses["test_loss"]]
             with self._lock:
-                self._history.append([self.step, round(self.epoch_float, 4), losses["train_loss"],
-                                      losses["test_loss"]])
+                if self._history and self._history[-1][0] == self.step:
+                    self._history[-1] = point  # the same weights (a command that trained nothing)
+                else:
+                    self._history.append(point)
                 if len(self._history) > HISTORY_POINTS:
                     self._history = self._history[::2]
         return losses
