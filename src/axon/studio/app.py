@@ -49,6 +49,8 @@ STATIC = Path(__file__).parent / "static"
 PAGES = {"/": "index.html", "/playground": "playground.html", "/train": "train.html", "/inside": "inside.html"}
 #: Seconds between two reads of the runs' live feeds.
 POLL_SECONDS = 0.25
+#: Longest wait for a page to say it drew the last frame before the next one is sent anyway.
+ACK_SECONDS = 1.0
 
 log = logging.getLogger("axon.studio")
 
@@ -155,9 +157,23 @@ async def info(request: Request) -> Response:
 
 
 # -- playground -------------------------------------------------------------------------------------------
-async def _send_frames(ws: WebSocket, pg) -> None:
+async def _send_frames(ws: WebSocket, pg, acked: asyncio.Event | None) -> None:
+    """Send the newest frame whenever there is one (with the points and the curve when those change).
+
+    With ``acked`` (the page asked for it), the next frame goes only once the page has drawn the
+    last one (or after a second): a slow page then gets fewer, newer frames instead of a queue.
+    """
     sent_generation = sent_data = None
-    async for generation, data_version, text in pg.frames.follow():
+    sent = 0
+    async for _ in pg.frames.follow():
+        if acked is not None:
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(acked.wait(), ACK_SECONDS)
+            acked.clear()
+        version, (generation, data_version, text) = pg.frames.current()
+        if version <= sent:
+            continue
+        sent = version
         if data_version != sent_data:
             await ws.send_text(json.dumps({"type": "points", **pg.points()}))
             sent_data = data_version
@@ -168,13 +184,14 @@ async def _send_frames(ws: WebSocket, pg) -> None:
 
 
 async def ws_playground(ws: WebSocket) -> None:
-    """Messages in: ``open`` (``run``, ``settings``), ``set`` (``settings``), ``play``, ``pause``,
-    ``step`` (``what``: "batch" or "epoch"), ``reset``. Out: ``hello``, ``points``, ``history``,
-    ``frame`` and ``error``."""
+    """Messages in: ``open`` (``run``, ``settings``, ``ack``: the page acknowledges each frame),
+    ``set`` (``settings``), ``play``, ``pause``, ``step`` (``what``: "batch" or "epoch"), ``reset``,
+    ``ack`` (the last frame is drawn). Out: ``hello``, ``points``, ``history``, ``frame``, ``error``."""
     studio = _studio(ws)
     await ws.accept()
     pg = None
     sender: asyncio.Task | None = None
+    acked: asyncio.Event | None = None
 
     async def error(message: str) -> None:
         await ws.send_text(json.dumps({"type": "error", "message": message}))
@@ -190,6 +207,10 @@ async def ws_playground(ws: WebSocket) -> None:
                 await error("messages must be JSON objects such as {\"type\": \"play\"}")
                 continue
             kind = msg.get("type")
+            if kind == "ack":
+                if acked is not None:
+                    acked.set()
+                continue
             try:
                 if kind == "open":
                     found = studio.playgrounds.get(str(msg.get("run") or ""))
@@ -204,7 +225,10 @@ async def ws_playground(ws: WebSocket) -> None:
                         sender.cancel()
                     pg = found
                     await ws.send_text(json.dumps({"type": "hello", "run": pg.id}))
-                    sender = asyncio.create_task(_send_frames(ws, pg))
+                    acked = asyncio.Event() if msg.get("ack") else None
+                    if acked is not None:
+                        acked.set()
+                    sender = asyncio.create_task(_send_frames(ws, pg, acked))
                 elif pg is None:
                     await error("send {\"type\": \"open\"} first")
                 elif kind == "set":

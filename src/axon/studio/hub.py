@@ -74,6 +74,11 @@ class Latest(_Notifier):
         with self._lock:
             return self._value
 
+    def current(self) -> tuple[int, Any]:
+        """``(version, value)`` of the newest value."""
+        with self._lock:
+            return self._version, self._value
+
     async def follow(self, since: int = 0) -> AsyncIterator[Any]:
         """Yield the newest value whenever there is one newer than the last yielded (or ``since``)."""
         event = asyncio.Event()

@@ -54,10 +54,12 @@ GRID = 64
 _CLOSE = object()
 
 
-def _b64(values: np.ndarray) -> str:
-    """Values in [-1, 1] as signed bytes (-127..127), base64: 1 byte per grid point."""
+def _b64_columns(values: np.ndarray) -> list[str]:
+    """Each column of ``values`` (points × units, in [-1, 1]) as signed bytes (-127..127), base64:
+    one byte per grid point, one string per unit."""
     v = np.nan_to_num(values, nan=0.0, posinf=1.0, neginf=-1.0)
-    return base64.b64encode(np.clip(np.rint(v * 127), -127, 127).astype(np.int8).tobytes()).decode("ascii")
+    q = np.ascontiguousarray(np.clip(np.rint(v * 127), -127, 127).astype(np.int8).T)
+    return [base64.b64encode(row.tobytes()).decode("ascii") for row in q]
 
 
 def _scaled(a: np.ndarray) -> np.ndarray:
@@ -99,6 +101,8 @@ class Playground:
         self._points: dict[str, Any] = {}
         self._closed = False
         self._last_frame = 0.0
+        self._feature_maps: tuple[int, list[str]] = (-1, [])
+        self._settings_json: tuple[Settings | None, dict, dict] = (None, {}, {})
         self._pace: tuple[float, float] | None = None  # (time, epoch) when the current pace began
         self.settings = settings
         self._new_network(settings, new_data=True)
@@ -148,9 +152,9 @@ class Playground:
             g1, g2 = np.meshgrid(axis, axis[::-1])  # row 0 at the top: x₂ = +DOMAIN
             grid = np.column_stack([g1.ravel(), g2.ravel()])
             self.F_grid = R.feature_matrix(grid, s.features)
-            self.small = np.zeros((GRID, GRID), dtype=bool)
-            self.small[::2, ::2] = True
-            self.small = self.small.ravel()
+            every_other = np.zeros((GRID, GRID), dtype=bool)
+            every_other[::2, ::2] = True
+            self.small = every_other.ravel()  # the neurons' maps: every other grid point
             self.data_version += 1
             with self._lock:
                 self._points = self._point_lists(s)
@@ -275,10 +279,14 @@ class Playground:
         return losses
 
     # -- frames ------------------------------------------------------------------------------
-    def frame(self) -> dict[str, Any]:
-        """Everything a page draws, as JSON values (training thread)."""
+    def frame(self, losses: dict[str, float | None] | None = None) -> dict[str, Any]:
+        """Everything a page draws, as JSON values (training thread); ``losses`` if just computed."""
         s = self.settings
-        columns: list[list[str]] = [[_b64(c) for c in _scaled(self.F_grid[self.small]).T]]
+        if self._feature_maps[0] != self.data_version:  # the features' maps change with the data only
+            self._feature_maps = (self.data_version, _b64_columns(_scaled(self.F_grid[self.small])))
+        if self._settings_json[0] is not s:
+            self._settings_json = (s, s.to_dict(), s.to_query())
+        columns: list[list[str]] = [self._feature_maps[1]]
         x = self.F_grid
         for i, layer in enumerate(self.model.layers):
             x = layer.forward(x, training=False)
@@ -286,23 +294,26 @@ class Playground:
                 act = s.acts[self.hidden_at.index(i)]
                 a = x[self.small]
                 a = a if act == "tanh" else (2 * a - 1 if act == "sigmoid" else _scaled(a))
-                columns.append([_b64(c) for c in a.T])
+                columns.append(_b64_columns(a))
         link = self.loss.link(x)
         out = np.clip(link / self.y_scale, -1, 1) if s.problem == "regression" else 2 * link - 1
-        columns.append([_b64(c) for c in out.T])
-        losses = self._losses()
+        columns.append(_b64_columns(out))
+        if losses is None:
+            losses = self._losses()
         return {"type": "frame", "run": self.id, "status": "playing" if self.playing else "paused",
                 "note": self.error or self.note, "step": self.step, "epoch": self.epoch,
                 "epoch_float": round(self.epoch_float, 4), **losses, "generation": self.generation,
-                "data_version": self.data_version, "settings": s.to_dict(), "query": s.to_query(),
+                "data_version": self.data_version, "settings": self._settings_json[1],
+                "query": self._settings_json[2],
                 "grid": GRID, "domain": R.DOMAIN, "columns": columns,
                 "weights": [_rounded(d.weight.data) for d in self.dense],
                 "biases": [_rounded(d.bias.data) for d in self.dense],
                 "time": time.time()}
 
-    def _publish(self) -> None:
+    def _publish(self, losses: dict[str, float | None] | None = None) -> None:
         """Publish ``(generation, data_version, frame as JSON)``; pages fetch the rest when those change."""
-        self.frames.publish((self.generation, self.data_version, json.dumps(self.frame(), allow_nan=False)))
+        frame = json.dumps(self.frame(losses), allow_nan=False)
+        self.frames.publish((self.generation, self.data_version, frame))
         self._last_frame = time.monotonic()
 
     # -- commands ----------------------------------------------------------------------------
@@ -405,13 +416,20 @@ class Playground:
                 self.playing = False
                 self.note = "paused: nobody watched for 5 minutes; press play to carry on"
                 changed = True
+            trained = False
             if self.playing and self._paced_wait() == 0.0:
-                deadline = now + FRAME_SECONDS / 2
+                # Train until the next frame is due (a short burst when nobody watches).
+                deadline = max(now + 0.005, self._last_frame + FRAME_SECONDS) if watched else now + 0.05
                 while self.playing and time.monotonic() < deadline and self._paced_wait() == 0.0:
                     self._train_step()
-                self._record()
-            if changed or (self.playing and watched and time.monotonic() - self._last_frame >= FRAME_SECONDS):
-                self._publish()
+                trained = True
+            now = time.monotonic()
+            due = self.playing and watched and now - self._last_frame >= FRAME_SECONDS
+            losses = None
+            if trained and (due or now - self._last_history >= HISTORY_SECONDS):
+                losses = self._record()
+            if changed or due:
+                self._publish(None if changed else losses)
 
 
 class Playgrounds:

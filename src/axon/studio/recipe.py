@@ -153,7 +153,7 @@ def make_optimizer(s: Settings, params: list):
     from axon import optim
 
     if s.optimizer == "momentum":
-        opt = optim.SGD(lr=s.lr, momentum=0.9)
+        opt: optim.Optimizer = optim.SGD(lr=s.lr, momentum=0.9)
     else:
         opt = optim.get_optimizer(s.optimizer, lr=s.lr)
     opt.bind(params)

@@ -89,6 +89,31 @@ Studio.color = function (v) {
 Studio.css = function (rgb) { return "rgb(" + rgb.map(Math.round).join(",") + ")"; };
 Studio.CLASS_COLORS = [[245, 147, 34], [8, 119, 189], [46, 160, 67], [146, 71, 181]];
 
+// The colours of the 255 byte values -127..127 (index byte + 127), computed once.
+Studio.LUT = (() => {
+  const lut = new Uint8ClampedArray(255 * 3);
+  for (let b = -127; b <= 127; b++) {
+    const c = Studio.color(b / 127);
+    lut.set([c[0], c[1], c[2]], 3 * (b + 127));
+  }
+  return lut;
+})();
+
+// A map sent as base64 bytes (side*side values -127..127) drawn into a canvas of that many pixels.
+Studio.heatB64 = function (canvas, text, side) {
+  if (canvas.width !== side) { canvas.width = side; canvas.height = side; }
+  const ctx = canvas.getContext("2d");
+  if (!canvas._img || canvas._img.width !== side) canvas._img = ctx.createImageData(side, side);
+  const data = canvas._img.data, bin = atob(text), lut = Studio.LUT;
+  for (let i = 0; i < bin.length; i++) {
+    let b = bin.charCodeAt(i);
+    if (b > 127) b -= 256;
+    const k = 3 * (b + 127);
+    data[4 * i] = lut[k]; data[4 * i + 1] = lut[k + 1]; data[4 * i + 2] = lut[k + 2]; data[4 * i + 3] = 255;
+  }
+  ctx.putImageData(canvas._img, 0, 0);
+};
+
 // Values (side*side, in [-1, 1]) drawn into a canvas of that many pixels.
 Studio.heat = function (canvas, values, side) {
   if (canvas.width !== side) { canvas.width = side; canvas.height = side; }

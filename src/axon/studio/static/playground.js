@@ -22,7 +22,8 @@ function writeUrl() {
   if (!pg.frame) return;
   const q = Object.assign({}, pg.frame.query);
   if (!q.hide) delete q.hide;
-  history.replaceState(null, "", "#" + Studio.toQuery(q) + "&run=" + pg.run);
+  const hash = "#" + Studio.toQuery(q) + "&run=" + pg.run;
+  if (hash !== location.hash) history.replaceState(null, "", hash);  // browsers throttle this
 }
 
 // -- controls -> server ---------------------------------------------------------------------------------------
@@ -181,38 +182,46 @@ function changeWidth(i, delta) {
   set({ layers: layers.join(",") });
 }
 
-// The weights as lines between the neurons' centres: thickness = |w|, colour = sign.
+// The weights as curves between the neurons (drawn on a canvas: SVG paths cost far more to repaint).
 function layoutWires() {
-  const svg = $("wires");
-  const box = $("cols").getBoundingClientRect();
-  const net = svg.parentElement.getBoundingClientRect();
+  const canvas = $("wires");
+  const net = canvas.parentElement.getBoundingClientRect();
+  const dpr = window.devicePixelRatio || 1;
+  canvas.width = Math.round(net.width * dpr); canvas.height = Math.round(net.height * dpr);
   const cols = [...$("cols").children].map((col) => [...col.querySelectorAll(".neuron")]
     .filter((n) => !n.classList.contains("off")));
-  const centre = (n, side) => {
+  const edge = (n, side) => {
     const r = n.getBoundingClientRect();
     return [(side > 0 ? r.right : r.left) - net.left, r.top + r.height / 2 - net.top];
   };
-  svg.innerHTML = "";
   pg.wires = [];
   for (let l = 0; l + 1 < cols.length; l++) {
-    const layer = [];
-    for (let i = 0; i < cols[l].length; i++) {
-      const row = [];
-      for (let j = 0; j < cols[l + 1].length; j++) {
-        const [x1, y1] = centre(cols[l][i], +1), [x2, y2] = centre(cols[l + 1][j], -1);
-        const line = document.createElementNS("http://www.w3.org/2000/svg", "path");
-        const mx = (x1 + x2) / 2;
-        line.setAttribute("d", `M${x1},${y1} C${mx},${y1} ${mx},${y2} ${x2},${y2}`);
-        line.setAttribute("fill", "none");
-        svg.appendChild(line);
-        row.push(line);
-      }
-      layer.push(row);
-    }
-    pg.wires.push(layer);
+    pg.wires.push(cols[l].map((a) => cols[l + 1].map((b) => [...edge(a, +1), ...edge(b, -1)])));
   }
-  svg.setAttribute("viewBox", `0 0 ${net.width} ${net.height}`);
-  void box;
+  pg.wiresDpr = dpr;
+}
+
+function drawWires(weights) {
+  const canvas = $("wires");
+  const ctx = canvas.getContext("2d");
+  ctx.setTransform(pg.wiresDpr || 1, 0, 0, pg.wiresDpr || 1, 0, 0);
+  ctx.clearRect(0, 0, canvas.width, canvas.height);
+  if (!pg.wires) return;
+  weights.forEach((W, l) => {
+    const layer = pg.wires[l];
+    if (!layer) return;
+    let top = 1e-9;
+    for (const row of W) for (const w of row) top = Math.max(top, Math.abs(w));
+    for (let i = 0; i < W.length && i < layer.length; i++) for (let j = 0; j < W[i].length && j < layer[i].length; j++) {
+      const w = W[i][j], r = Math.abs(w) / top;  // thickness relative to the layer's largest weight
+      const [x1, y1, x2, y2] = layer[i][j], mx = (x1 + x2) / 2;
+      ctx.strokeStyle = w >= 0 ? "#0877bd" : "#f59322";
+      ctx.globalAlpha = 0.25 + 0.75 * r;
+      ctx.lineWidth = 0.3 + 4 * r;
+      ctx.beginPath(); ctx.moveTo(x1, y1); ctx.bezierCurveTo(mx, y1, mx, y2, x2, y2); ctx.stroke();
+    }
+  });
+  ctx.globalAlpha = 1;
 }
 
 // -- drawing a frame ---------------------------------------------------------------------------------------------
@@ -225,7 +234,7 @@ function drawFrame(f) {
   featNodes.forEach((n) => {
     const c = n.querySelector("canvas");
     if (n.classList.contains("off")) { c.getContext("2d").clearRect(0, 0, c.width, c.height); return; }
-    if (f.columns[0][k]) Studio.heat(c, Studio.decode(f.columns[0][k]), small);
+    if (f.columns[0][k]) Studio.heatB64(c, f.columns[0][k], small);
     k++;
   });
   for (let l = 1; l < cols.length; l++) {
@@ -235,28 +244,17 @@ function drawFrame(f) {
     nodes.forEach((c, j) => { if (maps[j]) drawNeuron(c, maps, j, side, l === cols.length - 1, f); });
   }
   drawOutput(f);
-  if (pg.wires) {
-    f.weights.forEach((W, l) => {
-      const layer = pg.wires[l];
-      if (!layer) return;
-      for (let i = 0; i < W.length && i < layer.length; i++) for (let j = 0; j < W[i].length && j < layer[i].length; j++) {
-        const w = W[i][j], line = layer[i][j];
-        line.setAttribute("stroke", w >= 0 ? "#0877bd" : "#f59322");
-        line.setAttribute("stroke-width", Math.min(6, 0.4 + Math.abs(w) * 2).toFixed(2));
-        line.setAttribute("stroke-opacity", Math.min(1, 0.25 + Math.abs(w)).toFixed(2));
-      }
-    });
-  }
+  drawWires(f.weights);
 }
 
 function drawNeuron(canvas, maps, j, side, isOutput, f) {
   if (isOutput && maps.length > 1) return drawClasses(canvas, maps, side, j);
-  Studio.heat(canvas, Studio.decode(maps[j]), side);
+  Studio.heatB64(canvas, maps[j], side);
 }
 
 // Several classes: each point coloured by the classes' colours weighted by their probabilities.
 function drawClasses(canvas, maps, side, only) {
-  const probs = maps.map((m) => Studio.decode(m).map((v) => (v + 1) / 2));
+  const probs = maps.map((m, k) => (only === undefined || k === only ? Studio.decode(m).map((v) => (v + 1) / 2) : null));
   if (canvas.width !== side) { canvas.width = side; canvas.height = side; }
   const ctx = canvas.getContext("2d");
   const img = ctx.createImageData(side, side);
@@ -283,7 +281,7 @@ function drawOutput(f) {
   const maps = f.columns[f.columns.length - 1];
   const canvas = $("out-heat");
   if (maps.length > 1) drawClasses(canvas, maps, f.grid);
-  else Studio.heat(canvas, Studio.decode(maps[0]), f.grid);
+  else Studio.heatB64(canvas, maps[0], f.grid);
   $("train-loss").textContent = Studio.fmt(f.train_loss);
   $("test-loss").textContent = Studio.fmt(f.test_loss);
   $("accs").textContent = f.train_acc !== undefined ? "accuracy " + Studio.fmt(f.train_acc, 2) + " / test " + Studio.fmt(f.test_acc, 2) : "";
@@ -331,17 +329,21 @@ function onMessage(msg) {
     drawPoints();
   } else if (msg.type === "history") {
     pg.curve = msg.points;
+    pg.curveAt = 0;
     pg.generation = msg.generation;
   } else if (msg.type === "frame") {
     pg.frame = msg;
-    showSettings(msg.settings);
+    const settingsText = JSON.stringify(msg.settings);
+    if (settingsText !== pg.settingsText) { pg.settingsText = settingsText; showSettings(msg.settings); }
     const structure = JSON.stringify([msg.settings.features, msg.settings.layers,
       msg.columns[msg.columns.length - 1].length]);
     if (structure !== pg.structure) buildNetwork(msg.settings);
     const last = pg.curve[pg.curve.length - 1];
     if (!last || last[0] !== msg.step) pg.curve.push([msg.step, msg.epoch_float, msg.train_loss, msg.test_loss]);
+    if (pg.curve.length > 3000) pg.curve = pg.curve.filter((_, i) => i % 2 === 0 || i === pg.curve.length - 1);
     drawFrame(msg);
-    drawCurve();
+    const now = performance.now();
+    if (!pg.curveAt || now - pg.curveAt > 250 || msg.status !== "playing") { drawCurve(); pg.curveAt = now; }
     $("epoch").textContent = String(msg.epoch).padStart(6, "0").replace(/\B(?=(\d{3})+(?!\d))/g, ",");
     $("step").textContent = msg.step;
     $("play").innerHTML = msg.status === "playing" ? ICON_PAUSE : ICON_PLAY;
@@ -349,12 +351,12 @@ function onMessage(msg) {
     $("note").textContent = msg.note || "";
     pg.frames++;
     pg.rateCount++;
-    const now = performance.now();
     if (now - pg.rateStart > 1000) {
-      $("rate").textContent = Math.round(pg.rateCount * 1000 / (now - pg.rateStart));
+      $("rate").textContent = msg.status === "playing" ? Math.round(pg.rateCount * 1000 / (now - pg.rateStart)) : "–";
       pg.rateCount = 0; pg.rateStart = now;
     }
     writeUrl();
+    send({ type: "ack" });  // drawn: the server may send the next one
   } else if (msg.type === "error") {
     Studio.toast(msg.message);
   }
@@ -369,7 +371,7 @@ async function main() {
   const run = hash.run || null;
   delete hash.run;
   pg.sock = Studio.socket("/ws/playground", {
-    open: (sock) => sock.send({ type: "open", run: pg.run || run, settings: hash }),
+    open: (sock) => sock.send({ type: "open", run: pg.run || run, settings: hash, ack: true }),
     message: onMessage,
     lost: () => { $("conn").textContent = "reconnecting…"; },
   });
