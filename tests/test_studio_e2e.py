@@ -146,6 +146,64 @@ def test_playground_play_steer_step_reset_and_share(studio, page, browser):
     other.close()
 
 
+def test_every_control_works_while_it_trains(studio, page):
+    page.goto(studio.url + "playground#layers=4,4&speed=30")
+    wait_frame(page, "f.step === 0")
+    page.click("#play")
+    wait_frame(page, "f.status === 'playing' && f.step > 0")
+
+    def check(action, condition, live=True):
+        before = frame(page)
+        action()
+        f = wait_frame(page, f"f.status === 'playing' && ({condition})")
+        if live:  # the same network, still learning
+            assert f["generation"] == before["generation"] and f["step"] >= before["step"]
+        else:  # a new network from the seed, playing on
+            assert f["generation"] > before["generation"]
+
+    def change(selector, value):
+        return lambda: page.select_option(selector, value)
+
+    def typed(selector, value):
+        def act():
+            page.fill(selector, value)
+            page.dispatch_event(selector, "change")
+        return act
+
+    check(change("#lr", "0.1"), "f.settings.lr === 0.1")
+    check(change("#optimizer", "adam"), "f.settings.optimizer === 'adam'")
+    check(typed("#batch", "25"), "f.settings.batch === 25")
+    check(change("#speed", "20"), "f.settings.speed === 20")
+    check(change("#l1", "0.001"), "f.settings.l1 === 0.001")
+    check(change("#l2", "0.003"), "f.settings.l2 === 0.003")
+    check(change("#dropout", "0.1"), "f.settings.dropout === 0.1")
+    check(lambda: page.locator(".pg-col select.act").first.select_option("relu"), "f.settings.acts[0] === 'relu'")
+    check(lambda: page.check("#show-test"), "f.settings.show_test === 1")
+    wait_frame(page, f"f.step > {frame(page)['step']}")  # it learns on with all of these
+    check(lambda: page.locator(".w-plus").nth(1).click(), "f.settings.layers[1] === 5", live=False)
+    check(lambda: page.click("#add-layer"), "f.settings.layers.length === 3", live=False)
+    check(lambda: page.click(".neuron.feature[data-feature=x1sq]"), "f.settings.features.includes('x1sq')",
+          live=False)
+    check(change("#dataset", "spiral"), "f.settings.dataset === 'spiral'", live=False)
+    check(change("#classes", "3"), "f.settings.classes === 3 && f.columns[f.columns.length - 1].length === 3",
+          live=False)
+
+    def slide(selector, value):
+        def act():
+            page.fill(selector, value)
+            page.dispatch_event(selector, "input")
+        return act
+
+    check(slide("#noise", "20"), "f.settings.noise === 20", live=False)
+    check(slide("#ratio", "70"), "f.settings.ratio === 70", live=False)
+    check(typed("#points", "200"), "f.settings.points === 200", live=False)
+    check(typed("#seed", "7"), "f.settings.seed === 7", live=False)
+    check(change("#problem", "regression"), "f.settings.problem === 'regression'", live=False)
+    assert page.evaluate("window.playground.points.train.length") == 140
+    page.click("#play")  # pause: a playground left playing would keep a core busy for the next tests
+    wait_frame(page, "f.status === 'paused'")
+
+
 def test_playground_spiral_with_three_classes(studio, page):
     page.goto(studio.url + "playground#dataset=spiral&classes=3&layers=8,8&acts=relu&features=x1,x2,sin1,sin2"
               "&optimizer=adam&lr=0.01&speed=0")
@@ -208,7 +266,10 @@ def test_train_page_starts_a_run(studio, page):
     page.fill("#opt-epochs", "2")
     page.fill("#opt-layers", "16")
     page.click("#start")
-    page.wait_for_function("window.train.summary && window.train.summary.state === 'finished'", timeout=90_000)
+    page.wait_for_function("window.train.summary && ['finished', 'failed'].includes(window.train.summary.state)",
+                           timeout=90_000)
+    summary = page.evaluate("window.train.summary")
+    assert summary["state"] == "finished", summary["message"]
     page.wait_for_function("window.train.rows.length === 2")
     name = page.text_content("#run-name")
     assert (studio.runs_dir / name / "report.html").is_file()

@@ -40,7 +40,7 @@ MAX_WIDTH = 16
 MAX_POINTS = 2000
 
 #: Settings that change the running network without starting a new one.
-LIVE = frozenset({"acts", "dropout", "l1", "l2", "optimizer", "lr", "batch", "speed", "hide"})
+LIVE = frozenset({"acts", "dropout", "l1", "l2", "optimizer", "lr", "batch", "speed", "hide", "show_test"})
 
 
 @dataclass(frozen=True)
@@ -64,6 +64,7 @@ class Settings:
     lr: float = 0.03
     batch: int = 10
     speed: float = 50.0          # most epochs per second while playing; 0: as fast as it goes
+    show_test: int = 0           # 1: the page draws the test points too
     hide: tuple[str, ...] = field(default=())
 
     @property
@@ -199,6 +200,10 @@ def parse(values: Mapping[str, Any], base: Settings | None = None) -> Settings:
         new["batch"] = int(_number("batch", v("batch"), 1, MAX_POINTS, integer=True))
     if "speed" in values:
         new["speed"] = _number("speed", v("speed"), 0, 10_000)
+    if "show_test" in values:
+        flag = str(v("show_test")).strip().lower()
+        flag = {"true": "1", "false": "0", "on": "1", "off": "0"}.get(flag, flag)
+        new["show_test"] = int(_number("show_test", flag, 0, 1, integer=True))
     if "hide" in values:
         hide = _list("hide", v("hide"))
         if hide == ["all"]:

@@ -33,7 +33,7 @@ function bindControls() {
     const event = el.type === "range" ? "input" : "change";
     el.addEventListener(event, () => {
       if (el.type === "range") $(key + "-v").textContent = el.value;
-      set({ [key]: el.value });
+      set({ [key]: el.type === "checkbox" ? (el.checked ? 1 : 0) : el.value });
     });
   });
   $("play").onclick = () => send({ type: pg.frame && pg.frame.status === "playing" ? "pause" : "play" });
@@ -53,7 +53,6 @@ function bindControls() {
     const layers = pg.settings.layers.slice(0, -1);
     set({ layers: layers.join(","), acts: pg.settings.acts.slice(0, layers.length).join(",") });
   };
-  $("show-test").onchange = drawPoints;
   $("share").onclick = async () => {
     const url = location.origin + location.pathname + "#" + shareQuery();
     try { await navigator.clipboard.writeText(url); Studio.toast("link copied: " + url, "info"); }
@@ -83,6 +82,7 @@ function showSettings(s) {
     if (el === document.activeElement && el.type !== "range") return;  // the user is typing there
     const v = s[el.dataset.key];
     if (v === undefined || Array.isArray(v)) return;
+    if (el.type === "checkbox") { el.checked = !!v; return; }
     let text = String(v);
     if (el.tagName === "SELECT" && ![...el.options].some((o) => (o.value || o.text) === text)) {
       const o = document.createElement("option"); o.text = text; el.add(o);  // a value typed into the URL
@@ -95,6 +95,7 @@ function showSettings(s) {
   const hide = new Set(s.hide);
   document.querySelectorAll("[data-panel]").forEach((el) => el.classList.toggle("hidden-panel", hide.has(el.dataset.panel)));
   $("show-controls").style.display = hide.size ? "" : "none";
+  if (!old || old.show_test !== s.show_test) drawPoints();
   if (!old || JSON.stringify(old.features) !== JSON.stringify(s.features) || JSON.stringify(old.layers) !== JSON.stringify(s.layers)
       || JSON.stringify(old.acts) !== JSON.stringify(s.acts) || old.problem !== s.problem || old.classes !== s.classes
       || old.dataset !== s.dataset || JSON.stringify(old.hide) !== JSON.stringify(s.hide)) buildNetwork(s);
@@ -302,7 +303,7 @@ function drawPoints() {
   const D = pg.points.domain, W = canvas.width;
   const X = (x) => (x + D) / (2 * D) * W, Y = (y) => (1 - (y + D) / (2 * D)) * W;
   const sets = [["train", "#fff"]];
-  if ($("show-test").checked) sets.push(["test", "#000"]);
+  if (pg.settings && pg.settings.show_test) sets.push(["test", "#000"]);
   for (const [name, stroke] of sets) {
     for (const [x1, x2, t] of pg.points[name]) {
       ctx.beginPath(); ctx.arc(X(x1), Y(x2), 3.2, 0, 2 * Math.PI);

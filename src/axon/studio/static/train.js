@@ -143,8 +143,10 @@ function select(id) {
 function onMessage(msg) {
   if (msg.type === "error") { Studio.toast(msg.message); return; }
   if (msg.type !== "events") return;
+  let redraw = false;
   for (const e of msg.events) {
     tr.events++;
+    redraw = redraw || e.type !== "batch";
     if (e.type === "state") {
       tr.summary = e;
       if (e.id && e.id !== tr.run) { tr.run = e.id; history.replaceState(null, "", "#run=" + encodeURIComponent(e.id)); }
@@ -169,11 +171,20 @@ function onMessage(msg) {
       $("cur-batch").textContent = e.batch + (e.steps ? "/" + e.steps : "");
       $("cur-loss").textContent = Studio.fmt(e.loss, 4);
       if (e.steps) $("bar").style.width = (100 * e.batch / e.steps).toFixed(1) + "%";
+      // nothing to redraw but the line above
     } else if (e.type === "control") {
       if (e.lr !== null && e.lr !== undefined) $("cur-lr").textContent = e.lr;
     }
   }
-  draw();
+  if (redraw) scheduleDraw();
+}
+
+// Charts and the table at most a few times a second, however fast the epochs come (watching costs
+// the machine that trains as little as it can).
+function scheduleDraw() {
+  if (tr.drawTimer) return;
+  const wait = Math.max(0, 300 - (performance.now() - (tr.drawnAt || 0)));
+  tr.drawTimer = setTimeout(() => { tr.drawTimer = null; tr.drawnAt = performance.now(); draw(); }, wait);
 }
 
 function draw() {
