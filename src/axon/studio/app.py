@@ -166,13 +166,13 @@ async def _send_frames(ws: WebSocket, pg, acked: asyncio.Event | None) -> None:
     sent_generation = sent_data = None
     sent = 0
     async for _ in pg.frames.follow():
+        if pg.frames.current()[0] <= sent:
+            continue  # sent already (the newest was taken after the last wait)
         if acked is not None:
             with contextlib.suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(acked.wait(), ACK_SECONDS)
             acked.clear()
-        version, (generation, data_version, text) = pg.frames.current()
-        if version <= sent:
-            continue
+        version, (generation, data_version, text) = pg.frames.current()  # the newest, after the wait
         sent = version
         if data_version != sent_data:
             await ws.send_text(json.dumps({"type": "points", **pg.points()}))
