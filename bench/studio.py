@@ -9,6 +9,10 @@ rounds of ``train_seconds / epochs_run`` from metrics.json:
 - ``feed``: ``axon train --studio`` with a studio serving but no page;
 - ``watched``: the same with a headless Chromium on the Train page showing the run live.
 
+Besides the wall-clock epoch time, the CPU time of the whole ``axon train`` process (imports and
+report included) tells whether the training process itself does more work; on a machine other
+jobs share, the wall-clock figures also move with their load.
+
 Playground: frames drawn per second by the page (its own counter) for a 2-8-8-1 network while
 it plays, and frames received per second by a bare WebSocket client (no drawing).
 Needs the studio extra, Playwright and a Chromium (``/usr/bin/chromium``).
@@ -45,9 +49,17 @@ def _seconds_per_epoch(folder: Path) -> float:
     return metrics["train_seconds"] / metrics["epochs_run"]
 
 
-def epoch_times(server, browser, rounds: int, epochs: int) -> dict[str, list[float]]:
+def _children_cpu() -> float:
+    import resource
+
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def epoch_times(server, browser, rounds: int, epochs: int) -> tuple[dict[str, list[float]], dict[str, list[float]]]:
     runs = server.runs_dir
     times: dict[str, list[float]] = {"plain": [], "feed": [], "watched": []}
+    cpu: dict[str, list[float]] = {k: [] for k in times}
     modes = list(times)
     page = browser.new_page(viewport={"width": 1360, "height": 900})
     page.goto(server.url + "train")
@@ -55,6 +67,7 @@ def epoch_times(server, browser, rounds: int, epochs: int) -> dict[str, list[flo
         order = modes[r % 3:] + modes[:r % 3]
         for mode in order:
             name = f"{mode}-{r}"
+            cpu0 = _children_cpu()
             proc = _train(runs, name, mode != "plain", epochs)
             if mode == "watched":
                 page.wait_for_selector(f"#runs tbody tr >> text={name}", timeout=120_000)
@@ -62,12 +75,14 @@ def epoch_times(server, browser, rounds: int, epochs: int) -> dict[str, list[flo
                 page.wait_for_function("window.train.events > 0", timeout=60_000)
             if proc.wait() != 0:
                 raise RuntimeError(f"axon train failed: {proc.stderr.read()}")
+            cpu[mode].append(_children_cpu() - cpu0)
             if mode == "watched":  # the page saw the whole run
                 page.wait_for_function(f"window.train.rows.length === {epochs}", timeout=60_000)
             times[mode].append(_seconds_per_epoch(runs / name))
-            print(f"  round {r + 1} {mode:8s} {times[mode][-1] * 1000:7.1f} ms/epoch", flush=True)
+            print(f"  round {r + 1} {mode:8s} {times[mode][-1] * 1000:7.1f} ms/epoch, process CPU "
+                  f"{cpu[mode][-1]:.2f} s", flush=True)
     page.close()
-    return times
+    return times, cpu
 
 
 def playground_rates(server, browser, seconds: float, repeats: int) -> dict[str, list[float]]:
@@ -131,17 +146,17 @@ def main(argv: list[str] | None = None) -> int:
         try:
             with sync_playwright() as p:
                 browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-                times = epoch_times(server, browser, args.rounds, args.epochs)
+                times, cpu = epoch_times(server, browser, args.rounds, args.epochs)
                 rates = playground_rates(server, browser, args.seconds, args.repeats)
                 browser.close()
         finally:
             server.stop()
-    plain = median(times["plain"])
+    plain, plain_cpu = median(times["plain"]), median(cpu["plain"])
     print(f"\nepoch time on the digits (median of {args.rounds} interleaved rounds, {args.epochs} epochs each):")
     for mode, values in times.items():
-        m = median(values)
-        print(f"  {mode:8s} {m * 1000:7.1f} ms/epoch  ({m / plain - 1:+.1%} vs plain)   "
-              f"all: {', '.join(f'{v * 1000:.1f}' for v in values)}")
+        m, c = median(values), median(cpu[mode])
+        print(f"  {mode:8s} {m * 1000:7.1f} ms/epoch ({m / plain - 1:+.1%} vs plain)  process CPU {c:.2f} s "
+              f"({c / plain_cpu - 1:+.1%})   all: {', '.join(f'{v * 1000:.1f}' for v in values)}")
     print(f"playground 2-8-8-1 while playing (median of {args.repeats} runs of {args.seconds:g} s):")
     for where, values in rates.items():
         print(f"  {where:8s} {median(values):5.1f} frames/s   all: {', '.join(f'{v:.1f}' for v in values)}")

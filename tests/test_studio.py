@@ -557,3 +557,15 @@ def test_studio_on_a_port_in_use_is_one_line(capsys):
         assert main(["studio", "--port", str(port)]) == 2
     err = capsys.readouterr().err
     assert "choose another with --port" in err and err.count("\n") == 1
+
+
+def test_the_docs_playground_links_are_valid_settings():
+    import re
+    from urllib.parse import parse_qsl
+
+    docs = Path(__file__).resolve().parents[1] / "docs"
+    links = [m for name in ("course.md", "studio.md")
+             for m in re.findall(r"/playground#([^)\s`]+)", (docs / name).read_text(encoding="utf-8"))]
+    assert len(links) >= 10
+    for link in links:
+        S.parse(dict(parse_qsl(link, keep_blank_values=True)))  # raises on a bad key or value

@@ -36,8 +36,8 @@ from axon.callbacks import Callback
 
 LIVE_FILE = "live.jsonl"
 CONTROL_FILE = "studio-control.json"
-#: Least time between two ``batch`` events.
-BATCH_EVENT_SECONDS = 0.25
+#: Least time between two ``batch`` events (each one costs a watching page a repaint).
+BATCH_EVENT_SECONDS = 1.0
 #: Least time between two reads of the control file while training.
 CONTROL_SECONDS = 0.2
 #: How often a paused run looks at the control file again.

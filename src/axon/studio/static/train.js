@@ -6,6 +6,8 @@ window.train = tr;  // for the end-to-end tests
 
 const $ = (id) => document.getElementById(id);
 const SKIP = new Set(["dataset", "target"]);
+const CHART_MS = 1000;  // least time between two redraws of the charts and the table
+const TABLE_ROWS = 25;
 const FIRST = new Set(["model", "layers", "activation", "optimizer", "lr", "epochs", "batch_size", "dropout", "l2"]);
 
 function buildForm() {
@@ -143,10 +145,8 @@ function select(id) {
 function onMessage(msg) {
   if (msg.type === "error") { Studio.toast(msg.message); return; }
   if (msg.type !== "events") return;
-  let redraw = false;
   for (const e of msg.events) {
     tr.events++;
-    redraw = redraw || e.type !== "batch";
     if (e.type === "state") {
       tr.summary = e;
       if (e.id && e.id !== tr.run) { tr.run = e.id; history.replaceState(null, "", "#run=" + encodeURIComponent(e.id)); }
@@ -164,30 +164,28 @@ function onMessage(msg) {
     } else if (e.type === "epoch") {
       tr.rows = tr.rows.filter((r) => r.epoch !== e.epoch);
       tr.rows.push({ epoch: e.epoch, logs: e.logs || {}, seconds: e.seconds });
-      $("cur-sec").textContent = Studio.fmt(e.seconds, 3);
-      $("bar").style.width = "100%";
+      tr.batch = null;
     } else if (e.type === "batch") {
-      $("cur-epoch").textContent = (e.epoch + 1) + (tr.epochs ? "/" + tr.epochs : "");
-      $("cur-batch").textContent = e.batch + (e.steps ? "/" + e.steps : "");
-      $("cur-loss").textContent = Studio.fmt(e.loss, 4);
-      if (e.steps) $("bar").style.width = (100 * e.batch / e.steps).toFixed(1) + "%";
-      // nothing to redraw but the line above
+      tr.batch = e;
     } else if (e.type === "control") {
       if (e.lr !== null && e.lr !== undefined) $("cur-lr").textContent = e.lr;
     }
   }
-  if (redraw) scheduleDraw();
+  scheduleDraw();
 }
 
-// Charts and the table at most a few times a second, however fast the epochs come (watching costs
-// the machine that trains as little as it can).
+// The charts and the table at most once a second, however fast the epochs come: watching should
+// cost the machine that trains as little as it can. The state line is cheap and always current.
 function scheduleDraw() {
+  if (tr.summary !== tr.drawnSummary) { tr.drawnSummary = tr.summary; drawState(); }  // pause, stop: at once
   if (tr.drawTimer) return;
-  const wait = Math.max(0, 300 - (performance.now() - (tr.drawnAt || 0)));
-  tr.drawTimer = setTimeout(() => { tr.drawTimer = null; tr.drawnAt = performance.now(); draw(); }, wait);
+  const wait = Math.max(0, CHART_MS - (performance.now() - (tr.drawnAt || 0)));
+  tr.drawTimer = setTimeout(() => { tr.drawTimer = null; tr.drawnAt = performance.now(); drawState(); drawCharts(); }, wait);
 }
 
-function draw() {
+function draw() { drawState(); drawCharts(); }
+
+function drawState() {
   const s = tr.summary;
   $("run-name").textContent = s ? s.name : (tr.run ? "…" : "none selected");
   $("run-state").textContent = s ? s.state : "";
@@ -199,8 +197,18 @@ function draw() {
   if (s && s.lr !== null && s.lr !== undefined) $("cur-lr").textContent = s.lr;
   const rep = $("report");
   if (s && s.report) { rep.href = "/api/runs/" + s.id + "/report"; rep.style.display = ""; } else rep.style.display = "none";
+  const last = tr.rows.length ? tr.rows[tr.rows.length - 1] : null;
+  const b = tr.batch;
+  const epoch = b ? b.epoch + 1 : (last ? last.epoch + 1 : null);
+  $("cur-epoch").textContent = epoch === null ? "–" : epoch + (tr.epochs ? "/" + tr.epochs : "");
+  $("cur-batch").textContent = b ? b.batch + (b.steps ? "/" + b.steps : "") : "–";
+  $("cur-loss").textContent = b ? Studio.fmt(b.loss, 4) : (last ? Studio.fmt(last.logs.loss, 4) : "–");
+  $("cur-sec").textContent = last ? Studio.fmt(last.seconds, 3) : "–";
+  $("bar").style.width = b && b.steps ? (100 * b.batch / b.steps).toFixed(1) + "%" : (last ? "100%" : "0");
+}
+
+function drawCharts() {
   const rows = tr.rows.slice().sort((a, b) => a.epoch - b.epoch);
-  if (rows.length) $("cur-epoch").textContent = rows[rows.length - 1].epoch + 1 + (tr.epochs ? "/" + tr.epochs : "");
   const keys = [];
   for (const r of rows) for (const k of Object.keys(r.logs)) if (!keys.includes(k)) keys.push(k);
   const series = (k, color, dash) => ({ name: k, points: rows.filter((r) => r.logs[k] !== undefined).map((r) => [r.epoch + 1, r.logs[k]]), color: color, dash: dash });
@@ -212,10 +220,12 @@ function draw() {
   Studio.chart($("c-time"), [{ name: "s", points: rows.filter((r) => r.seconds !== null).map((r) => [r.epoch + 1, r.seconds]), color: "#555" }],
     { title: "seconds per epoch", legend: false, zero: true });
   const shown = keys.filter((k) => !k.startsWith("grad_norm"));
-  $("epochs").querySelector("thead").innerHTML = "<tr><th>epoch</th>" + shown.map((k) => "<th>" + k + "</th>").join("") + "<th>seconds</th></tr>";
-  $("epochs").querySelector("tbody").innerHTML = rows.slice().reverse().map((r) => "<tr><td>" + (r.epoch + 1) + "</td>"
+  const head = "<tr><th>epoch</th>" + shown.map((k) => "<th>" + k + "</th>").join("") + "<th>seconds</th></tr>";
+  if (head !== tr.tableHead) { $("epochs").querySelector("thead").innerHTML = head; tr.tableHead = head; }
+  $("epochs").querySelector("tbody").innerHTML = rows.slice(-TABLE_ROWS).reverse().map((r) => "<tr><td>" + (r.epoch + 1) + "</td>"
     + shown.map((k) => "<td>" + (k === "lr" ? (r.logs[k] === undefined ? "–" : r.logs[k]) : Studio.fmt(r.logs[k], 4)) + "</td>").join("")
     + "<td>" + Studio.fmt(r.seconds, 3) + "</td></tr>").join("");
+  $("more-epochs").textContent = rows.length > TABLE_ROWS ? "the last " + TABLE_ROWS + " of " + rows.length + " epochs (all of them in history.csv and the report)" : "";
 }
 
 async function main() {
