@@ -21,12 +21,15 @@ from axon.studio import live  # noqa: E402
 from axon.studio.app import create_app  # noqa: E402
 
 pytestmark = pytest.mark.timeout(120)
+#: Where the test client reaches the app: a loopback name, as a browser on this machine would.
+HOST = "127.0.0.1:8765"
+WS = f"ws://{HOST}"
 
 
 @pytest.fixture
 def client(tmp_path):
     app = create_app(tmp_path / "runs", max_upload_mb=1)
-    with TestClient(app) as c:
+    with TestClient(app, base_url=f"http://{HOST}") as c:
         c.studio = app.state.studio
         yield c
 
@@ -65,7 +68,7 @@ def test_pages_and_static_files(client):
 
 # -- the playground -----------------------------------------------------------------------------------------------
 def test_playground_open_play_set_step_reset(client):
-    with client.websocket_connect("/ws/playground") as ws:
+    with client.websocket_connect(WS + "/ws/playground") as ws:
         ws.send_json({"type": "open", "settings": {"layers": "8,8", "dataset": "xor", "speed": "0"}})
         run = receive(ws, "hello")["run"]
         points = receive(ws, "points")
@@ -102,11 +105,11 @@ def test_playground_open_play_set_step_reset(client):
 
 
 def test_two_tabs_see_one_playground_and_a_reload_keeps_it(client):
-    with client.websocket_connect("/ws/playground") as a:
+    with client.websocket_connect(WS + "/ws/playground") as a:
         a.send_json({"type": "open", "settings": {"layers": "3"}})
         run = receive(a, "hello")["run"]
         receive(a, "frame")
-        with client.websocket_connect("/ws/playground") as b:
+        with client.websocket_connect(WS + "/ws/playground") as b:
             b.send_json({"type": "open", "run": run, "settings": {"layers": "7"}})  # the run wins
             assert receive(b, "hello")["run"] == run
             assert receive(b, "frame")["settings"]["layers"] == [3]
@@ -114,7 +117,7 @@ def test_two_tabs_see_one_playground_and_a_reload_keeps_it(client):
             assert frame_where(a, lambda f: f["settings"]["lr"] == 0.3)["run"] == run
         a.send_json({"type": "step", "what": "epoch"})
         stepped = frame_where(a, lambda f: f["epoch"] == 1)
-    with client.websocket_connect("/ws/playground") as c:  # the page reloads
+    with client.websocket_connect(WS + "/ws/playground") as c:  # the page reloads
         c.send_json({"type": "open", "run": run})
         receive(c, "hello")
         history = receive(c, "history")
@@ -123,7 +126,7 @@ def test_two_tabs_see_one_playground_and_a_reload_keeps_it(client):
 
 
 def test_a_bad_link_opens_the_defaults_with_a_message(client):
-    with client.websocket_connect("/ws/playground") as ws:
+    with client.websocket_connect(WS + "/ws/playground") as ws:
         ws.send_json({"type": "open", "settings": {"lr": "abc", "layers": "5"}})
         assert "lr: expected a number" in receive(ws, "error")["message"]
         assert receive(ws, "frame")["settings"]["layers"] == [4, 2]
@@ -132,7 +135,7 @@ def test_a_bad_link_opens_the_defaults_with_a_message(client):
 
 
 def test_export_script_and_model(client, tmp_path):
-    with client.websocket_connect("/ws/playground") as ws:
+    with client.websocket_connect(WS + "/ws/playground") as ws:
         ws.send_json({"type": "open", "settings": {"layers": "4", "dataset": "moons"}})
         run = receive(ws, "hello")["run"]
         ws.send_json({"type": "step", "what": "epoch"})
@@ -166,7 +169,7 @@ def test_runs_list_watch_and_control(client, tmp_path):
     listed = client.get("/api/runs").json()["runs"]
     assert [r["name"] for r in listed] == ["cli-run"] and listed[0]["state"] == "running"
     rid = listed[0]["id"]
-    with client.websocket_connect(f"/ws/runs/{rid}") as ws:
+    with client.websocket_connect(f"{WS}/ws/runs/{rid}") as ws:
         first = ws.receive_json()["events"]
         assert first[0]["type"] == "state"
         seen = [e["type"] for e in ws.receive_json()["events"]]
@@ -275,3 +278,17 @@ def test_models_list_describe_analyse_and_upload(client, tmp_path):
     assert "mine.axon" in [m["name"] for m in client.get("/api/models").json()["models"]]
     r = client.post(f"/api/models/{r.json()['id']}/analyse", json={"pixels": grid.tolist()})
     assert r.status_code == 200
+
+
+def test_requests_from_other_web_sites_are_refused(client):
+    evil = {"origin": "http://evil.example"}
+    r = client.post("/api/runs", json={"options": {"epochs": "1"}}, headers=evil)
+    assert r.status_code == 403 and "another web site" in r.json()["error"]
+    assert client.post("/api/runs/attach", json={"folder": "/"},
+                       headers={"origin": "http://127.0.0.1:8765"}).status_code == 400  # the studio's own page
+    assert client.get("/api/info", headers={"host": "evil.example:8765"}).status_code == 403  # DNS rebinding
+    from starlette.websockets import WebSocketDisconnect
+
+    with pytest.raises(WebSocketDisconnect), client.websocket_connect(WS + "/ws/playground", headers=evil) as ws:
+        ws.receive_json()
+    assert client.studio.runs.list() == []  # nothing was started

@@ -84,7 +84,7 @@ def frame(page) -> dict:
     return page.evaluate("window.playground.frame")
 
 
-def wait_frame(page, condition: str, timeout: float = 30_000) -> dict:
+def wait_frame(page, condition: str, timeout: float = 60_000) -> dict:
     page.wait_for_function(f"(() => {{ const f = window.playground.frame; return f && ({condition}); }})()",
                            timeout=timeout)
     return frame(page)

@@ -17,7 +17,8 @@ Routes
 
 Errors a page can cause (a bad value, a file that does not parse, an upload over the limit)
 answer ``{"error": "..."}`` with status 400, 404 or 413, and on a WebSocket a message
-``{"type": "error", "message": ...}``; the server keeps serving. Work that takes more than a
+``{"type": "error", "message": ...}``; the server keeps serving. Requests that other web sites'
+pages make to the studio are refused (403, see :class:`SameOriginOnly`). Work that takes more than a
 moment (a trace, loading a model, reading a CSV) runs in a worker thread, so pages stay responsive.
 """
 
@@ -34,6 +35,7 @@ from typing import Any
 
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Mount, Route, WebSocketRoute
@@ -57,6 +59,45 @@ log = logging.getLogger("axon.studio")
 
 class TooLarge(ValueError):
     """An upload over the studio's limit (answered with status 413)."""
+
+
+class NotFound(LookupError):
+    """A playground, run or model the page named that the studio does not have (status 404)."""
+
+
+#: Host names that mean this machine: a studio bound to one of them answers requests for them only.
+LOOPBACK = {"127.0.0.1", "localhost", "::1", "[::1]"}
+
+
+class SameOriginOnly:
+    """ASGI middleware: refuse requests that another web site's page makes to this studio.
+
+    A page from elsewhere can make the browser send a POST (or open a WebSocket) to
+    127.0.0.1; the browser then names that site in the ``Origin`` header, so any request whose
+    Origin is not this studio is refused with status 403. And when the studio serves this machine
+    only, a ``Host`` that is not a loopback name is refused too (a DNS-rebinding page).
+    """
+
+    def __init__(self, app, loopback_only: bool) -> None:
+        self.app, self.loopback_only = app, loopback_only
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] in ("http", "websocket"):
+            headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
+            host = headers.get("host", "")
+            name = host.rsplit(":", 1)[0] if not host.endswith("]") else host
+            origin = headers.get("origin")
+            unsafe = scope["type"] == "websocket" or scope.get("method", "GET") not in ("GET", "HEAD", "OPTIONS")
+            refused = (self.loopback_only and host and name not in LOOPBACK) or \
+                (unsafe and origin not in (None, "null") and origin.split("://", 1)[-1] != host)
+            if refused:
+                if scope["type"] == "websocket":
+                    await send({"type": "websocket.close", "code": 1008})
+                    return
+                response = _error("refused: this request came from another web site than the studio", 403)
+                await response(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
 
 
 class Studio:
@@ -258,7 +299,7 @@ async def ws_playground(ws: WebSocket) -> None:
 def _playground_or_404(request: Request):
     pg = _studio(request).playgrounds.get(request.path_params["run_id"])
     if pg is None:
-        raise KeyError("no such playground (the studio was restarted?); open the playground again")
+        raise NotFound("no such playground (the studio was restarted?); open the playground again")
     return pg
 
 
@@ -300,7 +341,7 @@ async def runs_attach(request: Request) -> Response:
 def _run_or_404(request: Request):
     run = _studio(request).runs.get(request.path_params["run_id"])
     if run is None:
-        raise KeyError("no such run")
+        raise NotFound("no such run")
     return run
 
 
@@ -315,7 +356,7 @@ async def run_report(request: Request) -> Response:
     run = _run_or_404(request)
     report = run.path / "report.html" if run.path else None
     if report is None or not report.is_file():
-        raise KeyError("this run has no report yet")
+        raise NotFound("this run has no report yet")
     return FileResponse(report, media_type="text/html")
 
 
@@ -408,14 +449,21 @@ async def model_upload(request: Request) -> Response:
     return JSONResponse(entry)
 
 
+async def _model(request: Request):
+    try:
+        return await run_in_threadpool(_studio(request).models.open, request.path_params["model_id"])
+    except KeyError:
+        raise NotFound("no such model (was it moved?); choose one from the list") from None
+
+
 async def model_describe(request: Request) -> Response:
-    inspected = await run_in_threadpool(_studio(request).models.open, request.path_params["model_id"])
+    inspected = await _model(request)
     return JSONResponse(inspected.describe())
 
 
 async def model_analyse(request: Request) -> Response:
     body = await _json_body(request)
-    inspected = await run_in_threadpool(_studio(request).models.open, request.path_params["model_id"])
+    inspected = await _model(request)
     return JSONResponse(await run_in_threadpool(inspected.analyse, body))
 
 
@@ -424,9 +472,8 @@ async def _value_error(request: Request, exc: Exception) -> Response:
     return _error(str(exc), 413 if isinstance(exc, TooLarge) else 400)
 
 
-async def _key_error(request: Request, exc: Exception) -> Response:
-    text = exc.args[0] if exc.args and isinstance(exc.args[0], str) and " " in exc.args[0] else "not found"
-    return _error(text, 404)
+async def _not_found(request: Request, exc: Exception) -> Response:
+    return _error(str(exc), 404)
 
 
 async def _other_error(request: Request, exc: Exception) -> Response:
@@ -434,8 +481,14 @@ async def _other_error(request: Request, exc: Exception) -> Response:
     return _error(f"the studio hit an error: {type(exc).__name__}: {exc}", 500)
 
 
-def create_app(runs_dir: str | Path = "runs", *, max_upload_mb: float = 200.0) -> Starlette:
-    """The studio's ASGI app, serving ``runs_dir`` (see the module docstring for the routes)."""
+def create_app(runs_dir: str | Path = "runs", *, max_upload_mb: float = 200.0, loopback_only: bool = True
+               ) -> Starlette:
+    """The studio's ASGI app, serving ``runs_dir`` (see the module docstring for the routes).
+
+    ``loopback_only``: answer only requests addressed to this machine's loopback names (the studio
+    bound to 127.0.0.1); requests from other web sites' pages are refused either way
+    (:class:`SameOriginOnly`).
+    """
     studio = Studio(runs_dir, max_upload_mb)
 
     @contextlib.asynccontextmanager
@@ -473,7 +526,8 @@ def create_app(runs_dir: str | Path = "runs", *, max_upload_mb: float = 200.0) -
         Route("/api/models/{model_id}/analyse", model_analyse, methods=["POST"]),
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
     ]
-    app = Starlette(routes=routes, lifespan=lifespan, exception_handlers={
-        ValueError: _value_error, TypeError: _value_error, KeyError: _key_error, Exception: _other_error})
+    app = Starlette(routes=routes, lifespan=lifespan, middleware=[
+        Middleware(SameOriginOnly, loopback_only=loopback_only)], exception_handlers={
+        ValueError: _value_error, TypeError: _value_error, NotFound: _not_found, Exception: _other_error})
     app.state.studio = studio
     return app

@@ -114,7 +114,10 @@ class Playground:
     def submit(self, kind: str, **payload: Any) -> concurrent.futures.Future:
         """Queue a command for the training thread; the future gets its result (or its error)."""
         future: concurrent.futures.Future = concurrent.futures.Future()
-        self._queue.put((kind, payload, future))
+        if self._closed:
+            future.set_exception(ValueError("this playground was closed; reload the page for a new one"))
+        else:
+            self._queue.put((kind, payload, future))
         return future
 
     def check(self, values: dict[str, Any]) -> Settings:
@@ -370,6 +373,16 @@ class Playground:
         finally:
             os.unlink(path)
 
+    def _fail_queued(self) -> None:
+        """Answer the commands still queued when the playground closes, so nobody waits for them."""
+        while True:
+            try:
+                _, _, future = self._queue.get_nowait()
+            except queue.Empty:
+                return
+            if future is not None and not future.done():
+                future.set_exception(ValueError("this playground was closed; reload the page for a new one"))
+
     def _paced_wait(self) -> float:
         """Seconds to wait before the next step so that training keeps to ``speed`` epochs per second."""
         speed = self.settings.speed
@@ -394,6 +407,7 @@ class Playground:
             while item is not None:
                 kind, payload, future = item
                 if kind is _CLOSE:
+                    self._fail_queued()
                     return
                 try:
                     result = self.handle(kind, payload)

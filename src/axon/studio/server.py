@@ -61,11 +61,11 @@ class StudioServer:
         require()
         import uvicorn
 
-        from axon.studio.app import create_app
+        from axon.studio.app import LOOPBACK, create_app
 
         self.sock = bind(host, port)
         self.url = url_of(self.sock)
-        self.app = create_app(runs_dir, max_upload_mb=max_upload_mb)
+        self.app = create_app(runs_dir, max_upload_mb=max_upload_mb, loopback_only=host in LOOPBACK)
         self.server = uvicorn.Server(uvicorn.Config(self.app, log_level="warning", lifespan="on"))
         self._thread: threading.Thread | None = None
 

@@ -90,7 +90,9 @@ function showSettings(s) {
     el.value = text;
     if (el.type === "range") $(el.dataset.key + "-v").textContent = text;
   });
-  $("classes-box").style.display = s.problem === "classification" && pg.info.multiclass.includes(s.dataset) ? "" : "none";
+  const multi = s.problem === "classification" && pg.info.multiclass.includes(s.dataset);
+  $("classes-box").style.display = multi ? "" : "none";
+  $("legend").style.display = multi && s.classes > 2 ? "none" : "";  // classes have colours, not a scale
   $("n-layers").textContent = s.layers.length;
   const hide = new Set(s.hide);
   document.querySelectorAll("[data-panel]").forEach((el) => el.classList.toggle("hidden-panel", hide.has(el.dataset.panel)));
