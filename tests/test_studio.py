@@ -499,6 +499,32 @@ def test_analyse_shows_every_layer_and_switching_units_off(tmp_path):
             inspected.analyse(request)
 
 
+def test_analyse_a_cnn_switches_channels_off():
+    from axon.architectures import build_model
+
+    ax.set_seed(0)
+    model = build_model("conv4x3,maxpool2,8", (1, 8, 8), 10, kind="cnn")
+    model.compile(loss="cross_entropy")
+    inspected = Inspected(model, None, "cnn")
+    assert inspected.image == (1, 8, 8)
+    conv_act = next(d for d in inspected.describe()["layers"] if d["kind"] == "ReLU")
+    assert conv_act["units"] == 4 and conv_act["shape"] == [4, 8, 8]
+    grid = np.zeros((16, 16))
+    grid[2:14, 7:9] = 1.0
+    r = inspected.analyse({"pixels": grid.tolist(), "off": {conv_act["name"]: [1, 3]}})
+    import base64
+    layer = next(lay for lay in r["layers"] if lay["name"] == conv_act["name"])
+    maps = np.frombuffer(base64.b64decode(layer["values"]), dtype=np.int8).reshape(4, 8, 8)
+    assert not maps[1].any() and not maps[3].any() and layer["off"] == [1, 3]
+
+
+def test_a_closed_playground_answers_instead_of_hanging():
+    pg = Playground(S.Settings())
+    pg.close()
+    with pytest.raises(ValueError, match="closed"):
+        pg.submit("play").result(5)
+
+
 def test_analyse_a_table_model():
     model = ax.Sequential(ax.Dense(3, 4), ax.Tanh(), ax.Dense(4, 1))
     model.compile(loss="mse")

@@ -313,8 +313,24 @@ def test_inside_draw_a_digit_switch_units_off(studio, page):
     page.wait_for_function(f"window.inside.results > {count}")
     after = page.evaluate("window.inside.result")
     assert after["layers"][1]["off"] == [0]
+    # an image dropped on the square (white ink on black, as MNIST) is drawn into it and analysed
+    count = page.evaluate("window.inside.results")
+    page.evaluate("""async () => {
+        const c = document.createElement("canvas"); c.width = 40; c.height = 40;
+        const g = c.getContext("2d"); g.fillStyle = "#000"; g.fillRect(0, 0, 40, 40);
+        g.fillStyle = "#fff"; g.fillRect(8, 6, 24, 4); g.fillRect(26, 6, 4, 30);   // a "7"
+        const blob = await new Promise((ok) => c.toBlob(ok, "image/png"));
+        const data = new DataTransfer();
+        data.items.add(new File([blob], "seven.png", { type: "image/png" }));
+        document.getElementById("draw").dispatchEvent(new DragEvent("drop", { dataTransfer: data }));
+    }""")
+    page.wait_for_function(f"window.inside.results > {count}", timeout=30_000)
+    seen = page.evaluate("window.inside.result.input_image")
+    # the 7's bar is the top row, its stroke comes down on the right; ink (white there) is 1
+    assert np.mean(seen[0]) > 0.5 and seen[-1][0] == 0 and max(seen[-1]) > 0.3
     # choosing another label changes the δ shown, not the prediction
-    page.click(".bars .bar[data-k='7']")
-    page.wait_for_function("window.inside.result.label === 7")
-    assert page.evaluate("window.inside.result.prediction") == after["prediction"]
+    prediction = page.evaluate("window.inside.result.prediction")
+    page.click(".bars .bar[data-k='4']")
+    page.wait_for_function("window.inside.result.label === 4")
+    assert page.evaluate("window.inside.result.prediction") == prediction
     assert before  # the probabilities were drawn

@@ -66,6 +66,21 @@ def _finish(X: np.ndarray, y: np.ndarray, rng: np.random.Generator, shuffle: boo
     return X.astype(resolve_dtype(dtype)), y.astype(np.int64)
 
 
+def _two_curves(n_samples, noise, seed, curve0, curve1, t_max: float, endpoint: bool, shuffle: bool, dtype
+                ) -> tuple[np.ndarray, np.ndarray]:
+    """``n - n//2`` points ``curve0(t)`` (class 0) and ``n//2`` points ``curve1(t)`` (class 1), t evenly
+    spaced in [0, t_max], plus Gaussian noise of standard deviation ``noise``."""
+    n = _check_count("n_samples", n_samples, 2)
+    noise = _check_noise(noise)
+    rng = _rng(seed)
+    n_out = n - n // 2
+    X = np.vstack([curve0(np.linspace(0.0, t_max, n_out, endpoint=endpoint)),
+                   curve1(np.linspace(0.0, t_max, n // 2, endpoint=endpoint))])
+    y = np.concatenate([np.zeros(n_out), np.ones(n // 2)])
+    X = X + noise * rng.standard_normal(X.shape)
+    return _finish(X, y, rng, shuffle, dtype)
+
+
 def make_xor(n_samples: int = 200, *, n: int | None = None, noise: float = 0.1,
              seed: int | np.random.Generator | None = None, table: bool = False, bias_column: bool = False,
              shuffle: bool = True, dtype=None) -> tuple[np.ndarray, np.ndarray]:
@@ -131,16 +146,13 @@ def make_moons(n_samples: int = 200, *, noise: float = 0.1, seed: int | np.rando
     y : numpy.ndarray
         int64 labels 0/1, shape ``(n_samples,)``; ``n_samples // 2`` of class 1, the rest class 0.
     """
-    n = _check_count("n_samples", n_samples, 2)
-    noise = _check_noise(noise)
-    rng = _rng(seed)
-    n_out = n - n // 2
-    t_out, t_in = np.linspace(0.0, np.pi, n_out), np.linspace(0.0, np.pi, n // 2)
-    X = np.vstack([np.column_stack([np.cos(t_out), np.sin(t_out)]),
-                   np.column_stack([1.0 - np.cos(t_in), 0.5 - np.sin(t_in)])])
-    y = np.concatenate([np.zeros(n_out), np.ones(n // 2)])
-    X = X + noise * rng.standard_normal(X.shape)
-    return _finish(X, y, rng, shuffle, dtype)
+    def outer(t):
+        return np.column_stack([np.cos(t), np.sin(t)])
+
+    def inner(t):
+        return np.column_stack([1.0 - np.cos(t), 0.5 - np.sin(t)])
+
+    return _two_curves(n_samples, noise, seed, outer, inner, np.pi, True, shuffle, dtype)
 
 
 def make_spirals(n_samples: int = 300, n_classes: int = 2, *, noise: float = 0.05, turns: float = 1.0,
@@ -200,19 +212,16 @@ def make_circles(n_samples: int = 200, *, noise: float = 0.05, factor: float = 0
     y : numpy.ndarray
         int64 labels 0/1, shape ``(n_samples,)``; ``n_samples // 2`` of class 1, the rest class 0.
     """
-    n = _check_count("n_samples", n_samples, 2)
-    noise = _check_noise(noise)
     if not 0 < _number(factor) < 1:
         raise ValueError(f"factor (inner radius / outer radius) must be in (0, 1), got {factor!r}")
-    rng = _rng(seed)
-    n_out = n - n // 2
-    t_out = np.linspace(0.0, 2.0 * np.pi, n_out, endpoint=False)
-    t_in = np.linspace(0.0, 2.0 * np.pi, n // 2, endpoint=False)
-    X = np.vstack([np.column_stack([np.cos(t_out), np.sin(t_out)]),
-                   factor * np.column_stack([np.cos(t_in), np.sin(t_in)])])
-    y = np.concatenate([np.zeros(n_out), np.ones(n // 2)])
-    X = X + noise * rng.standard_normal(X.shape)
-    return _finish(X, y, rng, shuffle, dtype)
+
+    def outer(t):
+        return np.column_stack([np.cos(t), np.sin(t)])
+
+    def inner(t):
+        return factor * np.column_stack([np.cos(t), np.sin(t)])
+
+    return _two_curves(n_samples, noise, seed, outer, inner, 2.0 * np.pi, False, shuffle, dtype)
 
 
 def make_gaussians(n_samples: int = 200, n_classes: int = 2, *, noise: float = 0.3, radius: float = 1.0,

@@ -13,8 +13,9 @@ Neither class imports the web stack, so they are tested without it.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import threading
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 
@@ -34,6 +35,19 @@ class _Notifier:
                 loop.call_soon_threadsafe(event.set)
             except RuntimeError:  # that reader's loop has closed: nobody to wake
                 pass
+
+    @contextlib.contextmanager
+    def _waiting(self) -> Iterator[asyncio.Event]:
+        """An event this object sets (from any thread) while the calling coroutine reads."""
+        event = asyncio.Event()
+        key = (asyncio.get_running_loop(), event)
+        with self._lock:
+            self._waiters.add(key)
+        try:
+            yield event
+        finally:
+            with self._lock:
+                self._waiters.discard(key)
 
     def close(self) -> None:
         """End every reader's iteration (after what it has not read yet)."""
@@ -81,11 +95,7 @@ class Latest(_Notifier):
 
     async def follow(self, since: int = 0) -> AsyncIterator[Any]:
         """Yield the newest value whenever there is one newer than the last yielded (or ``since``)."""
-        event = asyncio.Event()
-        key = (asyncio.get_running_loop(), event)
-        with self._lock:
-            self._waiters.add(key)
-        try:
+        with self._waiting() as event:
             while True:
                 event.clear()
                 with self._lock:
@@ -97,9 +107,6 @@ class Latest(_Notifier):
                     return
                 else:
                     await event.wait()
-        finally:
-            with self._lock:
-                self._waiters.discard(key)
 
 
 class EventLog(_Notifier):
@@ -134,11 +141,7 @@ class EventLog(_Notifier):
 
     async def follow(self, start: int = 0) -> AsyncIterator[list[Any]]:
         """Yield lists of new events, from index ``start`` on, as they arrive."""
-        event = asyncio.Event()
-        key = (asyncio.get_running_loop(), event)
-        with self._lock:
-            self._waiters.add(key)
-        try:
+        with self._waiting() as event:
             while True:
                 event.clear()
                 with self._lock:
@@ -150,6 +153,3 @@ class EventLog(_Notifier):
                     return
                 else:
                     await event.wait()
-        finally:
-            with self._lock:
-                self._waiters.discard(key)
