@@ -595,3 +595,14 @@ def test_the_docs_playground_links_are_valid_settings():
     assert len(links) >= 10
     for link in links:
         S.parse(dict(parse_qsl(link, keep_blank_values=True)))  # raises on a bad key or value
+
+
+def test_a_studio_that_stops_sends_its_runs_one_ctrl_c(tmp_path):
+    manager = RunManager(tmp_path / "runs")
+    run = manager.start({"epochs": "100000", "layers": "8"})
+    _wait(lambda: (manager.poll(), manager.get(run.id).begun)[1], timeout=90)
+    manager.shutdown(timeout=60)
+    assert run.process.returncode == 130  # interrupted, as Ctrl-C on the command line
+    assert (run.path / "checkpoint.axon").is_file() and not (run.path / "report.html").exists()
+    manager.poll()
+    assert manager.get(run.id).summary()["state"] == "interrupted"

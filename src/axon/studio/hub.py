@@ -77,19 +77,8 @@ class Latest(_Notifier):
             self._version += 1
         self._wake()
 
-    @property
-    def version(self) -> int:
-        """How many values were published so far."""
-        with self._lock:
-            return self._version
-
-    def get(self) -> Any:
-        """The newest value (None before the first publish)."""
-        with self._lock:
-            return self._value
-
     def current(self) -> tuple[int, Any]:
-        """``(version, value)`` of the newest value."""
+        """``(version, value)`` of the newest value: how many were published, and the last (None before)."""
         with self._lock:
             return self._version, self._value
 
@@ -134,10 +123,6 @@ class EventLog(_Notifier):
         """A copy of every event so far."""
         with self._lock:
             return list(self._events)
-
-    def __len__(self) -> int:
-        with self._lock:
-            return len(self._events)
 
     async def follow(self, start: int = 0) -> AsyncIterator[list[Any]]:
         """Yield lists of new events, from index ``start`` on, as they arrive."""

@@ -358,9 +358,11 @@ class RunManager:
         if isinstance(cfg.get("epochs"), int):
             run.epochs = cfg["epochs"]
         env = {**os.environ, "AXON_STUDIO_TOKEN": token, "PYTHONUNBUFFERED": "1"}
+        # A session of its own: a Ctrl-C in the studio's terminal reaches the studio only, which
+        # then sends each of its runs one Ctrl-C (two would stop it before its checkpoint is written).
         run.process = subprocess.Popen(command_for(cfg, out), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                        stdin=subprocess.DEVNULL, env=env, text=True, encoding="utf-8",
-                                       errors="replace")
+                                       errors="replace", start_new_session=os.name == "posix")
         threading.Thread(target=self._read_output, args=(run,), daemon=True,
                          name=f"axon-train-{token[:6]}").start()
         with self._lock:
