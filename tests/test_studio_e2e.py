@@ -128,6 +128,7 @@ def test_playground_play_steer_step_reset_and_share(studio, page, browser):
     np.testing.assert_array_equal(reset["weights"][0], first["weights"][0])  # the seed's network again
     # the shared link (no run id) gives the same network in a new tab
     page.click("#share")
+    page.wait_for_function("document.getElementById('share').dataset.url")
     url = page.get_attribute("#share", "data-url")
     assert "run=" not in url and "layers=6,4" in url and "lr=0.3" in url
     other = page.context.new_page()
@@ -310,7 +311,7 @@ def test_inside_draw_a_digit_switch_units_off(studio, page):
     before = result["probabilities"]
     count = page.evaluate("window.inside.results")
     page.click(".layer .unit[data-unit='0']")
-    page.wait_for_function(f"window.inside.results > {count}")
+    page.wait_for_function(f"window.inside.results > {count} && window.inside.result.layers[1].off.length === 1")
     after = page.evaluate("window.inside.result")
     assert after["layers"][1]["off"] == [0]
     # an image dropped on the square (white ink on black, as MNIST) is drawn into it and analysed

@@ -224,6 +224,18 @@ async def _send_frames(ws: WebSocket, pg, acked: asyncio.Event | None) -> None:
         await ws.send_text(text)
 
 
+async def _send_frames_or_close(ws: WebSocket, pg, acked: asyncio.Event | None) -> None:
+    """:func:`_send_frames`; if it fails, say so in the log and close, so that the page reconnects."""
+    try:
+        await _send_frames(ws, pg, acked)
+    except (asyncio.CancelledError, WebSocketDisconnect):
+        raise
+    except Exception:
+        log.exception("studio: sending frames of playground %s failed", pg.id)
+        with contextlib.suppress(Exception):
+            await ws.close(code=1011)
+
+
 async def ws_playground(ws: WebSocket) -> None:
     """Messages in: ``open`` (``run``, ``settings``, ``ack``: the page acknowledges each frame),
     ``set`` (``settings``), ``play``, ``pause``, ``step`` (``what``: "batch" or "epoch"), ``reset``,
@@ -269,7 +281,7 @@ async def ws_playground(ws: WebSocket) -> None:
                     acked = asyncio.Event() if msg.get("ack") else None
                     if acked is not None:
                         acked.set()
-                    sender = asyncio.create_task(_send_frames(ws, pg, acked))
+                    sender = asyncio.create_task(_send_frames_or_close(ws, pg, acked))
                 elif pg is None:
                     await error("send {\"type\": \"open\"} first")
                 elif kind == "set":
@@ -287,6 +299,9 @@ async def ws_playground(ws: WebSocket) -> None:
                     raise ValueError(f"unknown message type {kind!r}")
             except ValueError as e:
                 await error(str(e))
+            except Exception as e:  # a bug: keep the connection, tell the page and the log
+                log.exception("studio: playground message %r failed", kind)
+                await error(f"the studio hit an error: {type(e).__name__}: {e}")
     except WebSocketDisconnect:
         pass
     finally:

@@ -55,9 +55,9 @@ function bindControls() {
   };
   $("share").onclick = async () => {
     const url = location.origin + location.pathname + "#" + shareQuery();
-    try { await navigator.clipboard.writeText(url); Studio.toast("link copied: " + url, "info"); }
-    catch (e) { Studio.toast(url, "info"); }
     $("share").dataset.url = url;
+    try { await navigator.clipboard.writeText(url); Studio.toast("link copied: " + url, "info"); }
+    catch (e) { Studio.toast(url, "info"); }  // no clipboard here: show it
   };
   $("lesson").onclick = () => set({ hide: "all" });
   $("show-controls").onclick = (ev) => { ev.preventDefault(); set({ hide: "" }); };
