@@ -7,7 +7,17 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from axon.datasets import hard_sigmoid, make_curve, make_moons, make_spirals, make_xor, piecewise_linear
+from axon.datasets import (
+    hard_sigmoid,
+    make_circles,
+    make_curve,
+    make_gaussians,
+    make_moons,
+    make_spirals,
+    make_surface,
+    make_xor,
+    piecewise_linear,
+)
 from axon.functions import relu
 
 CLASSIFIERS = {
@@ -15,8 +25,11 @@ CLASSIFIERS = {
     "moons": lambda n, seed, **kw: make_moons(n, seed=seed, **kw),
     "spirals2": lambda n, seed, **kw: make_spirals(n, 2, seed=seed, **kw),
     "spirals3": lambda n, seed, **kw: make_spirals(n, 3, seed=seed, **kw),
+    "circles": lambda n, seed, **kw: make_circles(n, seed=seed, **kw),
+    "gaussians2": lambda n, seed, **kw: make_gaussians(n, 2, seed=seed, **kw),
+    "gaussians3": lambda n, seed, **kw: make_gaussians(n, 3, seed=seed, **kw),
 }
-N_CLASSES = {"xor": 2, "moons": 2, "spirals2": 2, "spirals3": 3}
+N_CLASSES = {"xor": 2, "moons": 2, "spirals2": 2, "spirals3": 3, "circles": 2, "gaussians2": 2, "gaussians3": 3}
 
 
 @pytest.mark.parametrize("name", CLASSIFIERS)
@@ -101,7 +114,45 @@ def test_spirals_radius_and_arms():
     np.testing.assert_allclose(rotated, X[y == 1], atol=1e-5)
 
 
+def test_circles_without_noise_lie_on_two_radii():
+    X, y = make_circles(60, noise=0.0, factor=0.3, seed=0)
+    r = np.hypot(X[:, 0], X[:, 1]).astype(np.float64)
+    np.testing.assert_allclose(r[y == 0], 1.0, atol=1e-6)
+    np.testing.assert_allclose(r[y == 1], 0.3, atol=1e-6)
+
+
+def test_gaussian_blobs_sit_around_their_centres():
+    X, y = make_gaussians(3000, 2, noise=0.2, radius=2.0, seed=0, dtype="float64")
+    c = 2.0 / np.sqrt(2.0)
+    np.testing.assert_allclose(X[y == 0].mean(axis=0), [c, c], atol=0.03)
+    np.testing.assert_allclose(X[y == 1].mean(axis=0), [-c, -c], atol=0.03)
+    np.testing.assert_allclose(X[y == 0].std(axis=0), [0.2, 0.2], atol=0.02)
+
+
+@pytest.mark.parametrize("kind", ["plane", "gaussians"])
+def test_surfaces(kind):
+    X, y = make_surface(kind, 80, seed=4)
+    assert X.shape == (80, 2) and y.shape == (80, 1) and X.dtype == np.float32
+    assert -1 <= X.min() and X.max() <= 1
+    np.testing.assert_array_equal(y, make_surface(kind, 80, seed=4)[1])
+    Xd, yd = make_surface(kind, 50, seed=1, dtype="float64")
+    if kind == "plane":
+        np.testing.assert_allclose(yd[:, 0], (Xd[:, 0] + Xd[:, 1]) / 2, atol=1e-12)
+    else:  # Σ h exp(-d²/(2·0.25²)) over the five bumps
+        from axon.datasets.synthetic import SURFACE_BUMPS
+        expected = sum(h * np.exp(-((Xd[:, 0] - cx) ** 2 + (Xd[:, 1] - cy) ** 2) / (2 * 0.25 ** 2))
+                       for cx, cy, h in SURFACE_BUMPS)
+        np.testing.assert_allclose(yd[:, 0], expected, atol=1e-12)
+    noisy = make_surface(kind, 50, noise=0.1, seed=1, dtype="float64")[1]
+    assert 0.05 < np.std(noisy - yd) < 0.2
+
+
 @pytest.mark.parametrize("call, message", [
+    (lambda: make_circles(100, factor=1.5), "factor"),
+    (lambda: make_circles(100, factor="x"), "factor"),
+    (lambda: make_gaussians(100, radius=0), "radius"),
+    (lambda: make_gaussians(100, 1), "n_classes"),
+    (lambda: make_surface("cone"), "kind"),
     (lambda: make_xor(3), "n_samples"),
     (lambda: make_spirals(10, 1), "n_classes"),
     (lambda: make_spirals(2, 3), "n_samples"),

@@ -420,6 +420,11 @@ class FitLoop:
         self.interrupt()
         self.message("Interrupted: finishing the current batch (press Ctrl-C again to stop at once)")
 
+    @property
+    def interrupted(self) -> bool:
+        """Whether :meth:`interrupt` (or Ctrl-C) asked training to stop."""
+        return self._interrupted
+
     def interrupt(self) -> None:
         """Stop as Ctrl-C does: finish the current batch, call the callbacks' ``on_interrupt``
         (checkpoint writers write), return the history with ``interrupted = True``.

@@ -62,7 +62,7 @@ class _Parser(argparse.ArgumentParser):
 def build_parser() -> argparse.ArgumentParser:
     """The parser of the ``axon`` command with every subcommand."""
     from axon import __version__
-    from axon.cli import demo, evolve, inspect, predict, train
+    from axon.cli import demo, evolve, inspect, predict, studio, train
 
     parser = _Parser(prog="axon", description="axon: deep learning from scratch on NumPy.",
                      epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -77,6 +77,7 @@ def build_parser() -> argparse.ArgumentParser:
     inspect.add_export_parser(sub)
     demo.add_parser(sub)
     evolve.add_parser(sub)
+    studio.add_parser(sub)
     return parser
 
 

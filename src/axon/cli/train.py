@@ -70,6 +70,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out", metavar="DIR", help="run folder (default runs/<dataset>-<time>)")
     p.add_argument("--resume", metavar="RUN_DIR", help="continue the run in RUN_DIR from its checkpoint")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress bar, only the final figures")
+    p.add_argument("--studio", action="store_true",
+                   help="watch this run live in `axon studio` (Train page): curves, pause, stop, learning rate")
     p.set_defaults(func=run)
 
 
@@ -277,6 +279,11 @@ def run(args: argparse.Namespace) -> int:
         callbacks.append(stopper)
     if cfg["grad_stats"]:
         callbacks.append(ax.callbacks.GradientStats())
+    studio = None
+    if getattr(args, "studio", False):  # a live feed in the run folder (axon/studio/live.py)
+        from axon.studio.live import StudioFeed
+        studio = StudioFeed(run_dir)
+        callbacks.append(studio)
 
     say = (lambda *a: None) if quiet else print
     inferred = "" if cfg["task"] or not data.task_reason or data.name in ("digits", "mnist", "fashion-mnist") \
@@ -300,14 +307,14 @@ def run(args: argparse.Namespace) -> int:
         raise
     if target_scale is not None:  # the saved model predicts y itself (the checkpoint keeps t)
         _fold_target_scale(model, target_scale["mean"], target_scale["scale"])
-    if history.interrupted:
+    if history.interrupted and not (studio is not None and studio.stopped):  # the studio's stop: finish
         ckpt = history.checkpoint_path or run_dir / runs.CHECKPOINT_FILE
         note = f"checkpoint kept in {ckpt}; continue with: axon train --resume {run_dir}"
         finish.write("interrupted", history.history, history.elapsed, note=note, save_model=True)
         print(f"axon: interrupted; {note}", file=sys.stderr)
         return 130
-    metrics = finish.write("stopped_early" if history.stopped_early else "completed", history.history,
-                           history.elapsed, save_model=True)
+    status = "stopped" if history.interrupted else "stopped_early" if history.stopped_early else "completed"
+    metrics = finish.write(status, history.history, history.elapsed, save_model=True)
     _print_figures(metrics, data.task)
     print(f"run folder: {run_dir}  (model.axon, metrics.json, history.csv, report.html)")
     return 0
@@ -329,7 +336,7 @@ class _Finish:
         data, model = self.data, self.model
         if save_model:
             ax.save(model, self.run_dir / runs.MODEL_FILE)
-        figures, preds = _evaluate(model, data) if status in ("completed", "stopped_early") else ({}, {})
+        figures, preds = _evaluate(model, data) if status in ("completed", "stopped_early", "stopped") else ({}, {})
         epochs = len(next(iter(history.values()), []))
         metrics: dict[str, Any] = {"status": status, "task": data.task, "dataset": data.name,
                                    "epochs_run": epochs, "stopped_early": status == "stopped_early",
@@ -347,7 +354,7 @@ class _Finish:
                      status=status, status_note=note, best_epoch=None if best is None else best + 1,
                      monitor=getattr(self.stopper, "monitor", None),
                      restored_best=self.stopper is not None and self.stopper.best_weights is not None
-                     and status in ("completed", "stopped_early"))
+                     and status in ("completed", "stopped_early", "stopped"))
         return metrics
 
 

@@ -252,6 +252,12 @@ def load_digit_image(path: str | os.PathLike, style: str = "mnist") -> np.ndarra
         ink = ink_map(grey)
     except ValueError as err:
         raise ValueError(f"{path}: {err}") from None
+    return prepare_ink(ink, style)
+
+
+def prepare_ink(ink: np.ndarray, style: str) -> np.ndarray:
+    """An ink map (H, W) in [0, 1] (a picture after :func:`ink_map`, or a digit drawn on a canvas)
+    as the data set ``style`` made its images (steps 3 and 4 above): float32 (28, 28) or (8, 8)."""
     if style == "digits":
         return optdigits_like(ink)
     s = STYLES[style]

@@ -1,4 +1,5 @@
-"""Small synthetic problems of the course: XOR, two moons, spirals, and a curve to fit.
+"""Small synthetic problems of the course: XOR, two moons, spirals, circles, Gaussian blobs, and
+curves and surfaces to fit.
 
 Every generator takes ``seed`` (an int, a ``numpy.random.Generator``, or None for axon's generator,
 see :func:`axon.set_seed`), so the same seed gives the same data; inputs are float (axon's default dtype,
@@ -27,13 +28,20 @@ XOR_LABELS = np.array([0, 1, 1, 0])
 
 
 def _check_noise(noise) -> float:
-    try:
-        value = float(noise)
-    except (TypeError, ValueError):
-        value = float("nan")
-    if isinstance(noise, bool) or not np.isfinite(value) or value < 0:
+    value = _number(noise)
+    if not np.isfinite(value) or value < 0:
         raise ValueError(f"noise must be a finite number >= 0, got {noise!r}")
     return value
+
+
+def _number(value) -> float:
+    """``value`` as a float, NaN for what is not a number (booleans included)."""
+    if isinstance(value, bool):
+        return float("nan")
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return float("nan")
 
 
 def _balanced_labels(n_samples: int, n_classes: int) -> np.ndarray:
@@ -47,6 +55,21 @@ def _finish(X: np.ndarray, y: np.ndarray, rng: np.random.Generator, shuffle: boo
         order = rng.permutation(len(X))
         X, y = X[order], y[order]
     return X.astype(resolve_dtype(dtype)), y.astype(np.int64)
+
+
+def _two_curves(n_samples, noise, seed, curve0, curve1, t_max: float, endpoint: bool, shuffle: bool, dtype
+                ) -> tuple[np.ndarray, np.ndarray]:
+    """``n - n//2`` points ``curve0(t)`` (class 0) and ``n//2`` points ``curve1(t)`` (class 1), t evenly
+    spaced in [0, t_max], plus Gaussian noise of standard deviation ``noise``."""
+    n = check_int(n_samples, "n_samples", minimum=2)
+    noise = _check_noise(noise)
+    rng = as_generator(seed)
+    n_out = n - n // 2
+    X = np.vstack([curve0(np.linspace(0.0, t_max, n_out, endpoint=endpoint)),
+                   curve1(np.linspace(0.0, t_max, n // 2, endpoint=endpoint))])
+    y = np.concatenate([np.zeros(n_out), np.ones(n // 2)])
+    X = X + noise * rng.standard_normal(X.shape)
+    return _finish(X, y, rng, shuffle, dtype)
 
 
 def make_xor(n_samples: int = 200, *, n: int | None = None, noise: float = 0.1,
@@ -114,16 +137,13 @@ def make_moons(n_samples: int = 200, *, noise: float = 0.1, seed: int | np.rando
     y : numpy.ndarray
         int64 labels 0/1, shape ``(n_samples,)``; ``n_samples // 2`` of class 1, the rest class 0.
     """
-    n = check_int(n_samples, "n_samples", minimum=2)
-    noise = _check_noise(noise)
-    rng = as_generator(seed)
-    n_out = n - n // 2
-    t_out, t_in = np.linspace(0.0, np.pi, n_out), np.linspace(0.0, np.pi, n // 2)
-    X = np.vstack([np.column_stack([np.cos(t_out), np.sin(t_out)]),
-                   np.column_stack([1.0 - np.cos(t_in), 0.5 - np.sin(t_in)])])
-    y = np.concatenate([np.zeros(n_out), np.ones(n // 2)])
-    X = X + noise * rng.standard_normal(X.shape)
-    return _finish(X, y, rng, shuffle, dtype)
+    def outer(t):
+        return np.column_stack([np.cos(t), np.sin(t)])
+
+    def inner(t):
+        return np.column_stack([1.0 - np.cos(t), 0.5 - np.sin(t)])
+
+    return _two_curves(n_samples, noise, seed, outer, inner, np.pi, True, shuffle, dtype)
 
 
 def make_spirals(n_samples: int = 300, n_classes: int = 2, *, noise: float = 0.05, turns: float = 1.0,
@@ -165,6 +185,62 @@ def make_spirals(n_samples: int = 300, n_classes: int = 2, *, noise: float = 0.0
     theta = 2.0 * np.pi * turns * r + 2.0 * np.pi * y / K
     X = r[:, None] * np.column_stack([np.cos(theta), np.sin(theta)])
     X = X + noise * rng.standard_normal(X.shape)
+    return _finish(X, y, rng, shuffle, dtype)
+
+
+def make_circles(n_samples: int = 200, *, noise: float = 0.05, factor: float = 0.5,
+                 seed: int | np.random.Generator | None = None, shuffle: bool = True, dtype=None
+                 ) -> tuple[np.ndarray, np.ndarray]:
+    """Two concentric circles, as scikit-learn's ``make_circles``: no line separates them, x₁² + x₂² does.
+
+    Class 0 on the circle of radius 1, class 1 on the circle of radius ``factor``, angles evenly
+    spaced in [0, 2π); then Gaussian noise of standard deviation ``noise`` on both coordinates.
+
+    Returns
+    -------
+    X : numpy.ndarray
+        Shape ``(n_samples, 2)``.
+    y : numpy.ndarray
+        int64 labels 0/1, shape ``(n_samples,)``; ``n_samples // 2`` of class 1, the rest class 0.
+    """
+    if not 0 < _number(factor) < 1:
+        raise ValueError(f"factor (inner radius / outer radius) must be in (0, 1), got {factor!r}")
+
+    def outer(t):
+        return np.column_stack([np.cos(t), np.sin(t)])
+
+    def inner(t):
+        return factor * np.column_stack([np.cos(t), np.sin(t)])
+
+    return _two_curves(n_samples, noise, seed, outer, inner, 2.0 * np.pi, False, shuffle, dtype)
+
+
+def make_gaussians(n_samples: int = 200, n_classes: int = 2, *, noise: float = 0.3, radius: float = 1.0,
+                   seed: int | np.random.Generator | None = None, shuffle: bool = True, dtype=None
+                   ) -> tuple[np.ndarray, np.ndarray]:
+    """Gaussian blobs, one per class, with centres evenly spaced on a circle.
+
+    Class ``k`` of ``K``: centre ``radius·(cos φₖ, sin φₖ)`` with ``φₖ = π/4 + 2πk/K`` (for two
+    classes the diagonal corners (r/√2, r/√2) and (−r/√2, −r/√2)), points drawn from a normal
+    distribution of standard deviation ``noise`` around it. Larger ``noise`` makes the blobs overlap.
+
+    Returns
+    -------
+    X : numpy.ndarray
+        Shape ``(n_samples, 2)``.
+    y : numpy.ndarray
+        int64 labels 0..n_classes-1, shape ``(n_samples,)``.
+    """
+    K = check_int(n_classes, "n_classes", minimum=2)
+    n = check_int(n_samples, "n_samples", minimum=K)
+    noise = _check_noise(noise)
+    if not 0 < _number(radius) < np.inf:
+        raise ValueError(f"radius must be a finite number > 0, got {radius!r}")
+    rng = as_generator(seed)
+    y = _balanced_labels(n, K)
+    phi = np.pi / 4 + 2.0 * np.pi * np.arange(K) / K
+    centres = radius * np.column_stack([np.cos(phi), np.sin(phi)])
+    X = centres[y] + noise * rng.standard_normal((n, 2))
     return _finish(X, y, rng, shuffle, dtype)
 
 
@@ -231,3 +307,61 @@ def make_curve(kind: str = "piecewise", n_samples: int = 100, *, noise: float = 
     y = _CURVES[kind](x) + noise * rng.standard_normal(n)
     dt = resolve_dtype(dtype)
     return x.reshape(n, 1).astype(dt), y.reshape(n, 1).astype(dt)
+
+
+# Signed bumps (centre x₁, centre x₂, height) of the "gaussians" surface.
+SURFACE_BUMPS: tuple[tuple[float, float, float], ...] = (
+    (-0.5, -0.5, 1.0), (0.5, 0.5, 1.0), (-0.5, 0.5, -1.0), (0.5, -0.5, -1.0), (0.0, 0.0, 0.5),
+)
+SURFACE_BUMP_WIDTH = 0.25
+
+
+def _bumps(X: np.ndarray) -> np.ndarray:
+    out = np.zeros(len(X))
+    for cx, cy, height in SURFACE_BUMPS:
+        d2 = (X[:, 0] - cx) ** 2 + (X[:, 1] - cy) ** 2
+        out += height * np.exp(-d2 / (2.0 * SURFACE_BUMP_WIDTH ** 2))
+    return out
+
+
+_SURFACES = {
+    "plane": lambda X: 0.5 * (X[:, 0] + X[:, 1]),
+    "gaussians": _bumps,
+}
+
+
+def make_surface(kind: str = "plane", n_samples: int = 200, *, noise: float = 0.0,
+                 seed: int | np.random.Generator | None = None, dtype=None) -> tuple[np.ndarray, np.ndarray]:
+    """Two-dimensional regression data: ``y = f(x₁, x₂) + noise``, x uniform in [-1, 1]².
+
+    Parameters
+    ----------
+    kind : {"plane", "gaussians"}
+        "plane": ``f = (x₁ + x₂)/2``, a linear model fits it exactly. "gaussians": a sum of signed
+        Gaussian bumps ``Σ hₖ exp(−‖x − cₖ‖² / (2·0.25²))`` over :data:`SURFACE_BUMPS`, which needs
+        hidden units.
+    n_samples : int
+        Number of points.
+    noise : float
+        Standard deviation of Gaussian noise added to y (0: the exact surface).
+    seed : int, Generator or None
+        Source of x and the noise.
+    dtype : str or dtype, optional
+        float32 or float64; default axon's default dtype.
+
+    Returns
+    -------
+    X : numpy.ndarray
+        Shape ``(n_samples, 2)``.
+    y : numpy.ndarray
+        Shape ``(n_samples, 1)``.
+    """
+    if kind not in _SURFACES:
+        raise ValueError(f"kind must be one of {sorted(_SURFACES)}, got {kind!r}")
+    n = check_int(n_samples, "n_samples", minimum=1)
+    noise = _check_noise(noise)
+    rng = as_generator(seed)
+    X = rng.uniform(-1.0, 1.0, (n, 2))
+    y = _SURFACES[kind](X) + noise * rng.standard_normal(n)
+    dt = resolve_dtype(dtype)
+    return X.astype(dt), y.reshape(n, 1).astype(dt)

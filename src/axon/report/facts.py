@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from typing import Any
 
 #: How a run can end, and the tone of the report's status line ("ok", "warn", "bad").
-STATUSES: dict[str, str] = {"completed": "ok", "stopped_early": "ok", "interrupted": "warn", "diverged": "bad"}
+STATUSES: dict[str, str] = {"completed": "ok", "stopped_early": "ok", "stopped": "ok", "interrupted": "warn",
+                             "diverged": "bad"}
 
 
 @dataclass(frozen=True)
@@ -68,6 +69,7 @@ def status_sentence(status: str, epochs_run: int, epochs_planned: int | None, no
     text = {
         "completed": f"Completed: {epochs}.",
         "stopped_early": f"Stopped by early stopping after {epochs}.",
+        "stopped": f"Stopped from the studio after {epochs}; the figures are those of that point.",
         "interrupted": f"Interrupted after {epochs} (Ctrl-C or a stop request); the run can be resumed.",
         "diverged": f"Diverged: the loss stopped being a finite number after {epochs}; the figures below "
                     f"show how it got there. Try a smaller learning rate.",
