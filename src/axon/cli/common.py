@@ -8,6 +8,8 @@ from typing import Any
 
 import numpy as np
 
+from axon.validation import n_outputs
+
 
 def load_model(path: str):
     """``ax.load(path)`` with a clear error for a missing file (ModelFileError is a ValueError)."""
@@ -58,15 +60,6 @@ def ensure_compiled(model, task: str | None = None) -> None:
         model.compile(loss="cross_entropy", metrics=["accuracy"])
     else:
         model.compile(loss="mse", metrics=["mae"])
-
-
-def n_outputs(model) -> int | None:
-    """Units of the last layer that has ``out_features`` (or out_channels), if any."""
-    for layer in reversed(model.layers):
-        for attr in ("out_features", "out_channels"):
-            if hasattr(layer, attr):
-                return int(getattr(layer, attr))
-    return None
 
 
 def task_of(model, info: dict[str, Any] | None) -> str:

@@ -5,8 +5,6 @@ from __future__ import annotations
 import argparse
 import sys
 
-import numpy as np
-
 from axon.cli import common
 
 SUMMARY_EPILOG = """\
@@ -146,10 +144,7 @@ def _model_and_batch(args: argparse.Namespace, n: int):
         loss = model.loss
     else:
         loss = ax.losses.get_loss("cross_entropy" if task == "classification" else "mse")
-    X, y = X[:n], y[:n]
-    if type(loss).__name__ in ("MSE", "QuadraticCost") and task == "classification":
-        y = np.eye(common.n_outputs(model) or int(y.max()) + 1, dtype=X.dtype)[y]  # one-hot targets
-    return model, loss, X, y
+    return model, loss, X[:n], y[:n]  # class indices: every loss compares them one-hot where it must
 
 
 def run_gradcheck(args: argparse.Namespace) -> int:

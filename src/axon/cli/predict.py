@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from axon.cli import common
+from axon.validation import n_outputs
 
 EVALUATE_EPILOG = """\
 examples:
@@ -89,7 +90,7 @@ def run_evaluate(args: argparse.Namespace) -> int:
         raise ValueError(f"--split {args.split}: the data set has no such rows")
     common.ensure_compiled(model, data.task)
     if data.task == "classification":
-        out = common.n_outputs(model)
+        out = n_outputs(model)
         if out is not None and out > 1 and int(np.max(y)) >= out:
             raise ValueError(f"labels out of range: the data has label {int(np.max(y))} but the model has "
                              f"{out} outputs (classes 0..{out - 1}); evaluate on the data set it was trained on")

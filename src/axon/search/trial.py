@@ -37,11 +37,6 @@ def trial_dir(run_dir: Path, number: int) -> Path:
     return Path(run_dir) / TRIALS_DIR / f"{number:04d}"
 
 
-def count_params(model: Any) -> int:
-    """Trainable parameters: the sum of the sizes of every weight and bias."""
-    return int(sum(p.data.size for p in model.parameters()))
-
-
 def inference_ms(model: Any, X: np.ndarray, repeats: int = 3) -> float:
     """Milliseconds to predict 1,000 samples of ``X`` (the best of ``repeats`` passes)."""
     best = float("inf")
@@ -121,7 +116,7 @@ class TrialRunner:
         if getattr(history, "interrupted", False):
             raise KeyboardInterrupt
         figures = data_loss(model, data.X_val, data.y_val)
-        n_params = count_params(model)
+        n_params = model.count_params()
         ms = inference_ms(model, data.X_val)
         folder = trial_dir(self.run_dir, trial.number)
         folder.mkdir(parents=True, exist_ok=True)
@@ -205,4 +200,4 @@ class TrialRunner:
               f"{attrs['epochs_run']} epochs{stop}  {attrs['seconds']:.1f} s", flush=True)
 
 
-__all__ = ["GENERATION_KEY", "OUTCOME_ATTR", "TrialRunner", "count_params", "data_loss", "inference_ms", "trial_dir", "worker_name"]
+__all__ = ["GENERATION_KEY", "OUTCOME_ATTR", "TrialRunner", "data_loss", "inference_ms", "trial_dir", "worker_name"]
