@@ -78,7 +78,8 @@ class OtherLoad:
         self.share = max(0.0, others / (wall * (os.cpu_count() or 1))) if wall > 0 else None
 
 
-def _cpu_model() -> str:
+def cpu_model() -> str:
+    """The CPU's model name (/proc/cpuinfo), for the tables that must name their machine."""
     try:
         with open("/proc/cpuinfo") as f:
             for line in f:
@@ -102,7 +103,7 @@ def environment() -> dict[str, Any]:
     from threadpoolctl import threadpool_info
 
     info: dict[str, Any] = {
-        "cpu": _cpu_model(),
+        "cpu": cpu_model(),
         "cores": os.cpu_count(),
         "platform": platform.platform(),
         "python": platform.python_version(),

@@ -114,12 +114,12 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--out", default=str(REPO / "bench" / "DEFAULTS.md"))
     args = parser.parse_args()
-    from bench.common import _cpu_model
+    from bench.common import cpu_model
 
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         tables = make_tables(folder)
-        lines = [f"# CSV defaults of `axon train`: candidates side by side ({_cpu_model()})", "",
+        lines = [f"# CSV defaults of `axon train`: candidates side by side ({cpu_model()})", "",
                  "Validation accuracy (classification) or validation MSE / least-squares MSE (regression), "
                  f"mean over seeds 0-{args.seeds - 1} (each seed also draws the split); "
                  + " ".join(COMMON), ""]

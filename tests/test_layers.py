@@ -8,48 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import axon as ax
-
-# One table of every built-in layer: name -> factory(d) returning (layer, one sample's input shape),
-# d in 1..6 a size drawn by the tests.
-LAYERS = {
-    "dense": lambda d: (ax.Dense(d, 3, l1=0.01, l2=0.1), (d,)),
-    "dense_nobias": lambda d: (ax.Dense(d, 2, bias=False), (d,)),
-    "sigmoid": lambda d: (ax.Sigmoid(), (d,)),
-    "tanh": lambda d: (ax.Tanh(), (d,)),
-    "relu": lambda d: (ax.ReLU(), (d,)),
-    "leaky_relu": lambda d: (ax.LeakyReLU(0.1), (d,)),
-    "softmax": lambda d: (ax.Softmax(), (d,)),
-    "identity": lambda d: (ax.Identity(), (d,)),
-    "dropout": lambda d: (ax.Dropout(0.3), (d,)),
-    "conv2d": lambda d: (ax.Conv2D(2, 3, 3, padding=1, l2=0.1), (2, d + 2, d + 1)),
-    "conv2d_strided": lambda d: (ax.Conv2D(1, 2, (2, 3), stride=2, bias=False), (1, d + 3, d + 4)),
-    "batchnorm1d": lambda d: (ax.BatchNorm1d(d), (d,)),
-    "batchnorm2d": lambda d: (ax.BatchNorm2d(2), (2, d + 1, 3)),
-    "maxpool2d": lambda d: (ax.MaxPool2D(2), (2, 2 * d, 4)),
-    "maxpool2d_overlapping": lambda d: (ax.MaxPool2D(3, stride=1), (1, d + 2, 4)),
-    "avgpool2d": lambda d: (ax.AvgPool2D(2), (2, 2 * d, 2)),
-    "flatten": lambda d: (ax.Flatten(), (2, d, 3)),
-    "reshape": lambda d: (ax.Reshape((d, 4)), (4 * d,)),
-    # eps = 1: with 1 or 2 features the normalised output is nearly constant in x (x̂ = ±1), which
-    # leaves central differences nothing but rounding noise to compare. More: test_sequence_layers.py.
-    "layernorm": lambda d: (ax.LayerNorm(d, eps=1.0), (d,)),
-    "conv1d": lambda d: (ax.Conv1D(2, 3, 3, stride=2, padding=1, dilation=1), (2, d + 4)),
-    "conv1d_dilated": lambda d: (ax.Conv1D(1, 2, 2, dilation=2), (1, d + 3)),
-    "maxpool1d": lambda d: (ax.MaxPool1D(2), (2, 2 * d)),
-    "avgpool1d": lambda d: (ax.AvgPool1D(2), (2, 2 * d)),
-    "global_avgpool1d": lambda d: (ax.GlobalAvgPool1D(), (3, d + 1)),
-    "embedding": lambda d: (ax.Embedding(5, 3), (d,)),
-    "rnn": lambda d: (ax.RNN(2, 3, return_sequences=True), (d, 2)),
-    "lstm": lambda d: (ax.LSTM(2, 3), (d, 2)),
-    "gru": lambda d: (ax.GRU(2, 3, return_sequences=True), (d, 2)),
-    "attention": lambda d: (ax.MultiHeadSelfAttention(4, 2, causal=True), (d, 4)),
-    "positional": lambda d: (ax.PositionalEncoding(4), (d, 4)),
-    "residual": lambda d: (ax.Residual(ax.Sequential(ax.LayerNorm(4), ax.Dense(4, 4))), (d, 4)),
-}
-#: Layers that read integer ids in [0, vocabulary) rather than numbers (no input gradient).
-INTEGER_INPUT = {"embedding": 5}
-#: Layers whose training pass differs from inference (checked in training mode).
-TRAINING_MODE = {"dropout", "batchnorm1d", "batchnorm2d"}
+from layer_table import INTEGER_INPUT, LAYERS, TRAINING_MODE, make_input, model_for
 
 
 def _output_shape(layer, in_shape):
@@ -62,12 +21,8 @@ def _output_shape(layer, in_shape):
 def test_gradcheck_every_layer(kind, n, d, seed):
     rng = np.random.default_rng(seed)
     ax.set_seed(seed)
-    layer, in_shape = LAYERS[kind](d)
-    out_shape = _output_shape(layer, in_shape)
-    # A Dense layer after the tested one makes the loss depend on its output non-trivially.
-    after = [ax.Flatten()] if len(out_shape) > 1 else []
-    model = ax.Sequential(layer, *after, ax.Dense(int(np.prod(out_shape)), 2))
-    X = _input(kind, (n, *in_shape), rng, np.float64)
+    model, in_shape = model_for(kind, d)
+    X = make_input(kind, (n, *in_shape), rng, np.float64)
     y = rng.normal(size=(n, 2))
     report = ax.gradcheck(model, ax.losses.MSE(), X, y, training=kind in TRAINING_MODE)
     assert report.max_rel_error <= 1e-6, str(report)
@@ -77,7 +32,7 @@ def test_gradcheck_every_layer(kind, n, d, seed):
 def test_backward_does_not_mutate_incoming_gradient(kind):
     rng = np.random.default_rng(0)
     layer, in_shape = LAYERS[kind](4)
-    layer.forward(_input(kind, (5, *in_shape), rng, np.float32), training=True)
+    layer.forward(make_input(kind, (5, *in_shape), rng, np.float32), training=True)
     g = rng.normal(size=(5, *_output_shape(layer, in_shape))).astype(np.float32)
     before = g.copy()
     gx = layer.backward(g)
@@ -85,19 +40,12 @@ def test_backward_does_not_mutate_incoming_gradient(kind):
     assert gx is not g and gx.shape == (5, *in_shape)
 
 
-def _input(kind, shape, rng, dtype):
-    """A batch for the layer ``kind``: numbers in ``dtype``, or integer ids for an Embedding."""
-    if kind in INTEGER_INPUT:
-        return rng.integers(0, INTEGER_INPUT[kind], size=shape)
-    return rng.normal(size=shape).astype(dtype)
-
-
 @pytest.mark.parametrize("kind", sorted(LAYERS))
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_dtype_in_is_dtype_out(kind, dtype):
     ax.set_default_dtype(dtype)
     layer, in_shape = LAYERS[kind](4)
-    x = _input(kind, (3, *in_shape), np.random.default_rng(1), dtype)
+    x = make_input(kind, (3, *in_shape), np.random.default_rng(1), dtype)
     y = layer.forward(x, training=True)
     assert y.dtype == dtype
     gx = layer.backward(np.ones((3, *_output_shape(layer, in_shape)), dtype=dtype))

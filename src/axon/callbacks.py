@@ -38,6 +38,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
+from axon import backend
 from axon.validation import check_int
 
 if TYPE_CHECKING:
@@ -214,10 +215,11 @@ class EarlyStopping(_Monitor):
                 np.copyto(p.data, w)
 
     def state_dict(self) -> dict[str, Any]:
-        """The best figure, its epoch, the wait so far and the best weights (arrays)."""
+        """The best figure, its epoch, the wait so far and the best weights (NumPy arrays)."""
         return {"best": self.best, "wait": self.wait, "best_epoch": self.best_epoch,
                 "stopped_epoch": self.stopped_epoch, "monitor": self.monitor,
-                "best_weights": self.best_weights}
+                "best_weights": None if self.best_weights is None else
+                [backend.to_host(w) for w in self.best_weights]}
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         """Take back :meth:`state_dict`; the best weights must match the model's parameters."""
@@ -225,7 +227,7 @@ class EarlyStopping(_Monitor):
         if weights is not None:
             params = self.model.parameters()
             if not isinstance(weights, list) or len(weights) != len(params) or any(
-                    not isinstance(w, np.ndarray) or w.shape != p.data.shape or w.dtype != p.data.dtype
+                    not backend.is_array(w) or w.shape != p.data.shape or w.dtype != p.data.dtype
                     for w, p in zip(weights, params)):
                 raise ValueError("EarlyStopping's saved best weights do not match the model's parameters "
                                  f"({[p.data.shape for p in params]})")
@@ -236,7 +238,8 @@ class EarlyStopping(_Monitor):
         self.wait = check_int(state.get("wait", 0), "EarlyStopping's saved wait", minimum=0)
         self.best_epoch = None if best_epoch is None else check_int(best_epoch, "best_epoch", minimum=0)
         self.stopped_epoch = None if stopped is None else check_int(stopped, "stopped_epoch", minimum=0)
-        self.best_weights = None if weights is None else [w.copy() for w in weights]
+        self.best_weights = None if weights is None else [
+            backend.to_device(w.copy(), backend.device_of(p.data)) for w, p in zip(weights, self.model.parameters())]
 
     def __repr__(self) -> str:
         return (f"EarlyStopping(monitor={self.monitor_requested!r}, patience={self.patience}, "

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from axon import backend
+
 
 # -- sigmoid -----------------------------------------------------------------------------------
 def sigmoid(z: np.ndarray) -> np.ndarray:
@@ -133,8 +135,9 @@ def one_hot(labels: np.ndarray, k: int, dtype: type | np.dtype = np.float32) -> 
     Nielsen's ``vectorized_result``: the target a quadratic or cross-entropy cost compares the k
     outputs with.
     """
-    out = np.zeros((labels.shape[0], k), dtype=dtype)
-    out[np.arange(labels.shape[0]), labels] = 1
+    xp = backend.namespace(labels)  # on the labels' device (axon.backend)
+    out = xp.zeros((labels.shape[0], k), dtype=dtype)
+    out[xp.arange(labels.shape[0]), labels] = 1
     return out
 
 

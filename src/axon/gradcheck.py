@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from axon import backend
 from axon._config import as_generator
 
 if TYPE_CHECKING:
@@ -74,7 +75,8 @@ def gradcheck(model: Sequential, loss: Loss, X: np.ndarray, y: np.ndarray, *, ep
               seed: Seed = 0) -> GradcheckReport:
     """Compare backpropagation with central differences for every parameter of ``model``.
 
-    Works on a float64 copy, so ``model`` itself is not changed. Checks up to ``max_entries``
+    Works on a float64 copy, so ``model`` itself is not changed (on its device: a model on the
+    GPU is checked there). Checks up to ``max_entries``
     entries per parameter (a seeded random sample; None checks all) and the gradient with respect
     to the input (not for integer ids, which have none). ``training=True`` checks the training-mode pass (the random layers' generators
     are reset before each evaluation, so dropout masks stay fixed). Returns a
@@ -82,11 +84,11 @@ def gradcheck(model: Sequential, loss: Loss, X: np.ndarray, y: np.ndarray, *, ep
     """
     m = copy.deepcopy(model)
     m.to_dtype(np.float64)
-    X = np.asarray(X)
+    X = backend.as_array(X)
     ids = X.dtype.kind in "iu"  # token ids for an Embedding: no input gradient to check
     if not ids:
         X = X.astype(np.float64)
-    y = np.asarray(y)
+    y = backend.as_array(y)
     if np.issubdtype(y.dtype, np.floating):
         y = y.astype(np.float64)
     loss = copy.deepcopy(loss)
@@ -100,7 +102,7 @@ def gradcheck(model: Sequential, loss: Loss, X: np.ndarray, y: np.ndarray, *, ep
     cost(X)
     m.zero_grad()
     grad_x = m.backward(loss.backward(), input_grad=True)
-    analytic = {p.name: p.grad.copy() for p in m.parameters()}
+    analytic = {p.name: backend.host_copy(p.grad) for p in m.parameters()}  # compared on the host
 
     pick = as_generator(seed)
     report = GradcheckReport(tol=tol, input_checked=not ids)
@@ -112,7 +114,7 @@ def gradcheck(model: Sequential, loss: Loss, X: np.ndarray, y: np.ndarray, *, ep
     if not ids:
         assert grad_x is not None
         idx, num = _central_differences(cost, X, X.reshape(-1), eps, max_entries, pick)
-        report.input_rel_error = _rel(grad_x.reshape(-1)[idx], num)
+        report.input_rel_error = _rel(backend.to_host(grad_x).reshape(-1)[idx], num)
     return report
 
 

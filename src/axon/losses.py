@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from axon import backend
 from axon import functions as F
 
 #: Loss classes by name, for model files and the command line.
@@ -46,7 +47,7 @@ class Loss:
         return f"{type(self).__name__}({args})"
 
     def _check(self, output: np.ndarray, target) -> np.ndarray:
-        target = np.asarray(target)
+        target = backend.to_device_of(target, output)  # NumPy targets meet a GPU output there
         if target.ndim == 1 and output.ndim == 2 and output.shape[1] == 1:
             target = target.reshape(-1, 1)
         elif target.ndim == 1 and output.ndim == 2 and target.dtype.kind in "iu":
@@ -172,7 +173,7 @@ class SoftmaxCrossEntropy(Loss):
         if output.ndim != 2:
             raise ValueError(f"SoftmaxCrossEntropy expects logits of shape (n, k), got {output.shape}")
         n, k = output.shape
-        target = np.asarray(target)
+        target = backend.to_device_of(target, output)
         logp = F.log_softmax(output, axis=1)
         if target.ndim == 1:
             if target.shape[0] != n:
@@ -182,7 +183,8 @@ class SoftmaxCrossEntropy(Loss):
                 raise ValueError(f"SoftmaxCrossEntropy: labels must be in [0, {k}), "
                                  f"got values from {idx.min()} to {idx.max()}")
             self._labels, self._onehot = idx, None
-            value = -float(logp[np.arange(n), idx].sum()) / n  # sum / n: .mean() costs 5 µs more
+            xp = backend.namespace(logp)
+            value = -float(logp[xp.arange(n), idx].sum()) / n  # sum / n: .mean() costs 5 µs more
         else:
             y = self._check(output, target)
             self._labels, self._onehot = None, y
@@ -194,7 +196,8 @@ class SoftmaxCrossEntropy(Loss):
         a = np.exp(self._logp)
         n = a.shape[0]
         if self._onehot is None:
-            a[np.arange(n), self._labels] -= 1
+            xp = backend.namespace(a)  # NumPy, or CuPy for an output on the GPU
+            a[xp.arange(n), self._labels] -= 1
         else:
             a -= self._onehot
         a *= 1.0 / n

@@ -21,6 +21,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from axon import backend
 from axon.validation import check_int
 
 Metric = Callable[[np.ndarray, np.ndarray], float]
@@ -28,7 +29,7 @@ Metric = Callable[[np.ndarray, np.ndarray], float]
 
 def _labels(y_true: np.ndarray) -> np.ndarray:
     """Class indices from integer labels (n,) or one-hot rows (n, k)."""
-    y_true = np.asarray(y_true)
+    y_true = backend.as_array(y_true)
     if y_true.ndim == 2 and y_true.shape[1] > 1:
         return y_true.argmax(axis=1)
     return y_true.reshape(-1)
@@ -41,13 +42,13 @@ def accuracy(y_pred: np.ndarray, y_true: np.ndarray) -> float:
     probabilities). One output, ``y_pred`` (n,) or (n, 1) holding probabilities: prediction =
     1 if p >= 0.5 else 0. ``y_true``: labels (n,) or one-hot (n, k). Returns a float in [0, 1].
     """
-    y_pred = np.asarray(y_pred)
+    y_pred = backend.as_array(y_pred)
     if y_pred.ndim == 2 and y_pred.shape[1] > 1:
         pred = y_pred.argmax(axis=1)
         true = _labels(y_true)
     else:
         pred = y_pred.reshape(-1) >= 0.5
-        true = np.asarray(y_true).reshape(-1) >= 0.5
+        true = backend.as_array(y_true).reshape(-1) >= 0.5
     if pred.shape[0] == 0:
         return 0.0
     return float(np.count_nonzero(pred == true)) / pred.shape[0]
@@ -62,7 +63,7 @@ def top_k_accuracy(y_pred: np.ndarray, y_true: np.ndarray, k: int = 5) -> float:
     ``y_pred`` (n, c) logits or probabilities, ``y_true`` labels (n,) or one-hot (n, c).
     With k >= c every sample counts as correct. Ties are broken by index (as argpartition does).
     """
-    y_pred = np.asarray(y_pred)
+    y_pred = backend.as_array(y_pred)
     if y_pred.ndim != 2:
         raise ValueError(f"top_k_accuracy needs scores of shape (n, classes), got {y_pred.shape}")
     n, c = y_pred.shape
@@ -104,7 +105,7 @@ def mae(y_pred: np.ndarray, y_true: np.ndarray) -> float:
 
 
 def _diff(y_pred: np.ndarray, y_true: np.ndarray) -> np.ndarray:
-    y_pred, y_true = np.asarray(y_pred), np.asarray(y_true)
+    y_pred, y_true = backend.as_array(y_pred), backend.as_array(y_true)
     if y_true.ndim == 1 and y_pred.ndim == 2 and y_pred.shape[1] == 1:
         y_true = y_true.reshape(-1, 1)
     if y_true.shape != y_pred.shape:

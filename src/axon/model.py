@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from axon import backend
 from axon._config import get_default_dtype, resolve_dtype
 from axon.layers.base import Layer, forward_layers
 from axon.parameter import Parameter
@@ -51,6 +52,7 @@ class Sequential:
         #: The mode ``model(x)`` runs in when ``training`` is not given: set by train() / eval().
         self.training = False
         self._dtype: np.dtype | None = None  # set by to_dtype; matters only for a model without parameters
+        self._device = backend.CPU  # set by to; matters only for a model without parameters
         self._name_layers()
 
     def _name_layers(self) -> None:
@@ -84,6 +86,8 @@ class Sequential:
             training = self.training
         x = self.prepare(x)
         if mask is not None or (self.layers and self.layers[0].integer_input):
+            if mask is not None:
+                mask = backend.to_device_of(mask, x)
             return forward_layers(self.layers, x, training, mask)
         for layer in self.layers:
             x = layer.forward(x, training=training)
@@ -92,13 +96,14 @@ class Sequential:
     __call__ = forward
 
     def prepare(self, x: Any) -> np.ndarray:
-        """Raw input as the first layer takes it: ``model.preprocessor`` applied, model's dtype
-        (integer ids stay integers when the first layer reads them: an Embedding).
+        """Raw input as the first layer takes it: on the model's device, ``model.preprocessor``
+        applied, in the model's dtype (integer ids stay integers when the first layer reads them:
+        an Embedding).
 
         The one place where the preprocessor is applied; :meth:`forward` starts with it and
         :func:`axon.trace` records the first layer's input from it.
         """
-        x = np.asarray(x)
+        x = backend.to_device(x, self.device)
         if self.preprocessor is not None:
             x = self.preprocessor.transform(x)
         if x.dtype.kind in "iu" and self.layers and self.layers[0].integer_input:
@@ -174,19 +179,20 @@ class Sequential:
         """Copies of every parameter and buffer by name, as PyTorch's ``state_dict``.
 
         Keys are parameter names (``"dense_1.weight"``) and ``"<layer>.<buffer>"``
-        (``"batchnorm2d_1.running_mean"``), in layer order; values are copies, so training on
-        does not change a state taken earlier.
+        (``"batchnorm2d_1.running_mean"``), in layer order; values are NumPy copies (from the GPU
+        too), so training on does not change a state taken earlier.
         """
-        state = {p.name: p.data.copy() for p in self.parameters()}
+        state = {p.name: backend.host_copy(p.data) for p in self.parameters()}
         for layer in self.layers:
             for key, value in layer.buffers().items():
-                state[f"{layer.name}.{key}"] = value.copy()
+                state[f"{layer.name}.{key}"] = backend.host_copy(value)
         return state
 
     def load_state_dict(self, state: dict[str, np.ndarray], strict: bool = True) -> None:
         """Copy the arrays of ``state`` (from :meth:`state_dict`) into the parameters and buffers.
 
-        Every array must have its parameter's shape; values are cast to the model's dtype.
+        Every array must have its parameter's shape; values are cast to the model's dtype and put
+        on its device.
         ``strict`` (default): the keys must be exactly the model's. Checks everything before
         changing anything, so a mismatch raises ValueError with the model unchanged.
         """
@@ -203,7 +209,7 @@ class Sequential:
         for key, value in state.items():
             if key not in known:
                 continue
-            value = np.asarray(value)
+            value = value if backend.on_gpu(value) else np.asarray(value)
             expected = params[key].shape if key in params else np.shape(buffers[key][2])
             if value.shape != tuple(expected):
                 raise ValueError(f"load_state_dict: {key!r} has shape {value.shape}, the model's is "
@@ -213,10 +219,11 @@ class Sequential:
             arrays[key] = value
         for key, value in arrays.items():
             if key in params:
-                np.copyto(params[key].data, value, casting="unsafe")
+                data = params[key].data
+                np.copyto(data, backend.to_device(value, backend.device_of(data)), casting="unsafe")
             else:
                 layer, name, _ = buffers[key]
-                layer.set_buffer(name, value.astype(self.dtype))
+                layer.set_buffer(name, backend.to_device(value.astype(self.dtype), self.device))
 
     @property
     def dtype(self) -> np.dtype:
@@ -227,6 +234,31 @@ class Sequential:
         if self._dtype is not None:
             return self._dtype
         return get_default_dtype()
+
+    @property
+    def device(self) -> str:
+        """Where the parameters are: "cpu" (NumPy arrays) or "cuda" (CuPy arrays, see :meth:`to`)."""
+        for layer in self.layers:  # the first parameter, without listing them all (forward asks every batch)
+            for p in layer.parameters():
+                return backend.device_of(p.data)
+        return self._device
+
+    def to(self, device: str) -> Sequential:
+        """Move the model to ``device``, "cpu" or "cuda" (an NVIDIA GPU through CuPy); returns self.
+
+        Parameters, their gradients, buffers (BatchNorm's running statistics) and the optimizer's
+        state move; the same layer code then runs on the device's arrays (:mod:`axon.backend`).
+        :meth:`predict` still returns NumPy arrays, and model files and checkpoints are written
+        from host copies in the same format, so a GPU-trained file loads on a CPU-only machine.
+        Raises :class:`axon.backend.DeviceError` (a ValueError) when CuPy or a GPU is missing.
+        """
+        device = backend.check_device(device)
+        for layer in self.layers:
+            layer.to_device(device)
+        if self.optimizer is not None:
+            self.optimizer.to_device(device)
+        self._device = device
+        return self
 
     def to_dtype(self, dtype: str | type | np.dtype) -> Sequential:
         """Convert every parameter and buffer to ``dtype`` ("float32" or "float64"); returns self."""
@@ -325,7 +357,8 @@ class Sequential:
     def fit(self, X: Any, y: Any, *, epochs: int = 1, batch_size: int = 32,
             validation_data: tuple[Any, Any] | None = None, validation_split: float = 0.0,
             callbacks: Iterable[Callback] | None = None, shuffle: bool = True, seed: int | None = None,
-            verbose: int = 1, resume_from: str | os.PathLike | None = None) -> History:
+            verbose: int = 1, resume_from: str | os.PathLike | None = None, device: str | None = None
+            ) -> History:
         """Train on (X, y) with minibatch gradient descent; returns a :class:`axon.training.History`.
 
         Each step is the course's explicit loop: ``out = forward(xb, training=True)``, loss
@@ -349,6 +382,10 @@ class Sequential:
             2 one line per epoch.
         resume_from : a checkpoint written by ModelCheckpoint: continue exactly where it stopped
             (same data, batch_size and callbacks; ``epochs`` is the total, not the number left).
+        device : "cuda" trains on an NVIDIA GPU (CuPy, the ``[gpu]`` extra): the model moves there
+            (:meth:`to`, it stays there after fit) and the data too, once, when it fits in half
+            the GPU's free memory, else batch by batch; "cpu" moves it back; None (default) trains
+            where the model is.
 
         Ctrl-C finishes the current batch, writes a checkpoint where a ModelCheckpoint is given,
         and returns the history with ``history.interrupted = True``. A NaN or infinite loss
@@ -357,7 +394,7 @@ class Sequential:
         return _training().fit(self, X, y, epochs=epochs, batch_size=batch_size,
                                validation_data=validation_data, validation_split=validation_split,
                                callbacks=callbacks, shuffle=shuffle, seed=seed, verbose=verbose,
-                               resume_from=resume_from)
+                               resume_from=resume_from, device=device)
 
     def evaluate(self, X: Any, y: Any, batch_size: int = 256, verbose: int = 0) -> dict[str, float]:
         """The loss (mean over samples, plus the layers' penalties) and metrics on (X, y).

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from axon.backend import namespace, to_device
+
 
 class Parameter:
     """A trainable array ``data`` with a gradient ``grad`` of the same shape and dtype.
@@ -72,10 +74,15 @@ class Parameter:
         Saves a temporary and a copy per step for the weight gradients (BP4: ∂C/∂W = aᵀ·δ).
         """
         if self._fresh:
-            np.matmul(a, b, out=self._grad)
+            namespace(a).matmul(a, b, out=self._grad)
             self._fresh = self._stale = False
         else:
             self._grad += a @ b
+
+    def to_device(self, device: str) -> None:
+        """Move ``data`` and ``grad`` to ``device`` ("cpu" or "cuda", see :mod:`axon.backend`)."""
+        self.data = to_device(self.data, device)
+        self._grad = to_device(self._grad, device)
 
     def astype(self, dtype: np.dtype) -> None:
         """Convert ``data`` and ``grad`` to ``dtype`` in place of the old arrays."""

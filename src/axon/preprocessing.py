@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from axon import backend
 from axon._config import get_default_dtype
 
 #: Preprocessor classes by type name, for model files.
@@ -33,7 +34,7 @@ def register_preprocessor(cls: type) -> type:
 
 def _as_float_array(X, what: str) -> np.ndarray:
     # Keep float32 and float64 as they are (no silent upcast); anything else becomes the default dtype.
-    X = np.asarray(X)
+    X = backend.as_array(X)
     if X.dtype not in (np.float32, np.float64):
         if not (np.issubdtype(X.dtype, np.number) or X.dtype == np.bool_):
             raise TypeError(f"Standardizer.{what}: X must be numeric, got dtype {X.dtype}")
@@ -64,7 +65,7 @@ class Standardizer:
     def __init__(self) -> None:
         self.mean_: np.ndarray | None = None
         self.scale_: np.ndarray | None = None
-        self._cast: dict[np.dtype, tuple[np.ndarray, np.ndarray]] = {}
+        self._cast: dict[tuple[np.dtype, str], tuple[np.ndarray, np.ndarray]] = {}
 
     # -- fitting ---------------------------------------------------------------------
     def fit(self, X) -> Standardizer:
@@ -85,7 +86,7 @@ class Standardizer:
         constant = var <= n * eps * var + (n * mean * eps) ** 2
         std = np.sqrt(var)
         std[constant] = 1.0
-        self._set(mean, std)
+        self._set(backend.to_host(mean), backend.to_host(std))  # kept on the host, as files save them
         return self
 
     def _set(self, mean: np.ndarray, scale: np.ndarray) -> None:
@@ -114,10 +115,14 @@ class Standardizer:
         if X.shape[1:] != mean.shape:
             raise ValueError(f"Standardizer.{what}: X has samples of shape {X.shape[1:]}, but the "
                              f"Standardizer was fitted on samples of shape {mean.shape}")
-        # Cast the statistics once per dtype, so float32 data gives float32 results.
-        if X.dtype not in self._cast:
-            self._cast[X.dtype] = (mean.astype(X.dtype), scale.astype(X.dtype))
-        return self._cast[X.dtype]
+        # Cast the statistics once per dtype and device, so float32 data gives float32 results
+        # and data on the GPU meets statistics there.
+        key = (X.dtype, backend.device_of(X))
+        if key not in self._cast:
+            device = key[1]
+            self._cast[key] = (backend.to_device(mean.astype(X.dtype), device),
+                               backend.to_device(scale.astype(X.dtype), device))
+        return self._cast[key]
 
     # -- applying --------------------------------------------------------------------
     def transform(self, X) -> np.ndarray:

@@ -41,6 +41,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from axon import backend
 from axon import validation as V
 from axon._config import get_rng
 from axon.callbacks import Callback
@@ -194,9 +195,11 @@ def _evaluate_arrays(model: Sequential, X: np.ndarray, y: np.ndarray, batch_size
     n = X.shape[0]
     total = 0.0
     sums = [0.0] * len(fns)
+    device = model.device
     for start in range(0, n, batch_size):
         xb, yb = X[start:start + batch_size], y[start:start + batch_size]
         out = model.forward(xb, training=False)
+        yb = backend.to_device(yb, device)  # nothing to do on the CPU, or when y is on the device
         m = xb.shape[0]
         total += loss.forward(out, yb) * m
         for i, v in enumerate(_metric_values(fns, loss, out, yb)):
@@ -235,7 +238,7 @@ def predict(model: Sequential, X: Any, batch_size: int = 256, verbose: int = 0) 
             out = loss.link(out)
         if result is None:
             result = np.empty((n, *out.shape[1:]), dtype=out.dtype)
-        result[start:start + out.shape[0]] = out
+        result[start:start + out.shape[0]] = backend.to_host(out)  # NumPy, wherever the model runs
     assert result is not None
     return result
 
@@ -492,11 +495,14 @@ class FitLoop:
         batch_begin = [c for c in self.callbacks if type(c).on_batch_begin is not Callback.on_batch_begin]
         batch_end = [c for c in self.callbacks if type(c).on_batch_end is not Callback.on_batch_end]
         elapsed_before = self.elapsed
+        on_device = model.device == backend.CUDA and not backend.on_gpu(X)
         for epoch in range(self.epoch, self.epochs):
             start_batch = self.batch
             # The generator's state now is the epoch's start state (saved in checkpoints).
             self._epoch_rng_state = dict(self.rng.bit_generator.state)
             order = self.rng.permutation(n) if self.shuffle else None
+            if order is not None and backend.on_gpu(X):  # gathered where the data is
+                order = backend.to_device(order, backend.CUDA)
             if start_batch == 0:
                 self._sums = [0.0, 0.0] + [0.0] * len(fns)
                 self._batches_done = 0
@@ -514,6 +520,8 @@ class FitLoop:
                 else:
                     idx = order[lo:lo + bs]
                     xb, yb = X[idx], y[idx]
+                if on_device:  # the data stayed on the host (too large for the device): one batch over
+                    xb, yb = backend.to_device(xb, backend.CUDA), backend.to_device(yb, backend.CUDA)
                 for c in batch_begin:
                     c.on_batch_begin(b)
                 out = model.forward(xb, training=True)
@@ -626,12 +634,26 @@ def _by_type_and_rank(items: list[tuple[str, Any]]) -> dict[tuple[str, int], Any
     return out
 
 
+def _to_gpu_if_it_fits(X: np.ndarray, y: np.ndarray, val: tuple[np.ndarray, np.ndarray] | None
+                       ) -> tuple[Any, Any, tuple[Any, Any] | None]:
+    """The training (and validation) arrays on the GPU, once, when they take at most half of its
+    free memory (MNIST's 60,000 images in float32 are 188 MB); otherwise they stay on the host and
+    each batch goes over as it is drawn."""
+    arrays = [X, y] + (list(val) if val is not None else [])
+    if sum(a.nbytes for a in arrays) > backend.free_memory() // 2:
+        return X, y, val
+    moved = [backend.to_device(a, backend.CUDA) for a in arrays]
+    return moved[0], moved[1], (moved[2], moved[3]) if val is not None else None
+
+
 def fit(model: Sequential, X: Any, y: Any, *, epochs: int = 1, batch_size: int = 32,
         validation_data: tuple[Any, Any] | None = None, validation_split: float = 0.0,
         callbacks: Iterable[Callback] | None = None, shuffle: bool = True, seed: int | None = None,
-        verbose: int = 1, resume_from: str | os.PathLike | None = None) -> History:
-    """The implementation of :meth:`axon.Sequential.fit` (same arguments): checks them, then runs a
-    :class:`FitLoop`."""
+        verbose: int = 1, resume_from: str | os.PathLike | None = None, device: str | None = None) -> History:
+    """The implementation of :meth:`axon.Sequential.fit` (same arguments): checks them, moves the
+    model and the data to ``device``, then runs a :class:`FitLoop`."""
+    if device is not None:
+        device = backend.check_device(device)  # before anything else: a missing GPU is said first
     V.check_compiled(model, "fit")
     V.check_fit_params(epochs=epochs, batch_size=batch_size, validation_split=validation_split,
                        verbose=verbose, seed=seed)
@@ -660,6 +682,10 @@ def fit(model: Sequential, X: Any, y: Any, *, epochs: int = 1, batch_size: int =
                              f"at least one: choose another fraction")
         cut = X.shape[0] - n_val
         X, y, val = X[:cut], y[:cut], (X[cut:], y[cut:])  # views: no copy
+    if device is not None:
+        model.to(device)
+    if model.device == backend.CUDA:
+        X, y, val = _to_gpu_if_it_fits(X, y, val)
     loop = FitLoop(model, X, y, val, epochs=epochs, batch_size=batch_size, shuffle=bool(shuffle), seed=seed,
                    callbacks=callbacks, verbose=verbose)
     return loop.run(resume_from)

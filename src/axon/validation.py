@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from axon import backend
+
 if TYPE_CHECKING:
     from axon.losses import Loss
     from axon.model import Sequential
@@ -33,7 +35,8 @@ def check_compiled(model: Sequential, action: str = "fit") -> None:
 
 
 def as_numeric_array(a: Any, name: str, *, allow_empty: bool = False) -> np.ndarray:
-    """``a`` as a numeric NumPy array (no copy when it already is one); checks kind, emptiness and NaN/Inf.
+    """``a`` as a numeric array (no copy when it already is one: a NumPy array, or a CuPy array,
+    which stays on the GPU); checks kind, emptiness and NaN/Inf.
 
     Raises TypeError for object, string, complex or datetime data, ValueError for an empty
     array or one holding NaN or ±Inf.
@@ -41,7 +44,7 @@ def as_numeric_array(a: Any, name: str, *, allow_empty: bool = False) -> np.ndar
     if a is None:
         raise TypeError(f"{name} is None; pass a NumPy array of numbers")
     try:
-        arr = np.asarray(a)
+        arr = backend.as_array(a)
     except (ValueError, TypeError) as e:  # ragged lists
         raise TypeError(f"{name} cannot be turned into an array ({e}); pass a rectangular NumPy array") from e
     if arr.dtype.kind not in "biuf":
@@ -171,7 +174,7 @@ def _check_labels(arr: np.ndarray, n_outputs: int | None, name: str, loss: str) 
                          f"for regression use loss='mse'")
     if arr.dtype.kind == "b":
         raise TypeError(f"{name} is boolean; {loss} needs integer class indices, e.g. {name}.astype(int)")
-    lo, hi = arr.min(), arr.max()
+    lo, hi = arr.min().item(), arr.max().item()
     if lo < 0:
         raise ValueError(f"{name} has a negative label ({lo:g}); class labels must be 0, 1, ..., k-1 "
                          f"(map them with np.unique({name}, return_inverse=True))")

@@ -18,7 +18,7 @@ BASE_DEFAULTS: dict[str, Any] = {
     "loss": None, "output_activation": None, "optimizer": "adam", "lr": 1e-3, "momentum": 0.9, "epochs": None,
     "batch_size": None, "dropout": 0.0, "l1": 0.0, "l2": 0.0, "early_stopping": None, "seed": 0,
     "validation_split": None, "standardize": None, "grad_stats": False, "data_dir": None, "threads": 1,
-    "delimiter": ",", "drop": None,
+    "delimiter": ",", "drop": None, "device": "cpu",
 }
 
 #: The defaults that depend on the data, one column per kind of data: the one table of them
@@ -210,6 +210,9 @@ OPTIONS: dict[str, tuple[Any, str, str]] = {
     "threads": (_nonneg_int, "N", "BLAS threads for training (default 1: the products of these networks are "
                                   "small, and a second thread costs more than it gives on a busy machine; "
                                   "0: the library's default)"),
+    "device": (_choice("cpu", "cuda", "gpu"), "DEVICE",
+               "cpu (default) or cuda: train on an NVIDIA GPU through CuPy (pip install -e \".[gpu]\"); "
+               "the model file is the same either way"),
 }
 
 

@@ -220,6 +220,8 @@ def run(args: argparse.Namespace) -> int:
         resumed = previous.get("config", {})
         history_of_commands = [*previous.get("earlier_commands", []), previous.get("command", "")]
     cfg = _resolve(args, None, resumed)
+    from axon import backend
+    cfg["device"] = backend.check_device(cfg["device"])  # a missing GPU is said before the data loads
     data = load_dataset(cfg["dataset"], target=cfg["target"], kind=cfg["model"], task=cfg["task"],
                         validation_split=cfg["validation_split"], seed=cfg["seed"], data_dir=cfg["data_dir"],
                         delimiter=cfg["delimiter"], drop=cfg["drop"])
@@ -300,7 +302,8 @@ def run(args: argparse.Namespace) -> int:
                 data.X_train, y_train, epochs=cfg["epochs"], batch_size=cfg["batch_size"],
                 validation_data=None if data.X_val is None else (data.X_val, y_val),
                 callbacks=callbacks, shuffle=True, seed=cfg["seed"], verbose=0 if quiet else 1,
-                resume_from=(run_dir / runs.CHECKPOINT_FILE) if checkpoint is not None else None)
+                resume_from=(run_dir / runs.CHECKPOINT_FILE) if checkpoint is not None else None,
+                device=cfg["device"])
     except ax.training.TrainingDivergedError as e:
         finish.write("diverged", ax.callbacks.CSVLogger.read(run_dir / runs.HISTORY_FILE), None,
                      note=f"{e}", save_model=False)
@@ -334,6 +337,7 @@ class _Finish:
         from axon.report import write_report
 
         data, model = self.data, self.model
+        model.to("cpu")  # a GPU run ends on the host: the report reads the weights as NumPy arrays
         if save_model:
             ax.save(model, self.run_dir / runs.MODEL_FILE)
         figures, preds = _evaluate(model, data) if status in ("completed", "stopped_early", "stopped") else ({}, {})

@@ -33,6 +33,7 @@ from typing import Any, TypeVar
 
 import numpy as np
 
+from axon import backend
 from axon.io.atomic import atomic_write_bytes
 from axon.validation import is_int
 
@@ -209,9 +210,9 @@ def model_payload(model) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
     for layer in model.layers:
         layers.append(layer_entry(layer, layer.name))
         for p in layer.parameters():
-            put(p.name, p.data, "parameter")
+            put(p.name, backend.to_host(p.data), "parameter")  # files are written from host memory
         for key, value in layer.buffers().items():
-            put(f"{layer.name}.{key}", value, "buffer")
+            put(f"{layer.name}.{key}", backend.to_host(value), "buffer")
     input_shape = model.input_shape if model.input_shape is not None else model.infer_input_shape()
     meta: dict[str, Any] = {
         "dtype": dtype.name,

@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from axon import backend
 from axon.layers.base import Layer
 
 
@@ -44,7 +45,7 @@ class OnnxGraph:
         """Add ``array`` (cast to float32 unless it is an integer array) as an initializer."""
         from onnx import numpy_helper
 
-        array = np.asarray(array)
+        array = np.asarray(backend.to_host(array))
         if array.dtype.kind == "f":
             array = array.astype(np.float32)
         name = self._unique(name)

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from axon import backend
 from axon import functions as F
 from axon._config import as_generator, resolve_dtype
 from axon.initializers import initialize
@@ -45,7 +46,7 @@ def attention(q: np.ndarray, k: np.ndarray, v: np.ndarray,
     scores = q @ np.swapaxes(k, -1, -2)
     scores *= 1.0 / math.sqrt(q.shape[-1])
     if allowed is not None:
-        scores = np.where(allowed, scores, np.asarray(MASKED_SCORE, dtype=scores.dtype))
+        scores = np.where(allowed, scores, scores.dtype.type(MASKED_SCORE))
     weights = F.softmax(scores, axis=-1)
     return weights @ v, weights
 
@@ -62,7 +63,7 @@ def attention_backward(grad_out: np.ndarray, q: np.ndarray, k: np.ndarray, v: np
     dA = grad_out @ np.swapaxes(v, -1, -2)
     dS = dA
     # Σⱼ ∂C/∂αⱼ αⱼ as a product with ones: NumPy's sum over a short last axis is five times slower.
-    dS -= ((dA * weights) @ np.ones(dA.shape[-1], dtype=dA.dtype))[..., None]
+    dS -= ((dA * weights) @ backend.namespace(dA).ones(dA.shape[-1], dtype=dA.dtype))[..., None]
     dS *= weights
     dS *= 1.0 / math.sqrt(q.shape[-1])
     return dS @ k, np.swapaxes(dS, -1, -2) @ q, dv
@@ -121,9 +122,11 @@ class MultiHeadSelfAttention(Layer):
         self.out_proj_bias = self.add_parameter("out_proj_bias", np.zeros(d, dtype=dt))
         self._cache: tuple[np.ndarray, ...] | None = None
 
-    def _allowed(self, T: int, mask: np.ndarray | None) -> np.ndarray | None:
-        """Where a query may attend, broadcastable to (N, heads, T, T); None for everywhere."""
-        allowed = np.tril(np.ones((T, T), dtype=bool)) if self.causal else None
+    def _allowed(self, T: int, mask: np.ndarray | None, like: np.ndarray) -> np.ndarray | None:
+        """Where a query may attend, broadcastable to (N, heads, T, T), on ``like``'s device; None
+        for everywhere."""
+        xp = backend.namespace(like)
+        allowed = xp.tril(xp.ones((T, T), dtype=bool)) if self.causal else None
         if mask is not None:
             keys = mask[:, None, None, :]                     # (N, 1, 1, T): padded keys are off
             allowed = keys if allowed is None else keys & allowed
@@ -143,8 +146,8 @@ class MultiHeadSelfAttention(Layer):
         qkv = x2 @ W
         qkv += self.in_proj_bias.data
         # (N·T, 3d) → (3, N, heads, T, d/h): queries, keys, values, each head's columns together.
-        q, k, v = np.ascontiguousarray(qkv.reshape(N, T, 3, h, d // h).transpose(2, 0, 3, 1, 4))
-        heads, weights = attention(q, k, v, self._allowed(T, mask))
+        q, k, v = backend.namespace(qkv).ascontiguousarray(qkv.reshape(N, T, 3, h, d // h).transpose(2, 0, 3, 1, 4))
+        heads, weights = attention(q, k, v, self._allowed(T, mask, qkv))
         concat = heads.transpose(0, 2, 1, 3).reshape(N * T, d)
         y = concat @ self.out_proj_weight.data
         y += self.out_proj_bias.data
@@ -166,7 +169,7 @@ class MultiHeadSelfAttention(Layer):
         self.out_proj_bias.accumulate(g.sum(axis=0))
         dheads = (g @ self.out_proj_weight.data.T).reshape(N, T, h, dh).transpose(0, 2, 1, 3)
         dq, dk, dv = attention_backward(dheads, q, k, v, weights)
-        dqkv = np.empty((N, T, 3, h, dh), dtype=dq.dtype)          # back to the columns [Q | K | V]
+        dqkv = backend.namespace(dq).empty((N, T, 3, h, dh), dtype=dq.dtype)  # back to the columns [Q | K | V]
         for i, part in enumerate((dq, dk, dv)):
             dqkv[:, :, i] = part.transpose(0, 2, 1, 3)
         dqkv = dqkv.reshape(N * T, 3 * d)

@@ -44,6 +44,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from axon.backend import to_device
 from axon.parameter import Parameter
 
 #: Layer classes by type name, for model files (which name a type, never a code path).
@@ -123,6 +124,19 @@ class Layer:
         """Reset the gradient of every parameter to zero."""
         for p in self._params.values():
             p.zero_grad()
+
+    def to_device(self, device: str) -> None:
+        """Move parameters, buffers and sublayers to ``device`` ("cpu" or "cuda", :mod:`axon.backend`).
+
+        What a layer keeps of the last batch is replaced by the next forward; scratch buffers are
+        checked against the batch's device before reuse.
+        """
+        for p in self._params.values():
+            p.to_device(device)
+        for key, value in self.buffers().items():
+            self.set_buffer(key, to_device(value, device))
+        for _, sub in self.sublayers():
+            sub.to_device(device)
 
     def to_dtype(self, dtype: np.dtype) -> None:
         """Convert parameters and buffers to ``dtype`` (float32 or float64)."""

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from axon import backend
 from axon._config import as_generator, resolve_dtype
 from axon.initializers import initialize
 from axon.layers.base import Layer, register_layer
@@ -88,12 +89,12 @@ class Conv2D(ConvWorkspace, Layer):
             raise ValueError(f"{self.name}: input of size {H}x{Wd} is smaller than the kernel "
                              f"{kh}x{kw} (padding {ph}x{pw}); use a larger input or more padding")
         if ph or pw:
-            xp, _ = self._buffer("pad", (N, C, H + 2 * ph, Wd + 2 * pw), x.dtype)
-            xp[:, :, ph:ph + H, pw:pw + Wd] = x
+            x_pad, _ = self._buffer("pad", (N, C, H + 2 * ph, Wd + 2 * pw), x)
+            x_pad[:, :, ph:ph + H, pw:pw + Wd] = x
         else:
-            xp = x
-        cols, _ = self._buffer("cols", (N, C, kh, kw, Ho, Wo), x.dtype)
-        im2col(xp, kh, kw, sh, sw, Ho, Wo, out=cols)
+            x_pad = x
+        cols, _ = self._buffer("cols", (N, C, kh, kw, Ho, Wo), x)
+        im2col(x_pad, kh, kw, sh, sw, Ho, Wo, out=cols)
         self._cols, self._in_shape = cols, x.shape
         y = W.reshape(self.out_channels, -1) @ cols.reshape(N, C * kh * kw, Ho * Wo)   # (N, F, Ho·Wo)
         if self.bias is not None:
@@ -108,11 +109,12 @@ class Conv2D(ConvWorkspace, Layer):
         F, Hp, Wp = self.out_channels, H + 2 * ph, Wd + 2 * pw
         Wm = self.weight.data.reshape(F, -1)
         # ∂C/∂X_col = W_matᵀ · δ, batch-last (see col2im): δ as (F, Ho·Wo·N), one product.
-        delta_t = np.ascontiguousarray(delta.transpose(1, 2, 0)).reshape(F, -1)
+        xp = backend.namespace(delta)
+        delta_t = xp.ascontiguousarray(delta.transpose(1, 2, 0)).reshape(F, -1)
         dcols = (Wm.T @ delta_t).reshape(C, kh, kw, Ho, Wo, N)
-        dxp, _ = self._buffer("dpad", (C, Hp, Wp, N), delta.dtype)
+        dxp, _ = self._buffer("dpad", (C, Hp, Wp, N), delta)
         col2im(dcols, Hp, Wp, sh, sw, out=dxp)
-        return np.ascontiguousarray(dxp[:, ph:ph + H, pw:pw + Wd].transpose(3, 0, 1, 2))
+        return xp.ascontiguousarray(dxp[:, ph:ph + H, pw:pw + Wd].transpose(3, 0, 1, 2))
 
     def backward_params(self, grad_y: np.ndarray) -> None:
         """∂C/∂W and ∂C/∂b only: the first layer of a model skips the col2im of ∂C/∂x."""
@@ -124,7 +126,7 @@ class Conv2D(ConvWorkspace, Layer):
         F = self.out_channels
         kh, kw = self.kernel_size
         Ho, Wo = grad_y.shape[2:]
-        delta = np.ascontiguousarray(grad_y).reshape(N, F, Ho * Wo)
+        delta = backend.namespace(grad_y).ascontiguousarray(grad_y).reshape(N, F, Ho * Wo)
         cols = self._cols.reshape(N, C * kh * kw, Ho * Wo)
         # ∂C/∂W = Σ_n δ[n] · X_col[n]ᵀ: one batched product, summed over the batch.
         self.weight.accumulate((delta @ cols.transpose(0, 2, 1)).sum(axis=0).reshape(self.weight.shape))

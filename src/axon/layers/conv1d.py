@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from axon import backend
 from axon._config import as_generator, resolve_dtype
 from axon.initializers import initialize
 from axon.layers.base import Layer, register_layer
@@ -100,16 +101,16 @@ class Conv1D(ConvWorkspace, Layer):
         Lo = self._out_length(L)
         # Channels first, batch second: (C, N, Lp). im2col then treats the batch as the height of
         # a kernel of height 1, and its columns (1, C, 1, k, N, Lo) are the (C·k, N·Lo) matrix.
-        xp, _ = self._buffer("pad", (1, C, N, L + 2 * p), x.dtype)
-        xp[0, :, :, p:p + L] = x.transpose(1, 0, 2)
+        x_pad, _ = self._buffer("pad", (1, C, N, L + 2 * p), x)
+        x_pad[0, :, :, p:p + L] = x.transpose(1, 0, 2)
         # With a bias, the columns get one more row of ones (written once: the buffer is reused)
         # and W_mat the bias as one more column, so the product adds b and backward's product
         # gives ∂C/∂b = Σ δ with ∂C/∂W.
         extra = self.bias is not None
-        cols, fresh = self._buffer("cols", (C * k + extra) * N * Lo, x.dtype)
+        cols, fresh = self._buffer("cols", (C * k + extra) * N * Lo, x)
         if fresh and extra:
             cols[C * k * N * Lo:] = 1
-        im2col(xp, 1, k, 1, s, N, Lo, out=cols[:C * k * N * Lo].reshape(1, C, 1, k, N, Lo), dilation=(1, d))
+        im2col(x_pad, 1, k, 1, s, N, Lo, out=cols[:C * k * N * Lo].reshape(1, C, 1, k, N, Lo), dilation=(1, d))
         self._cols, self._in_shape = cols.reshape(C * k + extra, N * Lo), x.shape
         Wm = W.reshape(F, C * k)
         if extra:
@@ -121,7 +122,7 @@ class Conv1D(ConvWorkspace, Layer):
     def _delta(self, grad_y: np.ndarray) -> np.ndarray:
         """δ as (F, N·Lo), after accumulating ∂C/∂W and ∂C/∂b."""
         N, F, Lo = grad_y.shape
-        delta = np.ascontiguousarray(grad_y.transpose(1, 0, 2)).reshape(F, N * Lo)
+        delta = backend.namespace(grad_y).ascontiguousarray(grad_y.transpose(1, 0, 2)).reshape(F, N * Lo)
         grads = delta @ self._cols.T                              # (F, C·k [+ 1])
         Ck = self.in_channels * self.kernel_size
         self.weight.accumulate(grads[:, :Ck].reshape(self.weight.shape))
@@ -136,9 +137,9 @@ class Conv1D(ConvWorkspace, Layer):
         k, s, p, d = self.kernel_size, self.stride, self.padding, self.dilation
         Lo = grad_y.shape[2]
         dcols = (self.weight.data.reshape(self.out_channels, C * k).T @ delta).reshape(C, 1, k, N, Lo, 1)
-        dxp, _ = self._buffer("dpad", (C, N, L + 2 * p, 1), delta.dtype)
+        dxp, _ = self._buffer("dpad", (C, N, L + 2 * p, 1), delta)
         col2im(dcols, N, L + 2 * p, 1, s, out=dxp, dilation=(1, d))
-        return np.ascontiguousarray(dxp[:, :, p:p + L, 0].transpose(1, 0, 2))
+        return backend.namespace(dxp).ascontiguousarray(dxp[:, :, p:p + L, 0].transpose(1, 0, 2))
 
     def backward_params(self, grad_y: np.ndarray) -> None:
         """∂C/∂W and ∂C/∂b only: the first layer of a model skips the col2im of ∂C/∂x."""

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from axon import backend
 from axon._config import as_generator
 from axon.layers.base import Layer, register_layer
 
@@ -50,7 +51,8 @@ class Dropout(Layer):
         if not training or self.p == 0:
             self._mask = None
             return x
-        keep = self.rng.random(x.shape, dtype=x.dtype if x.dtype == np.float32 else np.float64) >= self.p
+        dtype = x.dtype if x.dtype == np.float32 else np.float64
+        keep = backend.uniform(self.rng, x.shape, dtype, like=x) >= self.p  # drawn on x's device
         self._mask = keep.astype(x.dtype)
         self._mask *= 1.0 / (1.0 - self.p)
         return x * self._mask

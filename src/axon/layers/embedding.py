@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from axon import backend
 from axon._config import as_generator, resolve_dtype
 from axon.initializers import initialize
 from axon.layers.base import Layer, register_layer
@@ -65,7 +66,7 @@ class Embedding(Layer):
         self._ids: np.ndarray  # the ids of the last forward
 
     def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
-        ids = np.asarray(x)
+        ids = backend.as_array(x)
         if ids.dtype.kind not in "iu":
             if ids.dtype.kind != "f" or not np.array_equal(ids, np.round(ids)):
                 raise ValueError(f"{self.name} takes integer ids, got {ids.dtype} values; "
@@ -84,20 +85,21 @@ class Embedding(Layer):
 
     def backward(self, grad_y: np.ndarray) -> np.ndarray:
         self.backward_params(grad_y)
-        return np.zeros(self._ids.shape, dtype=grad_y.dtype)
+        return backend.namespace(grad_y).zeros(self._ids.shape, dtype=grad_y.dtype)
 
     def backward_params(self, grad_y: np.ndarray) -> None:
         ids = self._ids.reshape(-1)
         g = grad_y.reshape(-1, self.dim)
-        dW = np.zeros_like(self.weight.data)
+        xp = backend.namespace(g)
+        dW = xp.zeros_like(self.weight.data)
         if self.num_embeddings <= 256:
             # A small vocabulary: the one-hot product Oᵀ·g as one matrix product (BLAS) is faster
             # than scattering rows one by one.
-            onehot = np.zeros((ids.size, self.num_embeddings), dtype=g.dtype)
-            onehot[np.arange(ids.size), ids] = 1
-            np.matmul(onehot.T, g, out=dW)
+            onehot = xp.zeros((ids.size, self.num_embeddings), dtype=g.dtype)
+            onehot[xp.arange(ids.size), ids] = 1
+            xp.matmul(onehot.T, g, out=dW)
         else:
-            np.add.at(dW, ids, g)
+            backend.scatter_add(dW, ids, g)  # dW[ids] += g, every repeated id added
         if self.padding_idx is not None:
             dW[self.padding_idx] = 0
         self.weight.accumulate(dW)
@@ -105,7 +107,7 @@ class Embedding(Layer):
     def compute_mask(self, x: np.ndarray, mask: np.ndarray | None) -> np.ndarray | None:
         if self.padding_idx is None:
             return mask
-        own = np.asarray(x) != self.padding_idx
+        own = backend.as_array(x) != self.padding_idx
         return own if mask is None else own & mask
 
     def output_shape(self, input_shape: tuple[int, ...]) -> tuple[int, ...]:

@@ -36,6 +36,7 @@ import copy
 
 import numpy as np
 
+from axon import backend
 from axon.validation import check_int
 
 
@@ -55,31 +56,31 @@ def conv_output_size(size: int, kernel: int, stride: int, padding: int = 0, dila
     return (size + 2 * padding - dilation * (kernel - 1) - 1) // stride + 1
 
 
-def im2col(xp: np.ndarray, kh: int, kw: int, sh: int, sw: int, Ho: int, Wo: int,
+def im2col(x_pad: np.ndarray, kh: int, kw: int, sh: int, sw: int, Ho: int, Wo: int,
            out: np.ndarray | None = None, dilation: tuple[int, int] = (1, 1)) -> np.ndarray:
     """Copy the windows of an already padded input into columns.
 
     Parameters
     ----------
-    xp : (N, C, Hp, Wp) padded input.
+    x_pad : (N, C, Hp, Wp) padded input.
     kh, kw, sh, sw : kernel size and stride.
     Ho, Wo : output size.
-    out : optional (N, C, kh, kw, Ho, Wo) buffer of ``xp``'s dtype to fill (reused between calls).
+    out : optional (N, C, kh, kw, Ho, Wo) buffer of ``x_pad``'s dtype to fill (reused between calls).
     dilation : (dh, dw), the spacing of the kernel's taps: offset (i, j) reads row dh·i, column dw·j.
 
     Returns
     -------
     cols : (N, C, kh, kw, Ho, Wo); ``cols.reshape(N, C*kh*kw, Ho*Wo)`` is the im2col matrix per sample.
     """
-    N, C = xp.shape[:2]
+    N, C = x_pad.shape[:2]
     dh, dw = dilation
     if out is None:
-        out = np.empty((N, C, kh, kw, Ho, Wo), dtype=xp.dtype)
+        out = backend.namespace(x_pad).empty((N, C, kh, kw, Ho, Wo), dtype=x_pad.dtype)
     for i in range(kh):
         r = i * dh
         for j in range(kw):
             c = j * dw
-            out[:, :, i, j] = xp[:, :, r:r + sh * (Ho - 1) + 1:sh, c:c + sw * (Wo - 1) + 1:sw]
+            out[:, :, i, j] = x_pad[:, :, r:r + sh * (Ho - 1) + 1:sh, c:c + sw * (Wo - 1) + 1:sw]
     return out
 
 
@@ -102,7 +103,7 @@ def col2im(cols: np.ndarray, Hp: int, Wp: int, sh: int, sw: int,
     C, kh, kw, Ho, Wo, N = cols.shape
     dh, dw = dilation
     if out is None:
-        out = np.empty((C, Hp, Wp, N), dtype=cols.dtype)
+        out = backend.namespace(cols).empty((C, Hp, Wp, N), dtype=cols.dtype)
     # A stride as long as the kernel's span means every input position receives at most one entry
     # (assign); otherwise windows overlap and their entries add up.
     overlap = sh < dh * (kh - 1) + 1 or sw < dw * (kw - 1) + 1
@@ -132,8 +133,8 @@ def col2im(cols: np.ndarray, Hp: int, Wp: int, sh: int, sw: int,
 class ConvWorkspace:
     """Mixin of the convolution layers: work arrays reused between batches, left out of copies.
 
-    Arrays are keyed by (kind, shape, dtype): the padded input (its zero border is written once)
-    and the column matrix. Training repeats one batch shape, so each is allocated once. Copies of
+    Arrays are keyed by (kind, shape, dtype, device): the padded input (its zero border is written
+    once) and the column matrix. Training repeats one batch shape, so each is allocated once. Copies of
     the layer (gradcheck, checkpoints) start without them, and ``_cols`` (the columns of the last
     forward) is not copied either.
     """
@@ -141,15 +142,18 @@ class ConvWorkspace:
     _work: dict[tuple, np.ndarray]
     _cols: np.ndarray
 
-    def _buffer(self, kind: str, shape: tuple[int, ...], dtype: np.dtype) -> tuple[np.ndarray, bool]:
-        """The work array ``kind`` of this shape (zeros for kind "pad"); True when newly made."""
-        key = (kind, shape, dtype)
+    def _buffer(self, kind: str, shape: tuple[int, ...], like: np.ndarray) -> tuple[np.ndarray, bool]:
+        """The work array ``kind`` of this shape, dtype and device as ``like`` (zeros for kind "pad");
+        True when newly made."""
+        dtype = like.dtype
+        key = (kind, shape, dtype, backend.device_of(like))
         buf = self._work.get(key)
         if buf is not None:
             return buf, False
         if len(self._work) >= 8:  # e.g. the last, smaller batch of each epoch: keep a few shapes only
             self._work.clear()
-        buf = self._work[key] = (np.zeros if kind == "pad" else np.empty)(shape, dtype=dtype)
+        xp = backend.namespace(like)
+        buf = self._work[key] = (xp.zeros if kind == "pad" else xp.empty)(shape, dtype=dtype)
         return buf, True
 
     def _clear_work(self) -> None:
@@ -158,6 +162,10 @@ class ConvWorkspace:
 
     def to_dtype(self, dtype: np.dtype) -> None:
         super().to_dtype(dtype)  # type: ignore[misc]  # the Layer this mixin is combined with
+        self._clear_work()
+
+    def to_device(self, device: str) -> None:
+        super().to_device(device)  # type: ignore[misc]
         self._clear_work()
 
     def __deepcopy__(self, memo):

@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from axon import backend
 from axon._config import resolve_dtype
 from axon.layers.base import Layer, register_layer
 from axon.validation import check_int
@@ -101,7 +102,7 @@ class _BatchNorm(Layer):
     def set_buffer(self, key: str, value: np.ndarray) -> None:
         if key not in ("running_mean", "running_var"):
             super().set_buffer(key, value)  # raises KeyError
-        value = np.asarray(value)
+        value = backend.as_array(value)
         if value.shape != (self.num_features,):
             raise ValueError(f"{self.name}.{key} must have shape ({self.num_features},), got {value.shape}")
         setattr(self, key, value.astype(self.weight.data.dtype))
@@ -195,7 +196,7 @@ class LayerNorm(Layer):
     def _mean(self, a: np.ndarray) -> np.ndarray:
         """The mean over the last axis (kept, of length 1), as a product with a vector of 1/D:
         NumPy reduces a short last axis row by row, five times slower than this BLAS call."""
-        return (a @ np.full(self.dim, 1.0 / self.dim, dtype=a.dtype))[..., None]
+        return (a @ backend.namespace(a).full(self.dim, 1.0 / self.dim, dtype=a.dtype))[..., None]
 
     def backward(self, grad_y: np.ndarray) -> np.ndarray:
         xhat, inv_std = self._cache

@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from axon import backend
 from axon.layers.base import Layer, register_layer
 from axon.layers.im2col import conv_output_size, pair
 
@@ -129,8 +130,9 @@ class MaxPool2D(_Pool2D):
             np.multiply(grad_y, unclaimed, out=dxw[:, :, :, i, :, j])
             return dx
         dx = np.zeros_like(x)
-        unclaimed = np.ones(y.shape, dtype=bool)
-        hit = np.empty(y.shape, dtype=bool)
+        xp = backend.namespace(y)
+        unclaimed = xp.ones(y.shape, dtype=bool)
+        hit = xp.empty(y.shape, dtype=bool)
         for _, _, si, sj in self._offsets(Ho, Wo):
             np.equal(x[:, :, si, sj], y, out=hit)
             hit &= unclaimed

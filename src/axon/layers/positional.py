@@ -6,6 +6,7 @@ from typing import Any
 
 import numpy as np
 
+from axon import backend
 from axon.layers.base import Layer, register_layer
 
 
@@ -37,16 +38,18 @@ class PositionalEncoding(Layer):
         self.dim = int(dim)
         self._table: np.ndarray | None = None
 
-    def table(self, steps: int, dtype: np.dtype) -> np.ndarray:
-        """PE for ``steps`` positions in ``dtype`` (kept and extended as longer inputs come)."""
-        if self._table is None or self._table.shape[0] < steps or self._table.dtype != dtype:
-            self._table = sinusoids(max(steps, 64), self.dim).astype(dtype)
-        return self._table[:steps]
+    def table(self, steps: int, dtype: np.dtype, device: str = backend.CPU) -> np.ndarray:
+        """PE for ``steps`` positions in ``dtype`` on ``device`` (kept, and extended as longer
+        inputs come)."""
+        t = self._table
+        if t is None or t.shape[0] < steps or t.dtype != dtype or backend.device_of(t) != device:
+            t = self._table = backend.to_device(sinusoids(max(steps, 64), self.dim).astype(dtype), device)
+        return t[:steps]
 
     def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
         if x.ndim != 3 or x.shape[2] != self.dim:
             raise ValueError(f"{self.name} expects input of shape (n, steps, {self.dim}), got {x.shape}")
-        return x + self.table(x.shape[1], x.dtype)
+        return x + self.table(x.shape[1], x.dtype, backend.device_of(x))
 
     def backward(self, grad_y: np.ndarray) -> np.ndarray:
         return grad_y.copy()

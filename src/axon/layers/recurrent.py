@@ -44,6 +44,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from axon import backend
 from axon import functions as F
 from axon._config import as_generator, resolve_dtype
 from axon.initializers import initialize
@@ -103,7 +104,8 @@ class _Recurrent(Layer):
         """Forget the carried state: the next forward of a stateful layer starts from zeros."""
         self.state = None
 
-    def _initial_states(self, initial_state: State | None, N: int, dtype: np.dtype) -> list[np.ndarray]:
+    def _initial_states(self, initial_state: State | None, N: int, like: np.ndarray) -> list[np.ndarray]:
+        """h₀ (and c₀) as a list, in ``like``'s dtype and on its device (a weight of the layer)."""
         H = self.hidden_size
         if initial_state is None and self.stateful and self.state is not None:
             initial_state = self.state
@@ -113,17 +115,18 @@ class _Recurrent(Layer):
                                  f"sequences, but the batch has {N}; keep the batch size fixed or call "
                                  f"reset_state() first")
         if initial_state is None:
-            return [np.zeros((N, H), dtype=dtype) for _ in range(self._n_states)]
+            xp = backend.namespace(like)
+            return [xp.zeros((N, H), dtype=like.dtype) for _ in range(self._n_states)]
         states = self._as_list(initial_state)
         if len(states) != self._n_states:
             what = "a pair (h0, c0)" if self._n_states == 2 else "one array h0"
             raise ValueError(f"{self.name}: initial_state must be {what} of shape ({N}, {H})")
         out = []
         for s in states:
-            s = np.asarray(s)
+            s = backend.to_device_of(s, like)
             if s.shape != (N, H):
                 raise ValueError(f"{self.name}: initial state of shape {s.shape}, expected ({N}, {H})")
-            out.append(s.astype(dtype, copy=False))
+            out.append(s.astype(like.dtype, copy=False))
         return out
 
     def _as_list(self, state: State) -> list[np.ndarray]:
@@ -150,14 +153,15 @@ class _Recurrent(Layer):
         N, T, D = x.shape
         if T < 1:
             raise ValueError(f"{self.name} got sequences of length 0; pass at least one step")
-        states0 = self._initial_states(initial_state, N, W.dtype)
+        states0 = self._initial_states(initial_state, N, W)
+        xp = backend.namespace(W)
         m = None
         if mask is not None:
             if mask.shape != (N, T):
                 raise ValueError(f"{self.name}: mask of shape {mask.shape} does not match the input's (N, T) = {(N, T)}")
-            m = np.ascontiguousarray(mask.T, dtype=W.dtype)[:, :, None]     # (T, N, 1)
+            m = xp.ascontiguousarray(mask.T, dtype=W.dtype)[:, :, None]     # (T, N, 1)
         # Time-major (T, N, ·) so that every step reads and writes contiguous rows.
-        xs = np.ascontiguousarray(x.transpose(1, 0, 2)).reshape(T * N, D)
+        xs = xp.ascontiguousarray(x.transpose(1, 0, 2)).reshape(T * N, D)
         W_ih, W_hh = self._internal(W), self._internal(self.weight_hh.data)
         scale = self._scale()
         XW = (xs @ (W_ih * scale)).reshape(T, N, -1)                        # x·W_ih for all steps at once
@@ -168,7 +172,7 @@ class _Recurrent(Layer):
         if not self.return_sequences:
             return finals[0].copy()
         ys = hs[1:] if m is None else hs[1:] * m                            # padded steps output 0
-        return np.ascontiguousarray(ys.transpose(1, 0, 2))
+        return xp.ascontiguousarray(ys.transpose(1, 0, 2))
 
     def _input_bias(self) -> np.ndarray:
         """The bias added to x·W_ih before the walk: b_ih + b_hh (the GRU keeps part of b_hh apart)."""
@@ -186,7 +190,7 @@ class _Recurrent(Layer):
         if not self._order:
             return w
         H = self.hidden_size
-        return np.concatenate([w[..., k * H:(k + 1) * H] for k in self._order], axis=-1)
+        return backend.namespace(w).concatenate([w[..., k * H:(k + 1) * H] for k in self._order], axis=-1)
 
     def _external(self, g: np.ndarray) -> np.ndarray:
         """Columns in the walk's order back in the parameters' (PyTorch's) gate order."""
@@ -202,7 +206,8 @@ class _Recurrent(Layer):
         if not self._halved:
             return 1.0
         H = self.hidden_size
-        scale = np.ones(self._gates * H, dtype=self.weight_ih.data.dtype)
+        W = self.weight_ih.data
+        scale = backend.namespace(W).ones(self._gates * H, dtype=W.dtype)
         scale[:self._halved * H] = 0.5
         return scale
 
@@ -215,12 +220,13 @@ class _Recurrent(Layer):
         c = self._cache
         N, T, D = c["shape"]
         H = self.hidden_size
-        dfinal = [np.zeros((N, H), dtype=grad_y.dtype) for _ in range(self._n_states)]
+        xp = backend.namespace(grad_y)
+        dfinal = [xp.zeros((N, H), dtype=grad_y.dtype) for _ in range(self._n_states)]
         if grad_state is not None:
             for d, g in zip(dfinal, self._as_list(grad_state)):
                 d += g
         if self.return_sequences:
-            dY = np.ascontiguousarray(grad_y.transpose(1, 0, 2))             # (T, N, H)
+            dY = xp.ascontiguousarray(grad_y.transpose(1, 0, 2))             # (T, N, H)
             if c["m"] is not None:
                 dY = dY * c["m"]
         else:
@@ -242,7 +248,7 @@ class _Recurrent(Layer):
         self.bias_ih.accumulate(db)
         self.bias_hh.accumulate(db if dGh is dGx else self._external(dGh2.sum(axis=0)))
         dx = dGx2 @ c["W_ih"].T
-        return np.ascontiguousarray(dx.reshape(T, N, D).transpose(1, 0, 2))
+        return xp.ascontiguousarray(dx.reshape(T, N, D).transpose(1, 0, 2))
 
     def _run(self, XW: np.ndarray, W_hh: np.ndarray, states0: list[np.ndarray],
              m: np.ndarray | None) -> tuple[np.ndarray, list[np.ndarray]]:
@@ -304,11 +310,12 @@ class RNN(_Recurrent):
 
     def _run(self, XW, W_hh, states0, m):
         T, N, H = XW.shape
-        hs = np.empty((T + 1, N, H), dtype=XW.dtype)
+        xp = backend.namespace(XW)
+        hs = xp.empty((T + 1, N, H), dtype=XW.dtype)
         hs[0] = states0[0]
         for t in range(T):
             h = hs[t + 1]
-            np.matmul(hs[t], W_hh, out=h)
+            xp.matmul(hs[t], W_hh, out=h)
             h += XW[t]
             np.tanh(h, out=h)                             # hₜ = tanh(xₜW_ih + hₜ₋₁W_hh + b)
             if m is not None:
@@ -318,7 +325,7 @@ class RNN(_Recurrent):
     def _bptt(self, dY, dfinal, m, W_hh_T):
         hs = self._cache["hs"]
         T = hs.shape[0] - 1
-        dA = np.empty((T, *dfinal[0].shape), dtype=dfinal[0].dtype)
+        dA = backend.namespace(dfinal[0]).empty((T, *dfinal[0].shape), dtype=dfinal[0].dtype)
         dh = dfinal[0]                                    # ∂C/∂hₜ from the steps after t
         for t in reversed(range(T)):
             g = dh if dY is None else dh + dY[t]
@@ -369,14 +376,15 @@ class LSTM(_Recurrent):
     def _run(self, XW, W_hh, states0, m):
         T, N, G = XW.shape
         H = G // 4
-        gates = np.empty((T, N, G), dtype=XW.dtype)         # i, f, o, g after their squashing
-        hs = np.empty((T + 1, N, H), dtype=XW.dtype)
-        cs = np.empty((T + 1, N, H), dtype=XW.dtype)
-        tcs = np.empty((T, N, H), dtype=XW.dtype)          # tanh(cₜ)
+        xp = backend.namespace(XW)
+        gates = xp.empty((T, N, G), dtype=XW.dtype)         # i, f, o, g after their squashing
+        hs = xp.empty((T + 1, N, H), dtype=XW.dtype)
+        cs = xp.empty((T + 1, N, H), dtype=XW.dtype)
+        tcs = xp.empty((T, N, H), dtype=XW.dtype)          # tanh(cₜ)
         hs[0], cs[0] = states0
         for t in range(T):
             a = gates[t]
-            np.matmul(hs[t], W_hh, out=a)
+            xp.matmul(hs[t], W_hh, out=a)
             a += XW[t]                                     # aₜ = xₜW_ih + hₜ₋₁W_hh + b (i, f, o halved)
             np.tanh(a, out=a)
             F.sigmoid_from_half_tanh(a[:, :3 * H])         # i, f, o = σ(·); g = tanh(·)
@@ -474,9 +482,10 @@ class GRU(_Recurrent):
         b_hn = self.bias_hh.data[2 * self.hidden_size:]
         T, N, G = XW.shape
         H = G // 3
-        gates = np.empty((T, N, G), dtype=XW.dtype)       # r, z, n
-        hhat = np.empty((T, N, H), dtype=XW.dtype)        # ĥ = hₜ₋₁W_hn + b_hn
-        hs = np.empty((T + 1, N, H), dtype=XW.dtype)
+        xp = backend.namespace(XW)
+        gates = xp.empty((T, N, G), dtype=XW.dtype)       # r, z, n
+        hhat = xp.empty((T, N, H), dtype=XW.dtype)        # ĥ = hₜ₋₁W_hn + b_hn
+        hs = xp.empty((T + 1, N, H), dtype=XW.dtype)
         hs[0] = states0[0]
         for t in range(T):
             hW = hs[t] @ W_hh

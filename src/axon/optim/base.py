@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 
+from axon import backend
 from axon.parameter import Parameter
 
 
@@ -167,6 +168,11 @@ class Optimizer:
         """
         raise NotImplementedError(f"{type(self).__name__} must implement update(p, g, state)")
 
+    def to_device(self, device: str) -> None:
+        """Move the state arrays (moments, velocities) to ``device``, as :meth:`Sequential.to` does."""
+        self.state = [{k: backend.to_device(v, device) if backend.is_array(v) else v for k, v in s.items()}
+                      for s in self.state]
+
     # -- saving ------------------------------------------------------------------------
     def get_config(self) -> dict[str, Any]:
         """Hyperparameters (JSON-serialisable), the constructor's keyword arguments."""
@@ -177,17 +183,17 @@ class Optimizer:
 
         ``{"type": class name, "config": get_config(), "iterations": int,
         "state": [per-parameter dict of name -> array copy, plus "step" -> int]}``.
-        Scratch buffers are left out.
+        Scratch buffers are left out; arrays are host (NumPy) copies wherever the model runs.
         """
         return {"type": type(self).__name__, "config": self.get_config(), "iterations": self.iterations,
-                "state": [{k: (v.copy() if isinstance(v, np.ndarray) else v)
+                "state": [{k: (backend.host_copy(v) if backend.is_array(v) else v)
                            for k, v in s.items() if not k.startswith("_")} for s in self.state]}
 
     def load_state_dict(self, d: dict[str, Any]) -> None:
         """Restore what :meth:`state_dict` returned; parameters must already be bound, same order.
 
         Hyperparameters in ``d["config"]`` replace the current ones (checked as the constructor
-        checks them); arrays are copied and cast to each parameter's dtype. Everything is checked
+        checks them); arrays are copied, cast to each parameter's dtype and put on its device. Everything is checked
         before anything changes: a state that does not fit raises ValueError and leaves the
         optimizer as it was.
         """
@@ -215,11 +221,11 @@ class Optimizer:
                 raise ValueError(f"optimizer state of {p.name} must be a dict")
             restored: dict[str, Any] = {}
             for k, v in s.items():
-                if isinstance(v, np.ndarray):
+                if backend.is_array(v):
                     if v.shape != p.data.shape:
                         raise ValueError(f"optimizer state {k!r} of {p.name} has shape {v.shape}, "
                                          f"expected {p.data.shape}")
-                    v = v.astype(p.data.dtype, copy=True)
+                    v = backend.to_device(v.astype(p.data.dtype, copy=True), backend.device_of(p.data))
                 elif k == "step":
                     v = check_int(v, f"optimizer step of {p.name}", minimum=0)
                 else:
