@@ -68,3 +68,15 @@ def model_for(kind: str, d: int, dtype: type = np.float64) -> tuple[ax.Sequentia
     after = [ax.Flatten()] if len(out_shape) > 1 else []
     model = ax.Sequential(layer, *after, ax.Dense(int(np.prod(out_shape)), 2)).to_dtype(dtype)
     return model, tuple(in_shape)
+
+
+def masked_sequence_model(width: int, n: int, steps: int) -> tuple[ax.Sequential, np.ndarray]:
+    """(model, ids): what the table's small cases miss, in float64. An Embedding of 300 ids
+    (above 256 its gradient is a scatter-add) with padding id 0, whose mask flows through an LSTM,
+    non-causal attention and a GRU, then Dense(2); ``ids`` (n, steps), the last quarter padding."""
+    ax.set_seed(10)
+    model = ax.Sequential(ax.Embedding(300, width, padding_idx=0), ax.LSTM(width, width, return_sequences=True),
+                          ax.MultiHeadSelfAttention(width, 2), ax.GRU(width, 6), ax.Dense(6, 2)).to_dtype(np.float64)
+    ids = np.random.default_rng(11).integers(1, 300, size=(n, steps))
+    ids[:, steps - steps // 4:] = 0
+    return model, ids
