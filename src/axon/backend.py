@@ -112,14 +112,18 @@ def check_device(device: str) -> str:
 
 def _gpu_if_loaded() -> ModuleType | None:
     """The GPU module when one is in use already (never imports CuPy)."""
-    if _gpu is not None:
-        return _gpu
-    return sys.modules.get("cupy")
+    return _gpu or sys.modules.get("cupy")
+
+
+def gpu_loaded() -> bool:
+    """Whether a GPU module is loaded at all; while it is not, every array is a NumPy array
+    (the CPU's fast paths check this one thing)."""
+    return _gpu is not None or "cupy" in sys.modules
 
 
 def on_gpu(x: Any) -> bool:
     """Whether ``x`` is an array of the GPU module (a CuPy array)."""
-    mod = _gpu_if_loaded()
+    mod = _gpu or sys.modules.get("cupy")
     return mod is not None and isinstance(x, mod.ndarray)
 
 
@@ -143,6 +147,8 @@ def to_device_of(x: Any, reference: Any) -> Any:
     For targets that meet a model's output: a loss given NumPy labels for a GPU output copies them
     once here, explicitly, instead of failing inside an operation that mixes the two.
     """
+    if type(x) is np.ndarray and not on_gpu(reference):  # the CPU's case, first
+        return x
     if on_gpu(reference):
         return x if on_gpu(x) else _gpu_if_loaded().asarray(x)  # type: ignore[union-attr]
     return np.asarray(to_host(x))
@@ -150,9 +156,11 @@ def to_device_of(x: Any, reference: Any) -> Any:
 
 def namespace(*arrays: Any) -> ModuleType:
     """The array module of ``arrays``: ``cupy`` when one of them is on the GPU, else ``numpy``."""
-    for a in arrays:
-        if on_gpu(a):
-            return _gpu_if_loaded()  # type: ignore[return-value]
+    mod = _gpu or sys.modules.get("cupy")
+    if mod is not None:
+        for a in arrays:
+            if isinstance(a, mod.ndarray):
+                return mod
     return np
 
 
@@ -207,6 +215,6 @@ def uniform(rng: np.random.Generator, shape: tuple[int, ...], dtype: Any, like: 
     return rng.random(shape, dtype=dtype)
 
 
-__all__ = ["CPU", "CUDA", "DEVICES", "DeviceError", "as_array", "check_device", "device_of", "free_memory", "gpu", "host_copy",
+__all__ = ["CPU", "CUDA", "DEVICES", "DeviceError", "as_array", "check_device", "device_of", "free_memory", "gpu", "gpu_loaded", "host_copy",
            "is_array", "namespace", "on_gpu", "scatter_add", "to_device", "to_device_of",
            "to_host", "uniform", "use_gpu_module"]

@@ -103,7 +103,8 @@ class Sequential:
         The one place where the preprocessor is applied; :meth:`forward` starts with it and
         :func:`axon.trace` records the first layer's input from it.
         """
-        x = backend.to_device(x, self.device)
+        if type(x) is not np.ndarray or backend.gpu_loaded():  # (a NumPy batch without CuPy: as it is)
+            x = backend.to_device(x, self.device)
         if self.preprocessor is not None:
             x = self.preprocessor.transform(x)
         if x.dtype.kind in "iu" and self.layers and self.layers[0].integer_input:
