@@ -69,7 +69,7 @@ def axon_epoch() -> Callable[[np.ndarray, np.ndarray, int], float]:
             for xb, yb in ax.data.batches(X, y, BATCH, shuffle=True, seed=seed):
                 loss.forward(model.forward(xb, training=True), yb)
                 model.zero_grad()
-                model.backward(loss.backward(), input_grad=False)
+                model.backward(loss.backward())
                 opt.step()
         return timed(run)
     return epoch
