@@ -56,30 +56,45 @@ def conv_output_size(size: int, kernel: int, stride: int, padding: int = 0, dila
 
 
 def im2col(xp: np.ndarray, kh: int, kw: int, sh: int, sw: int, Ho: int, Wo: int,
-           out: np.ndarray | None = None, dilation: tuple[int, int] = (1, 1)) -> np.ndarray:
+           out: np.ndarray | None = None, dilation: tuple[int, int] = (1, 1),
+           batch_last: bool = False) -> np.ndarray:
     """Copy the windows of an already padded input into columns.
 
     Parameters
     ----------
-    xp : (N, C, Hp, Wp) padded input.
+    xp : (N, C, Hp, Wp) padded input; with ``batch_last``, (C, Hp, Wp, N).
     kh, kw, sh, sw : kernel size and stride.
     Ho, Wo : output size.
-    out : optional (N, C, kh, kw, Ho, Wo) buffer of ``xp``'s dtype to fill (reused between calls).
+    out : optional (N, C, kh, kw, Ho, Wo) buffer of ``xp``'s dtype to fill (reused between calls);
+        with ``batch_last``, (C, kh, kw, Ho, Wo, N).
     dilation : (dh, dw), the spacing of the kernel's taps: offset (i, j) reads row dh·i, column dw·j.
+    batch_last : the layout of :func:`col2im`, whose copies move runs of Wo·N numbers instead of Wo.
 
     Returns
     -------
     cols : (N, C, kh, kw, Ho, Wo); ``cols.reshape(N, C*kh*kw, Ho*Wo)`` is the im2col matrix per sample.
+        With ``batch_last``, (C, kh, kw, Ho, Wo, N): ``cols.reshape(C*kh*kw, Ho*Wo*N)`` is one matrix
+        for the whole batch.
     """
-    N, C = xp.shape[:2]
     dh, dw = dilation
+    if batch_last:
+        C, N = xp.shape[0], xp.shape[-1]
+        shape: tuple[int, ...] = (C, kh, kw, Ho, Wo, N)
+    else:
+        N, C = xp.shape[:2]
+        shape = (N, C, kh, kw, Ho, Wo)
     if out is None:
-        out = np.empty((N, C, kh, kw, Ho, Wo), dtype=xp.dtype)
+        out = np.empty(shape, dtype=xp.dtype)
     for i in range(kh):
         r = i * dh
+        rows = slice(r, r + sh * (Ho - 1) + 1, sh)
         for j in range(kw):
             c = j * dw
-            out[:, :, i, j] = xp[:, :, r:r + sh * (Ho - 1) + 1:sh, c:c + sw * (Wo - 1) + 1:sw]
+            cols = slice(c, c + sw * (Wo - 1) + 1, sw)
+            if batch_last:
+                out[:, i, j] = xp[:, rows, cols]
+            else:
+                out[:, :, i, j] = xp[:, :, rows, cols]
     return out
 
 
@@ -142,14 +157,14 @@ class ConvWorkspace:
     _cols: np.ndarray
 
     def _buffer(self, kind: str, shape: tuple[int, ...], dtype: np.dtype) -> tuple[np.ndarray, bool]:
-        """The work array ``kind`` of this shape (zeros for kind "pad"); True when newly made."""
+        """The work array ``kind`` of this shape (zeros for the kinds "pad…"); True when newly made."""
         key = (kind, shape, dtype)
         buf = self._work.get(key)
         if buf is not None:
             return buf, False
         if len(self._work) >= 8:  # e.g. the last, smaller batch of each epoch: keep a few shapes only
             self._work.clear()
-        buf = self._work[key] = (np.zeros if kind == "pad" else np.empty)(shape, dtype=dtype)
+        buf = self._work[key] = (np.zeros if kind.startswith("pad") else np.empty)(shape, dtype=dtype)
         return buf, True
 
     def _clear_work(self) -> None:
