@@ -15,11 +15,11 @@ from bench.common import environment, load_average
 
 MODES = {  # rounds (epochs per contestant), tiny-net steps and rounds, import repeats
     "quick": {"rounds": 5, "tiny_steps": 1500, "tiny_rounds": 3, "import_repeats": 5, "optimizer_steps": 300,
-              "sequence_rounds": 5},
+              "sequence_rounds": 5, "inference_rounds": 3},
     "full": {"rounds": 7, "tiny_steps": 1500, "tiny_rounds": 9, "import_repeats": 15, "optimizer_steps": 1000,
-             "sequence_rounds": 9},
+             "sequence_rounds": 9, "inference_rounds": 5},
 }
-SECTIONS = ("mlp", "optimizer", "cnn", "sequences", "tiny", "startup", "profile")
+SECTIONS = ("mlp", "optimizer", "cnn", "inference", "sequences", "tiny", "startup", "profile")
 
 
 def _notes(results: dict) -> list[str]:
@@ -28,7 +28,7 @@ def _notes(results: dict) -> list[str]:
              if ok is False]
     for r in results.get("mlp", []):
         s = r["seconds"]
-        fast, ceil = s.get(report.FAST), s.get(report.CEIL)
+        fast, ceil = s.get(report.LOOP), s.get(report.CEIL)
         if fast and ceil:
             notes.append(f"- {r['threads']} thread(s), {r['optimizer']}: {fast - ceil:.3f} s of the "
                          f"{fast:.3f} s epoch is outside the matrix products (gather, activations, "
@@ -108,6 +108,11 @@ def main(argv: list[str] | None = None) -> int:
         log("LeNet-like CNN epochs")
         from bench import cnn
         results["cnn"] = cnn.run(quick=False, log=log)
+        save(False)
+    if "inference" in sections:
+        log("inference: predict throughput")
+        from bench import inference
+        results["inference"] = inference.run(cfg["inference_rounds"], thread_counts, log)
         save(False)
     if "sequences" in sections:
         log("sequence layers: one batch forward + backward")
