@@ -33,6 +33,11 @@ def _notes(results: dict) -> list[str]:
             notes.append(f"- {r['threads']} thread(s), {r['optimizer']}: {fast - ceil:.3f} s of the "
                          f"{fast:.3f} s epoch is outside the matrix products (gather, activations, "
                          f"loss, optimizer update, Python), {100 * (1 - ceil / fast):.0f}%.")
+            bounds = [f"{report._range(r, report.CEIL, other)} of {other}'s epoch"
+                      for other in (report.TORCH, report.SK) if s.get(other)]
+            if bounds:
+                notes.append(f"  The products alone (the ceiling, the least a NumPy MLP needs) take "
+                             f"{' and '.join(bounds)}.")
     return notes
 
 
@@ -53,6 +58,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.render is not None:
         results = json.loads(args.render.read_text(encoding="utf-8"))
+        results["notes"] = _notes(results)
         args.out.write_text(report.markdown(results), encoding="utf-8")
         print(f"wrote {args.out} from {args.render}")
         return 0

@@ -6,7 +6,8 @@ running the model ``ax.export_onnx`` wrote (softmax included in the graph).
 Every contestant gets the same float32 array and returns probabilities. axon calls
 ``model.predict(X)`` as a user would (its default ``batch_size=256`` splits the 10,000 rows);
 PyTorch runs the whole batch in one call, onnxruntime one ``session.run`` with as many intra-op
-threads as BLAS gets. Each timing repeats the call until about ``budget`` seconds have passed;
+threads as BLAS gets (not spinning between runs: its spinning threads slowed whichever contestant
+ran next, 1.2x for axon's MLP at 2 threads). Each timing repeats the call until about ``budget`` seconds have passed;
 rounds are interleaved, and a ratio is the median of the per-round ratios.
 
 Run ``python -m bench --sections inference``.
@@ -108,6 +109,8 @@ def contestants(name: str, nt: int, tmp: Path) -> dict[str, Callable[[np.ndarray
         opts = ort.SessionOptions()
         opts.intra_op_num_threads = nt
         opts.inter_op_num_threads = 1
+        # Its threads would otherwise spin after each run and take the core from the next contestant.
+        opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
         sess = ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
         out["onnxruntime"] = lambda X: sess.run(None, {"input": X})[0]
     return out
