@@ -241,3 +241,24 @@ def test_second_pass_through_reused_buffers_matches_torch(stride, padding, layou
         conv.zero_grad()
         dx = conv.backward(g)
     assert_matches_torch(conv, x, y, g, dx, stride, padding)
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_training_is_bit_identical_between_runs_with_the_same_seed_and_thread_count(threads):
+    from threadpoolctl import threadpool_limits
+    rng = np.random.default_rng(0)
+    X = rng.random((96, 1, 20, 20), dtype=np.float32)  # 400 output pixels: per-sample products,
+    y = rng.integers(0, 3, 96)                          # then 100 and 36: batch-last
+
+    def train():
+        ax.set_seed(1)
+        model = ax.Sequential(ax.Conv2D(1, 4, 3, padding=1), ax.ReLU(), ax.MaxPool2D(2),
+                              ax.Conv2D(4, 6, 3, padding=1), ax.ReLU(), ax.MaxPool2D(2), ax.Flatten(),
+                              ax.Dense(150, 3))
+        model.compile(loss=ax.losses.SoftmaxCrossEntropy(), optimizer=ax.optim.SGD(lr=0.05, momentum=0.9))
+        with threadpool_limits(limits=threads, user_api="blas"):
+            model.fit(X, y, epochs=2, batch_size=32, seed=0, verbose=0)
+        return [p.data.copy() for p in model.parameters()]
+
+    first, second = train(), train()
+    assert all(a.dtype == np.float32 and np.array_equal(a, b) for a, b in zip(first, second))
