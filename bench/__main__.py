@@ -15,11 +15,11 @@ from bench.common import environment, load_average
 
 MODES = {  # rounds (epochs per contestant), tiny-net steps and rounds, import repeats
     "quick": {"rounds": 5, "tiny_steps": 1500, "tiny_rounds": 3, "import_repeats": 5, "optimizer_steps": 300,
-              "sequence_rounds": 5},
+              "sequence_rounds": 5, "inference_rounds": 3},
     "full": {"rounds": 7, "tiny_steps": 1500, "tiny_rounds": 9, "import_repeats": 15, "optimizer_steps": 1000,
-             "sequence_rounds": 9},
+             "sequence_rounds": 9, "inference_rounds": 5},
 }
-SECTIONS = ("mlp", "optimizer", "cnn", "sequences", "tiny", "startup", "profile")
+SECTIONS = ("mlp", "optimizer", "cnn", "inference", "sequences", "tiny", "startup", "profile")
 
 
 def _notes(results: dict) -> list[str]:
@@ -28,11 +28,16 @@ def _notes(results: dict) -> list[str]:
              if ok is False]
     for r in results.get("mlp", []):
         s = r["seconds"]
-        fast, ceil = s.get(report.FAST), s.get(report.CEIL)
+        fast, ceil = s.get(report.LOOP), s.get(report.CEIL)
         if fast and ceil:
             notes.append(f"- {r['threads']} thread(s), {r['optimizer']}: {fast - ceil:.3f} s of the "
                          f"{fast:.3f} s epoch is outside the matrix products (gather, activations, "
                          f"loss, optimizer update, Python), {100 * (1 - ceil / fast):.0f}%.")
+            bounds = [f"{report._range(r, report.CEIL, other)} of {other}'s epoch"
+                      for other in (report.TORCH, report.SK) if s.get(other)]
+            if bounds:
+                notes.append(f"  The products alone (the ceiling, the least a NumPy MLP needs) take "
+                             f"{' and '.join(bounds)}.")
     return notes
 
 
@@ -53,6 +58,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.render is not None:
         results = json.loads(args.render.read_text(encoding="utf-8"))
+        results["notes"] = _notes(results)
         args.out.write_text(report.markdown(results), encoding="utf-8")
         print(f"wrote {args.out} from {args.render}")
         return 0
@@ -108,6 +114,11 @@ def main(argv: list[str] | None = None) -> int:
         log("LeNet-like CNN epochs")
         from bench import cnn
         results["cnn"] = cnn.run(quick=False, log=log)
+        save(False)
+    if "inference" in sections:
+        log("inference: predict throughput")
+        from bench import inference
+        results["inference"] = inference.run(cfg["inference_rounds"], thread_counts, log)
         save(False)
     if "sequences" in sections:
         log("sequence layers: one batch forward + backward")

@@ -17,7 +17,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from bench.common import median, threads, timed
+from bench.common import OtherLoad, median, threads, timed
 
 BATCH, CLASSES = 64, 10
 
@@ -69,7 +69,7 @@ def axon_epoch() -> Callable[[np.ndarray, np.ndarray, int], float]:
             for xb, yb in ax.data.batches(X, y, BATCH, shuffle=True, seed=seed):
                 loss.forward(model.forward(xb, training=True), yb)
                 model.zero_grad()
-                model.backward(loss.backward(), input_grad=False)
+                model.backward(loss.backward())
                 opt.step()
         return timed(run)
     return epoch
@@ -120,15 +120,19 @@ def run(quick: bool = False, log: Callable[[str], None] = print) -> dict:
             for fn in runners.values():            # warm-up: allocation, first-call costs
                 fn(X[:4 * BATCH], y[:4 * BATCH], 0)
             times: dict[str, list[float]] = {k: [] for k in runners}
+            loads = []
             for r in range(rounds):
-                for name, fn in runners.items():
-                    times[name].append(fn(X, y, 100 + r))
+                with OtherLoad() as load:
+                    for name, fn in runners.items():
+                        times[name].append(fn(X, y, 100 + r))
+                loads.append(load.share)
                 log(f"  cnn threads={nt} round {r + 1}/{rounds}: " +
                     ", ".join(f"{k} {v[-1]:.3f}s" for k, v in times.items()))
             seconds = {k: median(v) for k, v in times.items()}
             # the median of the per-round ratios: a slow minute of the machine cancels out
             ratio = median([a / t for a, t in zip(times["axon"], times["torch"])]) if "torch" in times else None
-            rows.append({"threads": nt, "seconds": seconds, "ratio": ratio, "all": times})
+            rows.append({"threads": nt, "seconds": seconds, "ratio": ratio, "all": times,
+                         "other_load": median(loads) if None not in loads else None})
     return {"n": n, "batch": BATCH, "rounds": rounds, "rows": rows}
 
 

@@ -79,15 +79,24 @@ class OtherLoad:
 
 
 def cpu_model() -> str:
-    """The CPU's model name (/proc/cpuinfo), for the tables that must name their machine."""
+    """The CPU's model name with its family and model numbers (/proc/cpuinfo; a bare "AMD EPYC"
+    says little), for the tables that must name their machine."""
+    fields: dict[str, str] = {}
     try:
         with open("/proc/cpuinfo") as f:
             for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
+                key, _, value = line.partition(":")
+                key = key.strip()
+                if key in ("model name", "cpu family", "model") and key not in fields:
+                    fields[key] = value.strip()
+                if not line.strip() and fields:
+                    break
     except OSError:
         pass
-    return platform.processor() or platform.machine()
+    name = fields.get("model name") or platform.processor() or platform.machine()
+    if "cpu family" in fields and "model" in fields:
+        name += f" (family {fields['cpu family']}, model {fields['model']})"
+    return name
 
 
 def load_average() -> str:

@@ -5,17 +5,17 @@ from __future__ import annotations
 import statistics
 from typing import Any
 
-LOOP, FAST, FIT, TORCH, SK, CEIL = ("axon loop", "axon loop, input_grad=False", "axon fit", "PyTorch",
-                                    "scikit-learn", "NumPy matmul ceiling")
+LOOP, FIT, TORCH, SK, CEIL = ("axon loop", "axon fit", "PyTorch", "scikit-learn", "NumPy matmul ceiling")
 
 OPTIMISATIONS = """\
 What was changed for speed (pure NumPy, in the library's hot paths), and why:
 
-- `Sequential.backward(grad, input_grad=False)`: training never needs ∂C/∂x of the input, and
-  for 784-256-128-10 the product δ·Wᵀ of the first layer is 29% of a step's floating-point work.
-  The layers before the first one with parameters are skipped and that one calls
-  `Layer.backward_params` (Dense skips the product). PyTorch does the same (the input does not
-  require grad). `fit` calls it this way; the explicit loop of API.md can too.
+- `Sequential.backward(grad)` computes the parameters' gradients only (`input_grad=True` asks for
+  ∂C/∂x too): training never needs ∂C/∂x of the input, and for 784-256-128-10 the product δ·Wᵀ of
+  the first layer is 29% of a step's floating-point work. The layers before the first one with
+  parameters are skipped and that one calls `Layer.backward_params` (Dense skips the product), as
+  PyTorch skips what no tensor requires. So the README's loop as written is the fast path, and
+  `fit` runs exactly that loop (section a: the loop and fit within a few per cent of each other).
 - `Parameter.accumulate_matmul`: BP4's aᵀ·δ is written straight into the gradient buffer with
   `np.matmul(..., out=)`: no temporary, no copy.
 - `Parameter.zero_grad` is lazy (PyTorch's `set_to_none` semantics): it marks the gradient as
@@ -40,6 +40,16 @@ What was changed for speed (pure NumPy, in the library's hot paths), and why:
   the last takes what is still unclaimed, 12 passes for a 2x2 window instead of 20 (LeNet's two
   pools: 0.066 -> 0.042 s per epoch), ties still routed to the first maximum as in PyTorch.
 - `Sequential.dtype` (asked by every forward) looks at the first parameter only.
+- Conv2D with a small output (Ho·Wo < 256, LeNet's second convolution) runs batch-last: the
+  columns are one (C·kh·kw, Ho·Wo·N) matrix, so forward, ∂C/∂W and ∂C/∂X_col are one product
+  each for the batch instead of 64 per-sample products too small for BLAS, and im2col copies runs
+  of Wo·N numbers instead of Wo (per batch of 64: im2col 0.85 → 0.20 ms, ∂C/∂W 0.74 → 0.63 ms,
+  forward product 0.53 → 0.48 ms plus 0.08 ms for the copy to NCHW, which adds the bias in the
+  same pass). The LeNet epoch became 0.90x (0.83–1.00) of what it was on 1 thread and 0.90x
+  (0.88–…; one round hit a stall of the machine) on 2 (interleaved, same process). The first
+  convolution (784 output pixels) keeps the per-sample layout: batch-last its im2col is faster
+  (0.49 → 0.21 ms) but the product is not (0.60 against 0.62 ms) and the copy of its 301k outputs
+  to NCHW costs 0.35 ms.
 
 Before and after the first round of these, the same script in a quiet moment (1 BLAS thread, CPU
 time, median of 3 epochs, SGD with momentum, the explicit loop; the first commit's code against
@@ -48,7 +58,33 @@ of the same shapes near 0.45 s, so the achieved fraction rose from about 46% to 
 3-4-1 net was already near its floor (33 µs per step before and after: a step is about 40 NumPy
 calls of ~0.6 µs each).
 
-Tried and not kept: the optimizer's update split over two Python threads (NumPy releases the GIL)
+Tried for issue 14 and not kept (every figure measured side by side in one process, float32):
+
+- numexpr 2.14.2 (the manylinux wheel; fused, multi-threaded expressions with `out=`). Results
+  are bit-identical to NumPy's when the constants are passed as float32 scalars (a Python float
+  makes numexpr compute float32 arrays in float64), but every expression is slower than NumPy's
+  separate passes on this machine, at every size tried: ReLU of 200k values 1,113 µs on 1 thread
+  and 603 µs on 2, against NumPy's 165 µs; the ReLU mask-multiply 1,116 / 637 against 91 µs;
+  Adam's update as 3 fused expressions 1,599 / 981 µs against NumPy's ten passes, 310 µs; SGD's
+  504 / 381 against 94 µs; at 1.25M values still 5,564 against 3,882 µs (Adam, 2 threads). Its
+  per-call overhead is ~30 µs and its float32 loops run at 0.6 ns a value where NumPy's run at
+  0.2 ns.
+- Chunked ufuncs on a small pool of Python threads (NumPy releases the GIL), the thread count
+  following BLAS's (threadpoolctl), blocks of 100k numbers or more, bit-identical to the plain
+  calls. Alone they help: Adam's update of 200k weights 308 → 192 µs, ReLU of 200k 164 → 105 µs,
+  a whole Adam step 477 → 367 µs on 2 threads (SGD's 156 → 159 µs: no gain). In an epoch they
+  did not: the MLP on 2 threads took 1.06x (1.05–1.10) of the plain epoch with SGD and 1.09x
+  (0.86–1.20) with Adam; LeNet with im2col, the convolution products and ReLU split took 1.01x
+  (0.99–1.03) on 2 threads, and 1.03x with BLAS on 1 thread and the pool on 2. Two threads on
+  this machine's two vCPUs give 1.2x on a 1.25M-value multiply and 1.35x on the convolution's
+  batched products, not 2x, and at 2 BLAS threads even the functions that use no BLAS take longer
+  (cProfile of one LeNet epoch on 1 and 2 threads: im2col 0.112 → 0.162 s, ReLU 0.025 → 0.038 s,
+  pooling's backward 0.073 → 0.100 s), so a hand-off costs what the second half saves.
+- `OPENBLAS_THREAD_TIMEOUT=4` (BLAS's idle threads sleep at once instead of spinning): the LeNet
+  epoch on 2 threads was no faster (axon / PyTorch 1.18 and 1.24 against 1.23 and 1.33 with the
+  default, separate processes in turn).
+
+Tried earlier and not kept: the optimizer's update split over two Python threads (NumPy releases the GIL)
 took 0.29 ms and 0.49 ms per Adam step in two runs against 0.33 ms on one thread: the hand-off
 costs about what the second half saves, and the thread would compete with BLAS's own;
 a flat buffer holding every parameter (one ufunc call per operation instead of one per parameter;
@@ -65,24 +101,31 @@ backward's col2im is batch-last.
 """
 
 ANALYSIS = """\
-What costs time outside the products, and why Adam on 1 thread is the closest target, from the
-profile below and sections b and e:
+Why the rows that miss are where they are, from the notes above, the profile below and the
+measurements of the optimisations tried (next section):
 
-- Outside the matrix products, the optimizer update is the largest cost. Plain NumPy has no
-  fused element-wise kernels, so Adam is 10 passes over the 235k weights per step (the square
-  root alone is a quarter of it: 84 µs, bound by the CPU's square-root throughput), about 0.13 s
-  of a 1-thread epoch plus the cache misses it causes for the next forward pass. Section e shows
-  axon's step is already faster than PyTorch's default Adam; only PyTorch's `fused=True` kernel,
-  one pass in C++, is faster. A compiled update could not reach the 1.5x on the whole epoch that
-  the issue sets for an optional extension (the update is under a fifth of the epoch).
-- Adam's epoch moves more from round to round than the ceiling does (the spread in section b):
-  the update and the gather stream memory, which other tenants of a shared machine also use,
-  while the ceiling's products run from cache. So its fraction straddles 70% from run to run.
-- What is left per step besides the products and the update: the gather of the batch (one
-  `X[idx]` of random rows from a 188 MB array, ~25 ms per epoch, bound by memory), the ReLU
-  masks, the bias sums, the loss and Python's calls: a few per cent each.
-- NumPy runs element-wise operations on one thread, so a second BLAS thread halves only the
-  products; PyTorch also splits its element-wise kernels over threads.\
+- MLP against scikit-learn: scikit-learn's epoch runs the same float32 products (no input
+  gradient either) through the same NumPy and OpenBLAS, and the ceiling (those products and
+  nothing else, near this CPU's peak on one thread) is most of its time: the notes give the
+  ceiling's share of each library's epoch. With SGD on 1 thread it is about half (0.53x here,
+  0.61x in the previous run), so 0.6x scikit-learn leaves under a tenth of its epoch for all the
+  element-wise work, which takes axon 0.4-0.5 s; only fewer products could meet it.
+- What is left besides the products: the optimizer's update (SGD's four passes, Adam's ten, over
+  235k weights whose arrays no longer sit in cache after the forward pass: the largest part,
+  `update` in the profile), the gather of the batch (`X[idx]`, random rows of a 188 MB array,
+  bound by memory), the ReLU masks, the bias sums, the loss and Python's calls.
+- 2 threads: NumPy's element-wise work stays on one thread. Splitting it over a second thread
+  (a thread pool, numexpr) made the epochs slower here, not faster (next section): this machine's
+  second vCPU adds far less than a core (1.2-1.35x on large element-wise work and on the small
+  products), and at 2 BLAS threads the element-wise functions themselves run slower. PyTorch
+  gains little from its second thread on this machine either (compare its 1- and 2-thread rows).
+- The CNN on 2 threads: the per-sample products of the first convolution (6x25 by 25x784, and
+  ∂C/∂W's 6x784 by 784x25, 1.6 ms of a batch's ~10) are under OpenBLAS's threshold for a second
+  thread (M·N·K <= 262,144), and batch-last (one product) they are no faster, so they run on one
+  core; im2col, ReLU and pooling are element-wise. PyTorch's oneDNN convolution splits the batch
+  over its threads. On 1 thread axon is ahead.
+- Rows measured while the machine was busy (*CPU used by others*, the load averages, rounds whose
+  every contestant slowed down) move the medians; the ranges show how far.\
 """
 
 
@@ -153,29 +196,58 @@ def _fmt_r(v: float | None, pct: bool = False) -> str:
     return f"{100 * v:.0f}%" if pct else f"{v:.2f}x"
 
 
+def _range(row: dict, a: str, b: str) -> str:
+    """``0.65x (0.61–0.70)``: the paired ratio a / b with its lowest and highest round."""
+    ta, tb = row.get("all", {}).get(a), row.get("all", {}).get(b)
+    v = _paired(row, a, b)
+    if v is None or not ta or not tb or len(ta) != len(tb):
+        return _fmt_r(v)
+    r = [x / y for x, y in zip(ta, tb)]
+    return f"{v:.2f}x ({min(r):.2f}–{max(r):.2f})"
+
+
 def mlp_table(rows: list[dict]) -> list[str]:
-    names = [LOOP, FAST, FIT, TORCH, SK, CEIL]
-    out = ["| threads | optimizer | " + " | ".join(names) +
-           " | fit / PyTorch | fit / scikit-learn | CPU used by others |",
-           "|---|---|" + "---|" * (len(names) + 3)]
+    names = [LOOP, FIT, TORCH, SK, CEIL]
+    out = ["| threads | optimizer | " + " | ".join(names) + " | loop / PyTorch | fit / PyTorch "
+           "| loop / scikit-learn | fit / scikit-learn | CPU used by others |",
+           "|---|---|" + "---|" * (len(names) + 5)]
     for r in rows:
         s = r["seconds"]
         out.append(f"| {r['threads']} | {r['optimizer']} | " +
                    " | ".join(_fmt_s(s.get(n)) for n in names) +
-                   f" | {_fmt_r(_paired(r, FIT, TORCH))} | {_fmt_r(_paired(r, FIT, SK))} | {_fmt_load(r)} |")
+                   f" | {_range(r, LOOP, TORCH)} | {_range(r, FIT, TORCH)} | {_range(r, LOOP, SK)} "
+                   f"| {_range(r, FIT, SK)} | {_fmt_load(r)} |")
     return out
 
 
 def ceiling_table(rows: list[dict], flops: float) -> list[str]:
-    out = ["| threads | optimizer | ceiling GFLOP/s | ceiling / loop (input_grad=False) | ceiling / fit "
-           "| ceiling / loop as in API.md | fit / loop as in API.md | fit / loop (input_grad=False) |",
-           "|---|---|---|---|---|---|---|---|"]
+    out = ["| threads | optimizer | ceiling GFLOP/s | ceiling / loop | ceiling / fit | fit / loop |",
+           "|---|---|---|---|---|---|"]
     for r in rows:
         s = r["seconds"]
         out.append(f"| {r['threads']} | {r['optimizer']} | {flops / s[CEIL] / 1e9:.0f} | "
-                   f"{_spread(r, CEIL, FAST)} | {_spread(r, CEIL, FIT)} | "
-                   f"{_fmt_r(_paired(r, CEIL, LOOP), True)} | {_fmt_r(_paired(r, FIT, LOOP))} | "
-                   f"{_fmt_r(_paired(r, FIT, FAST))} |")
+                   f"{_spread(r, CEIL, LOOP)} | {_spread(r, CEIL, FIT)} | {_range(r, FIT, LOOP)} |")
+    return out
+
+
+def cnn_table(c: dict) -> list[str]:
+    out = ["| threads | axon | PyTorch | axon / PyTorch | CPU used by others |", "|---|---|---|---|---|"]
+    for r in c["rows"]:
+        s = r["seconds"]
+        out.append(f"| {r['threads']} | {_fmt_s(s.get('axon'))} | {_fmt_s(s.get('torch'))} | "
+                   f"{_range(r, 'axon', 'torch')} | {_fmt_load(r)} |")
+    return out
+
+
+def inference_table(rows: list[dict]) -> list[str]:
+    """Rows per second of ``predict`` and the time ratios (axon's seconds over the other's)."""
+    out = ["| threads | model | batch | axon rows/s | PyTorch rows/s | onnxruntime rows/s "
+           "| axon / PyTorch (time) | axon / onnxruntime (time) |", "|---|---|---|---|---|---|---|---|"]
+    for r in rows:
+        rate = r["rows_per_s"]
+        cells = [("–" if rate.get(k) is None else f"{rate[k]:,.0f}") for k in ("axon", "PyTorch", "onnxruntime")]
+        out.append(f"| {r['threads']} | {r['model']} | {r['batch']:,} | {' | '.join(cells)} | "
+                   f"{_range(r, 'axon', 'PyTorch')} | {_range(r, 'axon', 'onnxruntime')} |")
     return out
 
 
@@ -192,43 +264,41 @@ def sequences_table(rows: list[dict]) -> list[str]:
 
 
 def targets(results: dict[str, Any]) -> list[tuple[str, str, bool | None]]:
-    """(target, measured, met) for each target of issue 9 that was measured."""
+    """(target, measured, met) for each target of issue 14 (and the older ones kept) that was measured.
+
+    "measured" gives the median ratio over rounds and, in brackets, its lowest and highest round.
+    """
     out: list[tuple[str, str, bool | None]] = []
-    rows = results.get("mlp", [])
-    top = max((r["threads"] for r in rows), default=None)
-    for r in rows:
-        if r["threads"] == top:
-            for other, label in ((TORCH, "PyTorch CPU"), (SK, "scikit-learn")):
-                v = _paired(r, FIT, other)
+
+    def plural(n: int) -> str:
+        return f"{n} thread{'s' if n > 1 else ''}"
+
+    for r in results.get("mlp", []):
+        for ours, label in ((LOOP, "explicit loop"), (FIT, "fit")):
+            for other, need in ((TORCH, 0.7), (SK, 0.6)):
+                v = _paired(r, ours, other)
                 if v is not None:
-                    out.append((f"MLP epoch, axon fit <= 0.8x {label} ({r['optimizer']}, {top} threads)",
-                                f"{v:.2f}x", v <= 0.8))
-            v = _paired(r, FIT, LOOP)
-            if v is not None:
-                out.append((f"fit within 5% of the explicit loop of API.md ({r['optimizer']}, {top} threads)",
-                            f"{100 * (v - 1):+.1f}%", v <= 1.05))
-            v = _paired(r, FIT, FAST)
-            if v is not None:
-                out.append((f"(stricter) fit within 5% of the loop with input_grad=False ({r['optimizer']}, "
-                            f"{top} threads)", f"{100 * (v - 1):+.1f}%", v <= 1.05))
-        need = 0.7 if r["threads"] == 1 else 0.5
-        v = _paired(r, CEIL, FAST)
-        if v is not None and r["threads"] in (1, 2):
-            out.append((f">= {need:.0%} of the matmul ceiling ({r['optimizer']}, {r['threads']} thread"
-                        f"{'s' if r['threads'] > 1 else ''}, explicit loop)", f"{v:.0%}", v >= need))
+                    out.append((f"MLP epoch, axon {label} <= {need}x {other} ({r['optimizer']}, "
+                                f"{plural(r['threads'])})", _range(r, ours, other), v <= need))
     for r in results.get("cnn", {}).get("rows", []):
-        if r["ratio"] is not None:
-            out.append((f"LeNet-like CNN epoch <= 1.5x PyTorch (issue 7; {r['threads']} thread"
-                        f"{'s' if r['threads'] > 1 else ''})", f"{r['ratio']:.2f}x", r["ratio"] <= 1.5))
+        v = _paired(r, "axon", "torch")
+        if v is not None:
+            out.append((f"LeNet-like CNN epoch <= 0.9x PyTorch ({plural(r['threads'])})",
+                        _range(r, "axon", "torch"), v <= 0.9))
+    for r in results.get("inference", []):
+        v = _paired(r, "axon", "PyTorch")
+        if r["batch"] >= 10_000 and v is not None:
+            out.append((f"{r['model']} predict, batch {r['batch']:,}: axon time <= 1.0x PyTorch eager "
+                        f"({plural(r['threads'])})", _range(r, "axon", "PyTorch"), v <= 1.0))
     for r in results.get("tiny", []):
         v = _paired(r, "axon", "PyTorch")
         if v is not None:
-            out.append((f"tiny net {r['net']}: axon step <= 0.2x PyTorch's", f"{v:.2f}x", v <= 0.2))
+            out.append((f"tiny net {r['net']}: axon step <= 0.2x PyTorch's (issue 9)", f"{v:.2f}x", v <= 0.2))
     for r in results.get("sequences", []):
         v = _paired(r, "axon", "PyTorch")
         if v is not None:
-            out.append((f"{r['case']} forward + backward <= 1.0x PyTorch (issue 15; {r['threads']} thread"
-                        f"{'s' if r['threads'] > 1 else ''})", f"{v:.2f}x", v <= 1.0))
+            out.append((f"{r['case']} forward + backward <= 1.0x PyTorch (issue 15; {plural(r['threads'])})",
+                        f"{v:.2f}x", v <= 1.0))
     imp = results.get("imports", {})
     if "axon" in imp:
         out.append(("import axon <= 0.15 s", f"{imp['axon']:.3f} s", imp["axon"] <= 0.15))
@@ -266,11 +336,13 @@ def markdown(results: dict[str, Any]) -> str:
         n = rows[0]["n"]
         lines += ["", f"## a. MLP 784-256-128-10, ReLU, softmax cross-entropy, batch 128, {n:,} float32 samples",
                   "", f"Seconds per epoch, median of {cfg['rounds']} epochs. *axon loop* is the explicit loop of "
-                  "API.md (`model.backward(loss.backward())`); *input_grad=False* skips the unneeded ∂C/∂input; "
-                  "*fit* is `model.fit(epochs=1, verbose=0)` timed from its first to its last batch by a "
+                  "the README's quick start as written (`model.backward(loss.backward())`: parameter "
+                  "gradients only, the fast path, as PyTorch skips what no tensor requires); *fit* is "
+                  "`model.fit(epochs=1, verbose=0)` timed from its first to its last batch by a "
                   "callback (its per-call setup is listed below). PyTorch runs its usual loop on the same "
                   "arrays; scikit-learn's MLPClassifier one `partial_fit` (same architecture and solver, "
-                  "alpha=0).", ""]
+                  "alpha=0). Each ratio is the median of the rounds' ratios, the lowest and highest "
+                  "round in brackets.", ""]
         lines += mlp_table(rows)
         setups = [f"{r['threads']} thread(s), {r['optimizer']}: {r['fit_setup']:.3f} s" for r in rows
                   if r.get("fit_setup") is not None]
@@ -284,14 +356,21 @@ def markdown(results: dict[str, Any]) -> str:
         lines += ceiling_table(rows, flops_per_epoch(n))
     if results.get("cnn"):
         c = results["cnn"]
-        lines += ["", f"## CNN (issue 7): LeNet-like, {c['n']:,} synthetic 28×28 images, batch {c['batch']}", "",
+        lines += ["", f"## CNN: LeNet-like, {c['n']:,} synthetic 28×28 images, batch {c['batch']}", "",
                   "conv 6@5×5 pad 2 → ReLU → maxpool 2 → conv 16@5×5 → ReLU → maxpool 2 → 120 → 84 → 10, SGD "
-                  f"momentum; seconds per epoch, median of {c['rounds']} interleaved rounds (`bench/cnn.py`).", "",
-                  "| threads | axon | PyTorch | axon / PyTorch |", "|---|---|---|---|"]
-        for r in c["rows"]:
-            s = r["seconds"]
-            lines.append(f"| {r['threads']} | {_fmt_s(s.get('axon'))} | {_fmt_s(s.get('torch'))} | "
-                         f"{_fmt_r(r['ratio'])} |")
+                  f"momentum; seconds per epoch, median of {c['rounds']} interleaved rounds (`bench/cnn.py`).", ""]
+        lines += cnn_table(c)
+    if results.get("inference"):
+        lines += ["", "## Inference: `predict` throughput", "",
+                  "The MLP of section a and the CNN above (untrained weights: the work does not depend on "
+                  "them), rows per second for one call on a batch of 1, 64 and 10,000 float32 rows "
+                  "(`bench/inference.py`): axon's `model.predict(X)` (default batch_size 256), PyTorch eager "
+                  "(`torch.inference_mode`, the whole batch in one call, softmax), onnxruntime on the model "
+                  "`ax.export_onnx` wrote (softmax in the graph). A ratio is axon's time over the other's, "
+                  "the median of interleaved rounds.", ""]
+        lines += inference_table(results["inference"])
+        if results.get("inference_note"):
+            lines += ["", results["inference_note"]]
     if "tiny" in results:
         lines += ["", "## c. Framework overhead: tiny sigmoid nets, 1 thread", "",
                   "| net | steps | axon µs/step | PyTorch µs/step | axon / PyTorch |", "|---|---|---|---|---|"]
@@ -344,14 +423,15 @@ def markdown(results: dict[str, Any]) -> str:
                              f"{m['peak_mib'] - m['before_mib']:.0f} | {m['data_mib']:.0f} |")
     tg = targets(results)
     if tg:
-        lines += ["", "## Targets of issue 9", "", "| target | measured | met |", "|---|---|---|"]
+        lines += ["", "## Targets (issue 14, and the older ones kept)", "", "| target | measured | met |",
+                  "|---|---|---|"]
         lines += [f"| {t} | {m} | {'yes' if ok else 'NO'} |" for t, m, ok in tg]
     if results.get("mlp"):
         lines += ["", "## Where the time goes, and why a target is missed or close", ""] + \
             results.get("notes", []) + ["", ANALYSIS]
     if results.get("profile"):
         lines += ["", "## Profile of one axon epoch", "",
-                  f"cProfile, explicit loop with input_grad=False, SGD with momentum, "
+                  f"cProfile, the README's explicit loop, SGD with momentum, "
                   f"{results['profile_threads']} thread(s); `tottime` is the function's own time, numpy's "
                   "products included in the layer that calls them.", "", "```", results["profile"], "```"]
     lines += ["", "## Optimisations", "", OPTIMISATIONS]

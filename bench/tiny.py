@@ -50,7 +50,7 @@ def axon_steps(sizes, n, batch) -> Callable[[int], float]:
                 out = model.forward(xb, training=True)
                 loss.forward(out, yb)
                 model.zero_grad()
-                model.backward(loss.backward(), input_grad=False)
+                model.backward(loss.backward())
                 opt.step()
                 done += 1
                 if done == steps:

@@ -77,3 +77,22 @@ def test_optimizer_step_section_times_axon_and_renders(tmp_path):
     assert bench_main.main(["--threads", "1", "--sections", "optimizer", "--out", str(out)]) == 0
     text = out.read_text(encoding="utf-8")
     assert "## e. The optimizer step alone" in text and "| 1 | adam |" in text
+
+
+def test_inference_section_agrees_with_the_other_runtimes_and_renders():
+    from bench import inference, report
+    rows = inference.run(1, (1,), log=lambda _: None, budget=0.0, batches=(1, 8))
+    assert {(r["model"], r["batch"]) for r in rows} == {(m, b) for m in inference.MODELS for b in (1, 8)}
+    assert all(r["rows_per_s"]["axon"] > 0 for r in rows)
+    table = "\n".join(report.inference_table(rows))
+    assert "| 1 | LeNet-like CNN | 8 |" in table
+
+
+def test_targets_name_both_thread_counts_and_both_axon_rows():
+    from bench import report
+    row = {"threads": 2, "optimizer": "adam", "seconds": {},
+           "all": {report.LOOP: [0.5, 0.6], report.FIT: [0.5, 0.5], report.TORCH: [1.0, 1.0],
+                   report.SK: [1.0, 1.0]}}
+    got = {t: (m, ok) for t, m, ok in report.targets({"mlp": [row]})}
+    assert got["MLP epoch, axon explicit loop <= 0.7x PyTorch (adam, 2 threads)"] == ("0.55x (0.50–0.60)", True)
+    assert got["MLP epoch, axon fit <= 0.6x scikit-learn (adam, 2 threads)"] == ("0.50x (0.50–0.50)", True)

@@ -56,9 +56,33 @@ def check_against_torch(N, C, F, H, W, k, s, p, seed=0):
     assert conv.output_shape((C, H, W)) == y.shape[1:]
 
 
+@pytest.fixture(params=["per-sample", "batch-last"])
+def layout(request, monkeypatch):
+    """Both ways Conv2D lays out its columns (chosen by the output's size): each is checked."""
+    monkeypatch.setattr(ax.Conv2D, "BATCH_LAST_BELOW", 0 if request.param == "per-sample" else 10**9)
+    return request.param
+
+
 @pytest.mark.parametrize("case", CASES)
-def test_conv_matches_torch(case):
+def test_conv_matches_torch(case, layout):
     check_against_torch(*case)
+
+
+def test_both_layouts_give_the_same_numbers_in_float32(monkeypatch):
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((5, 3, 12, 12)).astype(np.float32)
+    results = []
+    for below in (0, 10**9):
+        monkeypatch.setattr(ax.Conv2D, "BATCH_LAST_BELOW", below)
+        conv = ax.Conv2D(3, 4, 3, padding=1, seed=0, l2=0.01)
+        y = conv.forward(x, training=True)
+        g = np.cos(y)
+        conv.zero_grad()
+        dx = conv.backward(g)
+        assert conv._batch_last == (below > 0) and y.dtype == dx.dtype == np.float32
+        results.append((y, dx, conv.weight.grad.copy(), conv.bias.grad.copy()))
+    for a, b in zip(*results):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-5)
 
 
 @settings(max_examples=25, deadline=None)
@@ -185,7 +209,7 @@ def test_summary_shows_conv_shapes():
     assert "Total params: 1,370" in text
 
 
-def test_backward_params_matches_backward_and_model_skips_input_grad():
+def test_backward_params_matches_backward_and_model_skips_input_grad(layout):
     rng = np.random.default_rng(0)
     conv = ax.Conv2D(2, 3, 3, padding=1, dtype="float64", seed=rng, l2=0.1)
     x = rng.standard_normal((3, 2, 6, 6))
@@ -206,7 +230,7 @@ def test_backward_params_matches_backward_and_model_skips_input_grad():
 
 
 @pytest.mark.parametrize("stride, padding", [(1, 0), (1, 2), (2, 1)])
-def test_second_pass_through_reused_buffers_matches_torch(stride, padding):
+def test_second_pass_through_reused_buffers_matches_torch(stride, padding, layout):
     # The work arrays (padded input, columns, wide δ) are reused: stale values must not leak.
     rng = np.random.default_rng(5)
     conv = ax.Conv2D(2, 3, 3, stride=stride, padding=padding, dtype="float64", seed=rng)
@@ -217,3 +241,24 @@ def test_second_pass_through_reused_buffers_matches_torch(stride, padding):
         conv.zero_grad()
         dx = conv.backward(g)
     assert_matches_torch(conv, x, y, g, dx, stride, padding)
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_training_is_bit_identical_between_runs_with_the_same_seed_and_thread_count(threads):
+    from threadpoolctl import threadpool_limits
+    rng = np.random.default_rng(0)
+    X = rng.random((96, 1, 20, 20), dtype=np.float32)  # 400 output pixels: per-sample products,
+    y = rng.integers(0, 3, 96)                          # then 100 and 36: batch-last
+
+    def train():
+        ax.set_seed(1)
+        model = ax.Sequential(ax.Conv2D(1, 4, 3, padding=1), ax.ReLU(), ax.MaxPool2D(2),
+                              ax.Conv2D(4, 6, 3, padding=1), ax.ReLU(), ax.MaxPool2D(2), ax.Flatten(),
+                              ax.Dense(150, 3))
+        model.compile(loss=ax.losses.SoftmaxCrossEntropy(), optimizer=ax.optim.SGD(lr=0.05, momentum=0.9))
+        with threadpool_limits(limits=threads, user_api="blas"):
+            model.fit(X, y, epochs=2, batch_size=32, seed=0, verbose=0)
+        return [p.data.copy() for p in model.parameters()]
+
+    first, second = train(), train()
+    assert all(a.dtype == np.float32 and np.array_equal(a, b) for a, b in zip(first, second))

@@ -30,7 +30,13 @@ class Conv2D(ConvWorkspace, Layer):
     PyTorch; bias ``b`` (F,). ``x_pad`` is ``x`` with ``padding`` zeros on each side.
 
     Computed as im2col (see :mod:`axon.layers.im2col`): the windows become columns
-    ``X_col`` (N, C·kh·kw, Ho·Wo) and ``y = W_mat @ X_col`` with ``W_mat`` (F, C·kh·kw).
+    ``X_col`` (N, C·kh·kw, Ho·Wo) and ``y = W_mat @ X_col`` with ``W_mat`` (F, C·kh·kw), one product
+    per sample. For small outputs (Ho·Wo < :attr:`BATCH_LAST_BELOW`) the columns are laid out
+    batch-last, (C·kh·kw, Ho·Wo·N), and each of the three products is one product for the whole
+    batch: per-sample products that small run far below BLAS's speed, and batch-last copies move
+    runs of Wo·N numbers instead of Wo (LeNet's second convolution: im2col 0.85 → 0.20 ms per
+    batch of 64). The numbers are the same up to rounding (the sum over the batch is ordered
+    differently).
     Backward, with δ = ∂C/∂y reshaped to (N, F, Ho·Wo):
 
     - ∂C/∂b = Σ_{n,p,q} δ
@@ -54,6 +60,9 @@ class Conv2D(ConvWorkspace, Layer):
         ``numpy.random.Generator``.
     """
 
+    #: Outputs of fewer pixels than this (Ho·Wo) use the batch-last layout (see above).
+    BATCH_LAST_BELOW = 256
+
     def __init__(self, in_channels: int, out_channels: int, kernel_size: int | tuple[int, int],
                  stride: int | tuple[int, int] = 1, padding: int | tuple[int, int] = 0, *,
                  init: str | Callable = "he", bias: bool = True, l1: float = 0.0, l2: float = 0.0,
@@ -71,7 +80,8 @@ class Conv2D(ConvWorkspace, Layer):
         shape = (self.out_channels, self.in_channels, *self.kernel_size)
         self.weight = self.add_parameter("weight", initialize(init, shape, as_generator(seed), dt))
         self.bias = self.add_parameter("bias", np.zeros(self.out_channels, dtype=dt)) if bias else None
-        self._cols: np.ndarray  # the im2col matrix and input shape of the last forward
+        self._cols: np.ndarray  # the im2col matrix, its layout and the input shape of the last forward
+        self._batch_last = False
         self._in_shape: tuple[int, ...]
         self._work: dict[tuple, np.ndarray] = {}  # see ConvWorkspace
 
@@ -88,52 +98,78 @@ class Conv2D(ConvWorkspace, Layer):
         if Ho < 1 or Wo < 1:
             raise ValueError(f"{self.name}: input of size {H}x{Wd} is smaller than the kernel "
                              f"{kh}x{kw} (padding {ph}x{pw}); use a larger input or more padding")
+        F, Wm = self.out_channels, W.reshape(self.out_channels, -1)
+        xp = backend.namespace(x)
+        self._in_shape = x.shape
+        self._batch_last = Ho * Wo < self.BATCH_LAST_BELOW
+        if self._batch_last:
+            # One product for the whole batch: columns (C·kh·kw, Ho·Wo·N), as col2im takes them.
+            x_pad, _ = self._buffer("pad_batch_last", (C, H + 2 * ph, Wd + 2 * pw, N), x)
+            x_pad[:, ph:ph + H, pw:pw + Wd] = x.transpose(1, 2, 3, 0)
+            cols, _ = self._buffer("cols_batch_last", (C, kh, kw, Ho, Wo, N), x)
+            self._cols = im2col(x_pad, kh, kw, sh, sw, Ho, Wo, out=cols, batch_last=True)
+            yt = (Wm @ cols.reshape(C * kh * kw, -1)).reshape(F, Ho, Wo, N).transpose(3, 0, 1, 2)
+            y = xp.empty((N, F, Ho, Wo), dtype=x.dtype)
+            if self.bias is not None:  # the bias is added in the same pass as the copy to NCHW
+                xp.add(yt, self.bias.data[:, None, None], out=y)
+            else:
+                xp.copyto(y, yt)
+            return y
         if ph or pw:
             x_pad, _ = self._buffer("pad", (N, C, H + 2 * ph, Wd + 2 * pw), x)
             x_pad[:, :, ph:ph + H, pw:pw + Wd] = x
         else:
             x_pad = x
         cols, _ = self._buffer("cols", (N, C, kh, kw, Ho, Wo), x)
-        im2col(x_pad, kh, kw, sh, sw, Ho, Wo, out=cols)
-        self._cols, self._in_shape = cols, x.shape
-        y = W.reshape(self.out_channels, -1) @ cols.reshape(N, C * kh * kw, Ho * Wo)   # (N, F, Ho·Wo)
+        self._cols = im2col(x_pad, kh, kw, sh, sw, Ho, Wo, out=cols)
+        y = Wm @ cols.reshape(N, C * kh * kw, Ho * Wo)   # (N, F, Ho·Wo)
         if self.bias is not None:
             y += self.bias.data[:, None]
-        return y.reshape(N, self.out_channels, Ho, Wo)
+        return y.reshape(N, F, Ho, Wo)
 
     def backward(self, grad_y: np.ndarray) -> np.ndarray:
-        delta = self._param_grads(grad_y)                          # (N, F, Ho·Wo)
+        delta_t = self._param_grads(grad_y)                        # (F, Ho·Wo·N)
         N, C, H, Wd = self._in_shape
         (kh, kw), (sh, sw), (ph, pw) = self.kernel_size, self.stride, self.padding
         Ho, Wo = grad_y.shape[2:]
         F, Hp, Wp = self.out_channels, H + 2 * ph, Wd + 2 * pw
         Wm = self.weight.data.reshape(F, -1)
         # ∂C/∂X_col = W_matᵀ · δ, batch-last (see col2im): δ as (F, Ho·Wo·N), one product.
-        xp = backend.namespace(delta)
-        delta_t = xp.ascontiguousarray(delta.transpose(1, 2, 0)).reshape(F, -1)
         dcols = (Wm.T @ delta_t).reshape(C, kh, kw, Ho, Wo, N)
-        dxp, _ = self._buffer("dpad", (C, Hp, Wp, N), delta)
+        dxp, _ = self._buffer("dpad", (C, Hp, Wp, N), delta_t)
         col2im(dcols, Hp, Wp, sh, sw, out=dxp)
-        return xp.ascontiguousarray(dxp[:, ph:ph + H, pw:pw + Wd].transpose(3, 0, 1, 2))
+        return backend.namespace(dxp).ascontiguousarray(dxp[:, ph:ph + H, pw:pw + Wd].transpose(3, 0, 1, 2))
 
     def backward_params(self, grad_y: np.ndarray) -> None:
         """∂C/∂W and ∂C/∂b only: the first layer of a model skips the col2im of ∂C/∂x."""
-        self._param_grads(grad_y)
+        self._param_grads(grad_y, delta_batch_last=False)
 
-    def _param_grads(self, grad_y: np.ndarray) -> np.ndarray:
-        """Accumulate ∂C/∂W and ∂C/∂b; returns δ as (N, F, Ho·Wo)."""
+    def _param_grads(self, grad_y: np.ndarray, delta_batch_last: bool = True) -> np.ndarray:
+        """Accumulate ∂C/∂W and ∂C/∂b; returns δ batch-last as (F, Ho·Wo·N) (``delta_batch_last``;
+        otherwise δ in whichever layout the gradients were computed)."""
         N, C = self._in_shape[:2]
         F = self.out_channels
         kh, kw = self.kernel_size
         Ho, Wo = grad_y.shape[2:]
-        delta = backend.namespace(grad_y).ascontiguousarray(grad_y).reshape(N, F, Ho * Wo)
+        xp = backend.namespace(grad_y)
+        if self._batch_last:
+            delta_t = xp.ascontiguousarray(grad_y.transpose(1, 2, 3, 0)).reshape(F, -1)
+            cols_t = self._cols.reshape(C * kh * kw, -1)
+            self.weight.accumulate((delta_t @ cols_t.T).reshape(self.weight.shape))  # ∂C/∂W: one product
+            add_penalty_gradient(self.weight, self.l1, self.l2)
+            if self.bias is not None:
+                self.bias.accumulate(delta_t.sum(axis=1))
+            return delta_t
+        delta = xp.ascontiguousarray(grad_y).reshape(N, F, Ho * Wo)
         cols = self._cols.reshape(N, C * kh * kw, Ho * Wo)
         # ∂C/∂W = Σ_n δ[n] · X_col[n]ᵀ: one batched product, summed over the batch.
         self.weight.accumulate((delta @ cols.transpose(0, 2, 1)).sum(axis=0).reshape(self.weight.shape))
         add_penalty_gradient(self.weight, self.l1, self.l2)
         if self.bias is not None:
             self.bias.accumulate(delta.sum(axis=(0, 2)))
-        return delta
+        if not delta_batch_last:
+            return delta
+        return xp.ascontiguousarray(delta.transpose(1, 2, 0)).reshape(F, -1)
 
     def penalty(self) -> float:
         return weight_penalty(self.weight.data, self.l1, self.l2)

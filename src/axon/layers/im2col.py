@@ -57,30 +57,45 @@ def conv_output_size(size: int, kernel: int, stride: int, padding: int = 0, dila
 
 
 def im2col(x_pad: np.ndarray, kh: int, kw: int, sh: int, sw: int, Ho: int, Wo: int,
-           out: np.ndarray | None = None, dilation: tuple[int, int] = (1, 1)) -> np.ndarray:
+           out: np.ndarray | None = None, dilation: tuple[int, int] = (1, 1),
+           batch_last: bool = False) -> np.ndarray:
     """Copy the windows of an already padded input into columns.
 
     Parameters
     ----------
-    x_pad : (N, C, Hp, Wp) padded input.
+    x_pad : (N, C, Hp, Wp) padded input; with ``batch_last``, (C, Hp, Wp, N).
     kh, kw, sh, sw : kernel size and stride.
     Ho, Wo : output size.
-    out : optional (N, C, kh, kw, Ho, Wo) buffer of ``x_pad``'s dtype to fill (reused between calls).
+    out : optional (N, C, kh, kw, Ho, Wo) buffer of ``x_pad``'s dtype to fill (reused between calls);
+        with ``batch_last``, (C, kh, kw, Ho, Wo, N).
     dilation : (dh, dw), the spacing of the kernel's taps: offset (i, j) reads row dh·i, column dw·j.
+    batch_last : the layout of :func:`col2im`, whose copies move runs of Wo·N numbers instead of Wo.
 
     Returns
     -------
     cols : (N, C, kh, kw, Ho, Wo); ``cols.reshape(N, C*kh*kw, Ho*Wo)`` is the im2col matrix per sample.
+        With ``batch_last``, (C, kh, kw, Ho, Wo, N): ``cols.reshape(C*kh*kw, Ho*Wo*N)`` is one matrix
+        for the whole batch.
     """
-    N, C = x_pad.shape[:2]
     dh, dw = dilation
+    if batch_last:
+        C, N = x_pad.shape[0], x_pad.shape[-1]
+        shape: tuple[int, ...] = (C, kh, kw, Ho, Wo, N)
+    else:
+        N, C = x_pad.shape[:2]
+        shape = (N, C, kh, kw, Ho, Wo)
     if out is None:
-        out = backend.namespace(x_pad).empty((N, C, kh, kw, Ho, Wo), dtype=x_pad.dtype)
+        out = backend.namespace(x_pad).empty(shape, dtype=x_pad.dtype)
     for i in range(kh):
         r = i * dh
+        rows = slice(r, r + sh * (Ho - 1) + 1, sh)
         for j in range(kw):
             c = j * dw
-            out[:, :, i, j] = x_pad[:, :, r:r + sh * (Ho - 1) + 1:sh, c:c + sw * (Wo - 1) + 1:sw]
+            cols = slice(c, c + sw * (Wo - 1) + 1, sw)
+            if batch_last:
+                out[:, i, j] = x_pad[:, rows, cols]
+            else:
+                out[:, :, i, j] = x_pad[:, :, rows, cols]
     return out
 
 
@@ -143,7 +158,7 @@ class ConvWorkspace:
     _cols: np.ndarray
 
     def _buffer(self, kind: str, shape: tuple[int, ...], like: np.ndarray) -> tuple[np.ndarray, bool]:
-        """The work array ``kind`` of this shape, dtype and device as ``like`` (zeros for kind "pad");
+        """The work array ``kind`` of this shape, dtype and device as ``like`` (zeros for the kinds "pad…");
         True when newly made."""
         dtype = like.dtype
         key = (kind, shape, dtype, backend.device_of(like))
@@ -153,7 +168,7 @@ class ConvWorkspace:
         if len(self._work) >= 8:  # e.g. the last, smaller batch of each epoch: keep a few shapes only
             self._work.clear()
         xp = backend.namespace(like)
-        buf = self._work[key] = (xp.zeros if kind == "pad" else xp.empty)(shape, dtype=dtype)
+        buf = self._work[key] = (xp.zeros if kind.startswith("pad") else xp.empty)(shape, dtype=dtype)
         return buf, True
 
     def _clear_work(self) -> None:
