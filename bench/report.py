@@ -410,7 +410,9 @@ def markdown(results: dict[str, Any]) -> str:
     if "imports" in results or "memory" in results:
         lines += ["", "## d. Import time and peak memory", ""]
         if results.get("imports"):
-            lines += ["Median of fresh interpreters, after one warm-up import:", "",
+            lines += ["Median of fresh interpreters, after one warm-up import that writes the bytecode "
+                      "cache (as a first import does unless PYTHONDONTWRITEBYTECODE is set, as it is on "
+                      "these machines):", "",
                       "| import | seconds |", "|---|---|"]
             lines += [f"| {k} | {v:.3f} |" for k, v in results["imports"].items()]
         if results.get("memory"):

@@ -19,19 +19,26 @@ IMPORTS = {"numpy": "import numpy", "axon": "import axon", "PyTorch": "import to
 _IMPORT_SNIPPET = "import time; t = time.perf_counter(); {stmt}; print(time.perf_counter() - t)"
 
 
-def _python(args: list[str], env_extra: dict | None = None) -> str:
+def _python(args: list[str], env_extra: dict | None = None, write_bytecode: bool = False) -> str:
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     env = {**os.environ, **(env_extra or {})}
+    if write_bytecode:
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
     return subprocess.run([sys.executable, *args], cwd=root, env=env, check=True, capture_output=True,
                           text=True).stdout
 
 
 def import_times(repeats: int, log: Callable[[str], None] = print) -> dict[str, float]:
-    """Median seconds of ``import X`` in a fresh interpreter (after one untimed warm-up)."""
+    """Median seconds of ``import X`` in a fresh interpreter, after one untimed warm-up.
+
+    The warm-up writes the bytecode cache even where PYTHONDONTWRITEBYTECODE is set (as on the
+    machines these benchmarks run on): an installed package is compiled by pip and a source checkout
+    on its first import, so recompiling every module each time measures the setting, not the import.
+    """
     out = {}
     for name, stmt in IMPORTS.items():
         try:
-            _python(["-c", stmt])
+            _python(["-c", stmt], write_bytecode=True)
         except subprocess.CalledProcessError:
             continue
         times = [float(_python(["-c", _IMPORT_SNIPPET.format(stmt=stmt)])) for _ in range(repeats)]
