@@ -47,7 +47,8 @@ class Loss:
         return f"{type(self).__name__}({args})"
 
     def _check(self, output: np.ndarray, target) -> np.ndarray:
-        target = backend.to_device_of(target, output)  # NumPy targets meet a GPU output there
+        if type(target) is not np.ndarray or type(output) is not np.ndarray:
+            target = backend.to_device_of(target, output)  # lists, or NumPy targets of a GPU output
         if target.ndim == 1 and output.ndim == 2 and output.shape[1] == 1:
             target = target.reshape(-1, 1)
         elif target.ndim == 1 and output.ndim == 2 and target.dtype.kind in "iu":

@@ -127,8 +127,9 @@ class Sequential:
             for layer in reversed(self.layers):
                 grad = layer.backward(grad)
             return grad if self.preprocessor is None else self.preprocessor.backward(grad)
-        layers = self.layers
-        first = next((i for i, layer in enumerate(layers) if layer.parameters()), len(layers))
+        layers, first = self.layers, 0
+        while first < len(layers) and not layers[first].parameters():  # (a plain loop: asked every step)
+            first += 1
         for layer in reversed(layers[first + 1:]):
             grad = layer.backward(grad)
         if first < len(layers):
