@@ -147,8 +147,8 @@ def to_device_of(x: Any, reference: Any) -> Any:
     For targets that meet a model's output: a loss given NumPy labels for a GPU output copies them
     once here, explicitly, instead of failing inside an operation that mixes the two.
     """
-    if type(x) is np.ndarray and not on_gpu(reference):  # the CPU's case, first
-        return x
+    if type(x) is np.ndarray and (type(reference) is np.ndarray or not on_gpu(reference)):
+        return x  # the CPU's case, first (two type checks: a loss asks this every step)
     if on_gpu(reference):
         return x if on_gpu(x) else _gpu_if_loaded().asarray(x)  # type: ignore[union-attr]
     return np.asarray(to_host(x))

@@ -47,8 +47,7 @@ class Loss:
         return f"{type(self).__name__}({args})"
 
     def _check(self, output: np.ndarray, target) -> np.ndarray:
-        if type(target) is not np.ndarray or type(output) is not np.ndarray:
-            target = backend.to_device_of(target, output)  # lists, or NumPy targets of a GPU output
+        target = backend.to_device_of(target, output)  # NumPy targets meet a GPU output there
         if target.ndim == 1 and output.ndim == 2 and output.shape[1] == 1:
             target = target.reshape(-1, 1)
         elif target.ndim == 1 and output.ndim == 2 and target.dtype.kind in "iu":
