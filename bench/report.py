@@ -8,7 +8,10 @@ from typing import Any
 LOOP, FIT, TORCH, SK, CEIL = ("axon loop", "axon fit", "PyTorch", "scikit-learn", "NumPy matmul ceiling")
 
 OPTIMISATIONS = """\
-What was changed for speed (pure NumPy, in the library's hot paths), and why:
+What was changed for speed (pure NumPy, in the library's hot paths), and why. The figures in this
+section were measured when each change was made (interleaved before/after in one process, on
+machines of this kind, at the commits of the git log): they explain the choices and are not
+comparable with the tables above, which come from one run.
 
 - `Sequential.backward(grad)` computes the parameters' gradients only (`input_grad=True` asks for
   ∂C/∂x too): training never needs ∂C/∂x of the input, and for 784-256-128-10 the product δ·Wᵀ of
@@ -45,8 +48,8 @@ What was changed for speed (pure NumPy, in the library's hot paths), and why:
   each for the batch instead of 64 per-sample products too small for BLAS, and im2col copies runs
   of Wo·N numbers instead of Wo (per batch of 64: im2col 0.85 → 0.20 ms, ∂C/∂W 0.74 → 0.63 ms,
   forward product 0.53 → 0.48 ms plus 0.08 ms for the copy to NCHW, which adds the bias in the
-  same pass). The LeNet epoch became 0.90x (0.83–1.00) of what it was on 1 thread and 0.90x
-  (0.88–…; one round hit a stall of the machine) on 2 (interleaved, same process). The first
+  same pass). The LeNet epoch became 0.90x (0.83–1.00) of what it was on 1 thread and 0.90x on
+  2 (median of interleaved rounds; one round hit a stall of the machine, so no range). The first
   convolution (784 output pixels) keeps the per-sample layout: batch-last its im2col is faster
   (0.49 → 0.21 ms) but the product is not (0.60 against 0.62 ms) and the copy of its 301k outputs
   to NCHW costs 0.35 ms.
@@ -109,9 +112,9 @@ measurements of the optimisations tried (next section):
 - MLP against scikit-learn: scikit-learn's epoch runs the same float32 products (no input
   gradient either) through the same NumPy and OpenBLAS, and the ceiling (those products and
   nothing else, near this CPU's peak on one thread) is most of its time: the notes give the
-  ceiling's share of each library's epoch. With SGD on 1 thread it is about half (0.53x here,
-  0.61x in the previous run), so 0.6x scikit-learn leaves under a tenth of its epoch for all the
-  element-wise work, which takes axon 0.4-0.5 s; only fewer products could meet it.
+  ceiling's share of each library's epoch. Where it is about half (SGD on 1 thread), 0.6x
+  scikit-learn leaves under a tenth of its epoch for all the element-wise work, which the notes
+  show takes axon a third or more of its own epoch; only fewer products could meet it.
 - What is left besides the products: the optimizer's update (SGD's four passes, Adam's ten, over
   235k weights whose arrays no longer sit in cache after the forward pass: the largest part,
   `update` in the profile), the gather of the batch (`X[idx]`, random rows of a 188 MB array,
@@ -119,8 +122,9 @@ measurements of the optimisations tried (next section):
 - 2 threads: NumPy's element-wise work stays on one thread. Splitting it over a second thread
   (a thread pool, numexpr) made the epochs slower here, not faster (next section): this machine's
   second vCPU adds far less than a core (1.2-1.35x on large element-wise work and on the small
-  products), and at 2 BLAS threads the element-wise functions themselves run slower. PyTorch
-  gains little from its second thread on this machine either (compare its 1- and 2-thread rows).
+  products), and at 2 BLAS threads the element-wise functions themselves run slower. PyTorch,
+  whose element-wise kernels use both threads, gains more from the second one (compare its 1- and
+  2-thread rows).
 - The CNN on 2 threads: the per-sample products of the first convolution (6x25 by 25x784, and
   ∂C/∂W's 6x784 by 784x25, 1.6 ms of a batch's ~10) are under OpenBLAS's threshold for a second
   thread (M·N·K <= 262,144), and batch-last (one product) they are no faster, so they run on one
@@ -140,8 +144,8 @@ Why the rows are where they are (the ceiling column says how much of axon's time
   is the gates' squashing functions: per LSTM step 5·N·H = 41k tanh values (the sigmoid gates as
   ½(1 + tanh(z/2)), so one tanh call serves all four gates). NumPy's float32 tanh on this CPU (AVX2,
   no AVX-512) runs scalar libm code, 4-6 ns per value, so the tanh calls of a batch take about
-  10 ms, and the other element-wise passes (about 15 per step forward and 25 backward over (N, H)
-  arrays) about as much again. PyTorch's CPU LSTM is a fused kernel with vectorised squashing
+  10 ms; the other element-wise passes (about 15 per step forward and 25 backward over (N, H)
+  arrays) are the rest of the gap between axon and the ceiling column. PyTorch's CPU LSTM is a fused kernel with vectorised squashing
   functions: it takes little more than its products, which is why the LSTM misses the target while
   the GRU (3·N·H tanh values per step, and PyTorch's GRU is not fused as tightly) meets it.
 - Conv1D: im2col over the 5 kernel offsets, the col2im adds of backward and the transposes between
@@ -149,10 +153,11 @@ Why the rows are where they are (the ceiling column says how much of axon's time
   PyTorch's oneDNN convolution runs at its products' speed. A product per kernel offset instead of
   im2col needs the same passes to add the offsets' results (NumPy has no GEMM with beta = 1).
 - The transformer encoder is products almost entirely (attention's softmax exp is the largest
-  element-wise part); it is level with PyTorch.
-- 2 threads: NumPy's element-wise work stays on one thread while PyTorch splits its kernels, and
-  OpenBLAS's second thread spin-waits when another process holds the other core; rows measured
-  with most of the machine taken by other jobs (the last column) measure the machine.\
+  element-wise part); it is slightly ahead of PyTorch.
+- 2 threads: NumPy's element-wise work stays on one thread. PyTorch's sequence layers were slower
+  on 2 threads than on 1 on this machine (compare its rows), so the 2-thread rows that meet the
+  target say that, not that axon gained from the second thread. Rows measured with most of the
+  machine taken by other jobs (the last column) measure the machine.\
 """
 
 
@@ -260,7 +265,7 @@ def sequences_table(rows: list[dict]) -> list[str]:
     for r in sorted(rows, key=lambda r: (r["threads"], r["case"])):
         s = r["seconds"]
         ms = [("–" if s.get(k) is None else f"{s[k] * 1e3:.1f}") for k in ("axon", "PyTorch", "NumPy ceiling")]
-        lines.append(f"| {r['threads']} | {r['case']} | {' | '.join(ms)} | {_fmt_r(_paired(r, 'axon', 'PyTorch'))} "
+        lines.append(f"| {r['threads']} | {r['case']} | {' | '.join(ms)} | {_range(r, 'axon', 'PyTorch')} "
                      f"| {_spread(r, 'NumPy ceiling', 'axon')} | {_fmt_load(r)} |")
     return lines
 
@@ -427,7 +432,7 @@ def markdown(results: dict[str, Any]) -> str:
                              f"{m['peak_mib'] - m['before_mib']:.0f} | {m['data_mib']:.0f} |")
     tg = targets(results)
     if tg:
-        lines += ["", "## Targets (issue 14, and the older ones kept)", "", "| target | measured | met |",
+        lines += ["", "## Targets (issues 14 and 15, and the older ones kept)", "", "| target | measured | met |",
                   "|---|---|---|"]
         lines += [f"| {t} | {m} | {'yes' if ok else 'NO'} |" for t, m, ok in tg]
     if results.get("mlp"):
@@ -438,7 +443,8 @@ def markdown(results: dict[str, Any]) -> str:
                   f"cProfile, the README's explicit loop, SGD with momentum, "
                   f"{results['profile_threads']} thread(s); `tottime` is the function's own time, numpy's "
                   "products included in the layer that calls them.", "", "```", results["profile"], "```"]
-    lines += ["", "## Optimisations", "", OPTIMISATIONS]
+    if results.get("mlp") or results.get("cnn"):
+        lines += ["", "## Optimisations", "", OPTIMISATIONS]
     return "\n".join(lines) + "\n"
 
 
