@@ -16,8 +16,10 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import datetime
 import io
 import json
+import os
 import statistics
 import tempfile
 from pathlib import Path
@@ -119,7 +121,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         tables = make_tables(folder)
-        lines = [f"# CSV defaults of `axon train`: candidates side by side ({cpu_model()})", "",
+        machine = f"{cpu_model()}, {os.cpu_count()} cores, {datetime.date.today().isoformat()}"
+        lines = [f"# CSV defaults of `axon train`: candidates side by side ({machine}; accuracy, not time)", "",
                  "Validation accuracy (classification) or validation MSE / least-squares MSE (regression), "
                  f"mean over seeds 0-{args.seeds - 1} (each seed also draws the split); "
                  + " ".join(COMMON), ""]

@@ -120,8 +120,8 @@ class Sequential:
         ∂C/∂input, one product δ¹·W¹ᵀ more, with respect to the raw input (through the
         preprocessor, when set), as gradient checks and saliency maps need it. By default (None
         returned) the layers before the first one with parameters are skipped and that one does not
-        compute its input gradient, as PyTorch skips what no tensor requires: for an MLP on MNIST,
-        about a fifth of the work of a step.
+        compute its input gradient, as PyTorch skips what no tensor requires: for the MNIST MLP
+        784-256-128-10, 29% of a step's floating-point work.
         """
         if input_grad:
             for layer in reversed(self.layers):
