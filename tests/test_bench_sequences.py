@@ -11,9 +11,9 @@ REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-pytest.importorskip("threadpoolctl")
-sequences = pytest.importorskip("bench.sequences")
-report = pytest.importorskip("bench.report")
+pytest.importorskip("threadpoolctl")  # a dev dependency; the bench modules below are the project's own
+
+from bench import report, sequences  # noqa: E402
 
 
 def test_the_ceiling_does_the_products_of_one_lstm_batch():

@@ -199,7 +199,7 @@ def _cnn():
     return model
 
 
-def test_fit_on_the_device_gives_the_cpu_figures_and_numpy_predictions(device, tmp_path):
+def test_fit_on_the_device_keeps_the_cpu_schedule_and_predicts_numpy(device, tmp_path):
     X, y = _digits_like()
     cpu, gpu = _cnn(), _cnn()
     cb = [ax.callbacks.EarlyStopping(patience=5, restore_best=True)]
@@ -289,7 +289,9 @@ def test_fit_takes_data_already_on_the_device(device):
     model = _cnn()
     Xd, yd = backend.to_device(X, "cuda"), backend.to_device(y, "cuda")
     history = model.fit(Xd, yd, epochs=1, batch_size=16, verbose=0, device="cuda", validation_split=0.25)
+    from_host = _cnn().fit(X, y, epochs=1, batch_size=16, verbose=0, device="cuda", validation_split=0.25)
     assert np.isfinite(history.history["val_loss"][0])
+    assert history.history == from_host.history  # the same run whether the data started on the host or not
     assert isinstance(model.predict(Xd), np.ndarray)
     with pytest.raises(ValueError, match="label 3"):
         model.fit(Xd, backend.to_device(np.full(len(y), 3), "cuda"), verbose=0)

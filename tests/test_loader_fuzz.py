@@ -433,8 +433,14 @@ def test_a_hostile_checkpoint_fails_the_resume_and_changes_no_weight(tmp_path, g
         _resume(tmp_path, data)
 
 
-def test_the_untouched_checkpoint_resumes(tmp_path, good_ckpt_bytes):
-    assert _resume(tmp_path, good_ckpt_bytes) is not None
+def test_the_untouched_checkpoint_resumes_to_the_uninterrupted_weights(tmp_path, good_ckpt_bytes):
+    resumed = _resume(tmp_path, good_ckpt_bytes).state_dict()
+    whole = _ckpt_model()
+    whole.fit(*_ckpt_data(), epochs=2, batch_size=8, validation_split=0.2, seed=0, verbose=0,
+              callbacks=_ckpt_callbacks(tmp_path / "whole.ckpt"))
+    expected = whole.state_dict()
+    assert resumed.keys() == expected.keys()
+    assert all(np.array_equal(resumed[k], expected[k]) for k in expected)
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
