@@ -239,6 +239,22 @@ def test_set_seed_reaches_dropout_layers_built_before_it():
     assert not np.array_equal(c, own.forward(x, training=True))
 
 
+def test_fit_seed_gives_dropout_its_own_generator_for_the_run_only():
+    X = np.random.default_rng(0).random((32, 4)).astype(np.float32)
+    y = np.arange(32) % 2
+    follows, own = ax.Dropout(0.5), ax.Dropout(0.5, seed=4)
+    model = ax.Sequential(ax.Dense(4, 8), follows, own, ax.Dense(8, 2))
+    model.compile("cross_entropy", "sgd")
+    mine = own.own_rng
+    model.fit(X, y, epochs=1, seed=0, verbose=0)
+    assert follows.own_rng is None and own.own_rng is mine  # as they were before fit
+    x = np.ones((2, 8), np.float32)
+    ax.set_seed(1)
+    a = follows.forward(x, training=True)
+    ax.set_seed(1)
+    np.testing.assert_array_equal(a, follows.forward(x, training=True))
+
+
 def test_fit_seed_does_not_reseed_the_weights(digits):
     (X, y), _ = digits
     ax.set_seed(1)

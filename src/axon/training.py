@@ -292,6 +292,9 @@ class FitLoop:
     # -- random generators --------------------------------------------------------------------
     def _seed_generators(self, seed: int | None) -> None:
         random_layers = self.model.random_layers()
+        # The generators fit(seed=) or a resume gives the layers are for this run: run() gives back
+        # what they had (a Dropout that followed axon's generator follows it again: set_seed reaches it).
+        self._layer_rngs_before = [(layer, getattr(layer, "own_rng", layer.rng)) for layer in random_layers]
         if seed is None:
             self.rng = np.random.default_rng(get_rng().integers(2**63))
             return
@@ -467,23 +470,27 @@ class FitLoop:
             handler_installed = True
         started = time.perf_counter()
         try:
-            if not model.stop_training:
-                self._epochs(started)
-        finally:
-            if handler_installed:
-                signal.signal(signal.SIGINT, old_handler)
-            self.progress.close()
-        self.history.elapsed = self.elapsed
-        if self._interrupted:
-            self.history.interrupted = True
+            try:
+                if not model.stop_training:
+                    self._epochs(started)
+            finally:
+                if handler_installed:
+                    signal.signal(signal.SIGINT, old_handler)
+                self.progress.close()
+            self.history.elapsed = self.elapsed
+            if self._interrupted:
+                self.history.interrupted = True
+                for c in self.callbacks:
+                    c.on_interrupt()  # (a checkpoint written here holds the run's generators)
+                if self.history.checkpoint_path:
+                    self.message(f"Checkpoint written to {self.history.checkpoint_path}; continue with "
+                                 f"fit(..., resume_from={self.history.checkpoint_path!r})")
+            self.history.stopped_early = bool(model.stop_training) and not self._interrupted
             for c in self.callbacks:
-                c.on_interrupt()
-            if self.history.checkpoint_path:
-                self.message(f"Checkpoint written to {self.history.checkpoint_path}; continue with "
-                             f"fit(..., resume_from={self.history.checkpoint_path!r})")
-        self.history.stopped_early = bool(model.stop_training) and not self._interrupted
-        for c in self.callbacks:
-            c.on_train_end({"interrupted": self._interrupted})
+                c.on_train_end({"interrupted": self._interrupted})
+        finally:
+            for layer, rng in self._layer_rngs_before:
+                layer.rng = rng
         return self.history
 
     def _epochs(self, started: float) -> None:

@@ -40,12 +40,21 @@ class Dropout(Layer):
 
     @property
     def rng(self) -> np.random.Generator:
-        """The generator the masks come from: the layer's own, or axon's (:func:`axon.set_seed`)."""
+        """The generator the masks come from: the layer's own, or axon's (:func:`axon.set_seed`).
+
+        Setting it gives the layer its own (a Generator, or an int seed); setting None makes it
+        follow axon's generator again.
+        """
         return self._rng if self._rng is not None else as_generator(None)
 
     @rng.setter
-    def rng(self, value: np.random.Generator) -> None:
-        self._rng = as_generator(value, "rng")
+    def rng(self, value: np.random.Generator | int | None) -> None:
+        self._rng = None if value is None else as_generator(value, "rng")
+
+    @property
+    def own_rng(self) -> np.random.Generator | None:
+        """The layer's own generator, or None while it follows axon's (what ``fit(seed=)`` restores)."""
+        return self._rng
 
     def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
         if not training or self.p == 0:
