@@ -435,3 +435,10 @@ def test_no_host_array_is_made_in_a_hot_path():
                 offenders.append(f"{module}:{line} {fn}: {call}")
     assert excused == set(HOST_ON_PURPOSE), f"excuses no longer needed: {set(HOST_ON_PURPOSE) - excused}"
     assert not offenders, "host arrays made per batch (use backend.namespace(x).<fn>):\n" + "\n".join(offenders)
+
+
+def test_reports_count_device_labels_on_the_host(device):
+    y, p = np.array([0, 1, 2, 2, 1]), np.array([0, 2, 2, 2, 1])
+    c = ax.metrics.confusion_matrix(backend.to_device(y, "cuda"), backend.to_device(p, "cuda"))
+    assert type(c) is np.ndarray
+    np.testing.assert_array_equal(c, ax.metrics.confusion_matrix(y, p))

@@ -59,3 +59,11 @@ def test_max_entries_samples_large_parameters():
     report = ax.gradcheck(ax.Sequential(ax.Dense(40, 30)), ax.losses.SoftmaxCrossEntropy(),
                           X, np.zeros(5, dtype=int), max_entries=50)
     assert report.rows[0].checked == 50 and report.rows[1].checked == 30 and report.ok
+
+
+def test_integer_features_of_a_dense_model_are_numbers_and_their_gradient_is_checked():
+    X = np.array([[0, 0], [0, 1], [1, 0], [1, 1]])  # the course's XOR table, as ints
+    model = ax.Sequential(ax.Dense(2, 3), ax.Tanh(), ax.Dense(3, 1))
+    report = ax.gradcheck(model, ax.losses.MSE(), X, np.array([[0.0], [1.0], [1.0], [0.0]]))
+    assert report.input_checked and report.ok
+    assert "not checked" not in str(report)

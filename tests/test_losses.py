@@ -200,6 +200,14 @@ def test_cross_entropy_cost_round_trips_through_a_model_file(loss, tmp_path):
     assert loaded.loss.get_config() == {"from_logits": loss.from_logits}
 
 
+@pytest.mark.parametrize("cls", [ax.losses.MSE, ax.losses.BinaryCrossEntropy, ax.losses.CrossEntropyCost])
+@pytest.mark.parametrize("label", [-1, 4])
+def test_class_indices_outside_the_outputs_are_a_clear_error(cls, label):
+    out = np.full((3, 4), 0.25)
+    with pytest.raises(ValueError, match=rf"class label {label} is outside 0\.\.3 for 4 outputs"):
+        cls().forward(out, np.array([0, label, 1]))
+
+
 def test_cross_entropy_cost_targets_must_be_probabilities():
     model = ax.Sequential(ax.Dense(3, 2))
     model.compile(CrossEntropyCost(), ax.optim.SGD(lr=0.1))

@@ -74,16 +74,17 @@ def gpu() -> ModuleType:
     try:
         import cupy
     except ImportError:
-        raise DeviceError("--device cuda needs CuPy, which is not installed; install the GPU extra, "
-                          "pip install -e \".[gpu]\" (CuPy for CUDA 12: cupy-cuda12x, for CUDA 13: "
-                          "cupy-cuda13x), or train on the CPU (--device cpu)") from None
+        raise DeviceError("the GPU (device 'cuda') needs CuPy, which is not installed; install the GPU "
+                          "extra, pip install -e \".[gpu]\" (CuPy for CUDA 12: cupy-cuda12x, for CUDA 13: "
+                          "cupy-cuda13x), or train on the CPU (device='cpu', axon train --device cpu)") from None
     try:
         count = cupy.cuda.runtime.getDeviceCount()
     except Exception as e:  # CuPy raises its own CUDA errors when there is no driver
-        raise DeviceError(f"--device cuda: CuPy is installed but no CUDA device can be used ({e}); "
-                          "check the NVIDIA driver (nvidia-smi), or train on the CPU (--device cpu)") from None
+        raise DeviceError(f"device 'cuda': CuPy is installed but no CUDA device can be used ({e}); check "
+                          "the NVIDIA driver (nvidia-smi), or train on the CPU (device='cpu', --device cpu)"
+                          ) from None
     if count < 1:
-        raise DeviceError("--device cuda: no CUDA device found; train on the CPU (--device cpu)")
+        raise DeviceError("device 'cuda': no CUDA device found; train on the CPU (device='cpu', --device cpu)")
     _gpu = cupy
     return cupy
 

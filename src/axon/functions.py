@@ -81,20 +81,15 @@ def leaky_relu_prime(z: np.ndarray, alpha: float = 0.01) -> np.ndarray:
 
 
 # -- softmax -----------------------------------------------------------------------------------
-def logsumexp(z: np.ndarray, axis: int = -1) -> np.ndarray:
-    """log Σⱼ e^(zⱼ) along ``axis`` (kept as a length-1 axis), shifted by max z so it never overflows."""
-    m = z.max(axis=axis, keepdims=True)
-    return m + np.log(np.exp(z - m).sum(axis=axis, keepdims=True))
-
-
 def log_softmax(z: np.ndarray, axis: int = -1) -> np.ndarray:
-    """log softmax(z)ⱼ = zⱼ − log Σₖ e^(zₖ) = z − logsumexp(z).
+    """log softmax(z)ⱼ = zⱼ − log Σₖ e^(zₖ) (z minus its "logsumexp"); same shape as ``z``.
 
-    Computed on s = z − max z (softmax is the same for s), as s − logsumexp(s): the large parts
-    cancel before rounding, so logits of ±1e4 give exact values in float32.
+    Computed on s = z − max z (softmax is the same for s), as s − log Σₖ e^(sₖ): no exponential
+    overflows (the largest is e⁰ = 1) and the large parts cancel before rounding, so logits of
+    ±1e4 give exact values in float32.
     """
     s = z - z.max(axis=axis, keepdims=True)
-    return s - logsumexp(s, axis=axis)
+    return s - np.log(np.exp(s).sum(axis=axis, keepdims=True))
 
 
 def softmax(z: np.ndarray, axis: int = -1) -> np.ndarray:
@@ -136,6 +131,10 @@ def one_hot(labels: np.ndarray, k: int, dtype: type | np.dtype = np.float32) -> 
     outputs with.
     """
     xp = backend.namespace(labels)  # on the labels' device (axon.backend)
+    if labels.size and (int(labels.min()) < 0 or int(labels.max()) >= k):
+        bad = int(labels.min()) if int(labels.min()) < 0 else int(labels.max())
+        raise ValueError(f"class label {bad} is outside 0..{k - 1} for {k} outputs; give labels 0..{k - 1} "
+                         "(or a model with as many outputs as classes)")
     out = xp.zeros((labels.shape[0], k), dtype=dtype)
     out[xp.arange(labels.shape[0]), labels] = 1
     return out

@@ -85,7 +85,9 @@ def gradcheck(model: Sequential, loss: Loss, X: np.ndarray, y: np.ndarray, *, ep
     m = copy.deepcopy(model)
     m.to_dtype(np.float64)
     X = backend.as_array(X)
-    ids = X.dtype.kind in "iu"  # token ids for an Embedding: no input gradient to check
+    # token ids for an Embedding (the rule of Sequential.prepare): no input gradient to check;
+    # integer features of any other first layer (the XOR table) are numbers, checked as floats
+    ids = X.dtype.kind in "iu" and bool(m.layers) and m.layers[0].integer_input
     if not ids:
         X = X.astype(np.float64)
     y = backend.as_array(y)

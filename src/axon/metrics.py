@@ -121,8 +121,8 @@ def confusion_matrix(y_true: np.ndarray, y_pred: np.ndarray, n_classes: int | No
     argmax). ``n_classes`` defaults to 1 + the largest index seen. Row sums are the classes' sizes
     (support), column sums how often each class was predicted, the diagonal the correct ones.
     """
-    true = _labels(y_true).astype(np.intp)
-    pred = _labels(y_pred).astype(np.intp)
+    true = _labels(backend.to_host(y_true)).astype(np.intp)  # a report: counted on the host
+    pred = _labels(backend.to_host(y_pred)).astype(np.intp)
     if true.shape != pred.shape:
         raise ValueError(f"confusion_matrix: {true.shape[0]} labels but {pred.shape[0]} predictions")
     k = int(n_classes) if n_classes is not None else int(max(true.max(initial=-1), pred.max(initial=-1)) + 1)
