@@ -80,7 +80,8 @@ def dataset_for_model(spec: str | None, model, info: dict[str, Any] | None, targ
     """Load ``spec`` (default: the data set of the run) and return (X, y, Dataset) for ``split``.
 
     ``split``: "test" (image data sets' test images; a whole CSV file), "val" or "train" (the
-    run's split, seed and fraction from ``run.json``) or "all".
+    run's split, seed and fraction from ``run.json``) or "all". A CSV file is read with the run's
+    task, delimiter and dropped columns, and its labels are numbered by the run's ``class_names``.
     """
     from axon.cli.data import load_dataset
 
@@ -94,12 +95,18 @@ def dataset_for_model(spec: str | None, model, info: dict[str, Any] | None, targ
     cfg = (info or {}).get("config", {}) if (info or {}).get("dataset") == spec else {}
     # The run's own split (seed and fraction from run.json) so that "val" means the same rows.
     fraction = 0.0 if split == "all" or (csv and split == "test") else float(cfg.get("validation_split") or 0.1)
-    own = csv and (info or {}).get("dataset") == spec  # the run's own CSV file: its task and format
+    run = info or {}
+    # A CSV file loaded for a run (its own file or another): the run's task, format and class numbers.
+    run_cfg = run.get("config") or {}
+    task = run.get("task") if csv and run.get("task") in ("classification", "regression") else None
+    classes = run.get("class_names") if task == "classification" else None
+    if classes and not str(run.get("dataset", "")).startswith("csv:"):
+        classes = [str(k) for k in range(len(classes))]  # an image data set's labels are the class numbers
     data = load_dataset(spec, target=target, kind=model_kind(model), data_dir=data_dir,
                         validation_split=fraction, seed=int(cfg.get("seed", 0)),
-                        task=(info or {}).get("task") if own else None,
-                        delimiter=(cfg.get("delimiter") or ",") if own else ",",
-                        drop=cfg.get("drop") if own else None)
+                        task=task,
+                        delimiter=(run_cfg.get("delimiter") or ",") if csv else ",",
+                        drop=run_cfg.get("drop") if csv else None, class_names=classes or None)
     X: np.ndarray | None
     y: np.ndarray | None
     if split == "all" or (csv and split == "test"):  # a CSV file has no test split: all of it

@@ -148,13 +148,6 @@ def _bool(text: str | bool) -> bool:
     raise argparse.ArgumentTypeError(f"expected true or false, got {text!r}")
 
 
-def _task(text: str) -> str:
-    low = str(text).lower()
-    if low not in ("classification", "regression"):
-        raise argparse.ArgumentTypeError(f"expected classification or regression, got {text!r}")
-    return low
-
-
 def _choice(*names: str) -> Any:
     def convert(text: str) -> str:
         low = str(text).lower()
@@ -175,8 +168,9 @@ def _columns(text: str) -> list[str]:
 OPTIONS: dict[str, tuple[Any, str, str]] = {
     "dataset": (str, "NAME", "digits (default, bundled), mnist, fashion-mnist or csv:PATH"),
     "target": (str, "COL", "for csv: the column to predict"),
-    "task": (_task, "TASK", "for csv: classification or regression (default: inferred from the target: "
-                            "text or a few whole numbers are classes, decimals or many whole numbers a quantity)"),
+    "task": (_choice("classification", "regression"), "TASK",
+             "for csv: classification or regression (default: inferred from the target: "
+             "text or a few whole numbers are classes, decimals or many whole numbers a quantity)"),
     "model": (str, "KIND", "mlp (default) or cnn"),
     "layers": (str, "SPEC", "hidden layers, e.g. 256,128 or conv32x3,maxpool2,128 (" + _default_help("layers") + ")"),
     "activation": (str, "NAME", "relu (default), leaky_relu, tanh, sigmoid or identity"),

@@ -7,7 +7,8 @@ the training rows (:func:`split_indices`), so the same ``--seed`` gives the same
 
 A CSV target is a classification or a regression problem as :func:`axon.datasets.infer_task`
 reads it (text or a few whole numbers: classes; decimals or many whole numbers: a quantity), or as
-``--task`` says. Classes are numbered 0..k-1 in sorted order of their values or names.
+``--task`` says. Classes are numbered 0..k-1 in sorted order of their values or names; a CSV file
+loaded for an existing run (``class_names``) numbers them as that run did.
 """
 
 from __future__ import annotations
@@ -89,14 +90,17 @@ def parse_dataset_spec(spec: str) -> tuple[str, Path | None]:
 def load_dataset(spec: str, *, target: str | None = None, kind: str = "mlp", validation_split: float = 0.1,
                  seed: int = 0, data_dir: str | None = None, download: bool = True,
                  task: str | None = None, delimiter: str = ",",
-                 drop: list[str] | None = None) -> Dataset:
+                 drop: list[str] | None = None, class_names: list[str] | None = None) -> Dataset:
     """Load the data set ``spec`` and split off a validation fraction of the training rows.
 
     ``kind="cnn"`` gives images as NCHW ``(n, 1, h, w)``, ``"mlp"`` flat rows. ``data_dir`` is a
     folder holding the MNIST-style IDX files (default: axon's cache). For a CSV file, ``task``
     ("classification", "regression" or None: inferred), ``delimiter`` and ``drop`` (columns left
-    out of the features) apply. Raises ValueError (with the fix) for an unknown data set, a
-    missing ``--target``, a CNN on a CSV file, or CSV options on an image data set.
+    out of the features) apply, and ``class_names`` (the classes of the run the file is loaded
+    for) numbers a classification target as that run did: label ``class_names[k]`` is class k,
+    whichever labels this file holds. Raises ValueError (with the fix) for an unknown data set, a
+    missing ``--target``, a CNN on a CSV file, CSV options on an image data set, or a label that
+    is not in ``class_names``.
     """
     name, path = parse_dataset_spec(spec)
     if task not in (None, "classification", "regression"):
@@ -106,7 +110,7 @@ def load_dataset(spec: str, *, target: str | None = None, kind: str = "mlp", val
             raise ValueError("--model cnn needs image data (digits, mnist, fashion-mnist), not a CSV table; "
                              "use --model mlp")
         assert path is not None
-        return _load_csv(spec, path, target, validation_split, seed, task, delimiter, drop or [])
+        return _load_csv(spec, path, target, validation_split, seed, task, delimiter, drop or [], class_names)
     if target is not None:
         raise ValueError(f"--target is for CSV files (--dataset csv:PATH); {name} has its own labels")
     if task == "regression":
@@ -134,7 +138,7 @@ def load_dataset(spec: str, *, target: str | None = None, kind: str = "mlp", val
 
 
 def _load_csv(spec: str, path: Path, target: str | None, validation_split: float, seed: int,
-              task: str | None, delimiter: str, drop: list[str]) -> Dataset:
+              task: str | None, delimiter: str, drop: list[str], known: list[str] | None) -> Dataset:
     from axon.datasets import infer_task, load_csv
 
     if target is None:
@@ -154,12 +158,14 @@ def _load_csv(spec: str, path: Path, target: str | None, validation_split: float
         if data.classes is not None:
             class_names = list(data.classes)
         else:
-            if not data.target_is_integral:
+            if known is None and not data.target_is_integral:
                 raise ValueError(f"--task classification: column {data.target_name!r} holds decimal numbers, "
                                  f"not class labels; use --task regression")
             values, y = np.unique(y, return_inverse=True)
             class_names = [f"{v:g}" for v in values]
-        if len(class_names) < 2:
+        if known is not None:  # the run's numbering, whichever of its classes this file holds
+            y, class_names = _renumber(y, class_names, list(known), path, data.target_name), list(known)
+        elif len(class_names) < 2:
             raise ValueError(f"{path}: column {data.target_name!r} has a single class; nothing to learn")
         y, n_outputs = y.astype(np.int64), len(class_names)
     else:
@@ -173,3 +179,14 @@ def _load_csv(spec: str, path: Path, target: str | None, validation_split: float
                    X_val=X[va] if len(va) else None, y_val=y[va] if len(va) else None,
                    n_outputs=n_outputs, class_names=class_names, feature_names=list(data.feature_names),
                    target_name=data.target_name, task_reason=reason)
+
+
+def _renumber(y: np.ndarray, names: list[str], known: list[str], path: Path, column: str | None) -> np.ndarray:
+    """Class indices into ``names`` as indices into ``known``; ValueError naming a label not in ``known``."""
+    index = {name: k for k, name in enumerate(known)}
+    unknown = [name for name in names if name not in index]
+    if unknown:
+        shown = ", ".join(known[:20]) + (", ..." if len(known) > 20 else "")
+        raise ValueError(f"{path}: column {column!r} has the label {unknown[0]!r}, which the model was not "
+                         f"trained on; its classes are {shown}; evaluate on data with those labels")
+    return np.array([index[name] for name in names], dtype=np.int64)[y]

@@ -86,18 +86,26 @@ def _resolve(args: argparse.Namespace, task: str | None, resumed: dict[str, Any]
     dataset = user.get("dataset", C.BASE_DEFAULTS["dataset"])
     if dataset.startswith("csv:"):  # absolute, so that run.json works from any folder
         user["dataset"] = "csv:" + str(Path(dataset[4:]).expanduser().resolve())
-    return {**C.defaults_for(user["dataset"] if "dataset" in user else dataset, task or user.get("task"),
+    return {**C.defaults_for(user.get("dataset", dataset), task or user.get("task"),
                              user.get("model", "mlp")), **user}
 
 
-def _check_choices(cfg: dict[str, Any], data: Any) -> None:
+def _check_choices(cfg: dict[str, Any]) -> None:
+    """The checks of ``cfg`` that need no data (run before the data set loads, so a typo costs nothing)."""
     if cfg["model"] not in ("mlp", "cnn"):
         raise ValueError(f"--model must be mlp or cnn, got {cfg['model']!r}")
-    from axon.architectures import activation_name, has_image_layers, parse_tokens
+    from axon.architectures import activation_name, parse_tokens
     try:
         activation_name(cfg["activation"])
     except ValueError as e:
         raise ValueError(f"--activation: {e}") from None
+    if cfg["layers"] is not None:
+        parse_tokens(cfg["layers"])
+
+
+def _check_against_data(cfg: dict[str, Any], data: Any) -> None:
+    """The checks of ``cfg`` that depend on the data: conv and pool layers need images."""
+    from axon.architectures import has_image_layers, parse_tokens
     if cfg["layers"] is not None and has_image_layers(parse_tokens(cfg["layers"])) and data.image_shape is None:
         raise ValueError(f"--layers {cfg['layers']}: conv and pool layers need images, but {data.name} is a "
                          f"table of {data.input_shape[0]} features; use Dense sizes, e.g. --layers 64")
@@ -220,13 +228,14 @@ def run(args: argparse.Namespace) -> int:
         resumed = previous.get("config", {})
         history_of_commands = [*previous.get("earlier_commands", []), previous.get("command", "")]
     cfg = _resolve(args, None, resumed)
+    _check_choices(cfg)  # before the data loads: a typo in --model costs no MNIST load
     from axon import backend
     cfg["device"] = backend.check_device(cfg["device"])  # a missing GPU is said before the data loads
     data = load_dataset(cfg["dataset"], target=cfg["target"], kind=cfg["model"], task=cfg["task"],
                         validation_split=cfg["validation_split"], seed=cfg["seed"], data_dir=cfg["data_dir"],
                         delimiter=cfg["delimiter"], drop=cfg["drop"])
     cfg = _resolve(args, data.task, resumed)  # now with the defaults of the task
-    _check_choices(cfg, data)
+    _check_against_data(cfg, data)
     if cfg["layers"] is None:  # record the architecture actually built
         from axon.architectures import DEFAULT_MLP, default_cnn_spec
         cfg["layers"] = default_cnn_spec(data.input_shape) if cfg["model"] == "cnn" else DEFAULT_MLP
@@ -268,8 +277,8 @@ def run(args: argparse.Namespace) -> int:
             "n_test": 0 if data.X_test is None else len(data.X_test)}
     if history_of_commands:  # a resumed run remembers how it was started
         info["earlier_commands"] = history_of_commands
-        info["started"] = (previous or {}).get("started")
-    info.setdefault("started", datetime.datetime.now().isoformat(timespec="seconds"))
+    # A resumed run keeps its start; a new one, or one written before run.json had "started", gets now.
+    info["started"] = (previous or {}).get("started") or datetime.datetime.now().isoformat(timespec="seconds")
     runs.write_json(run_dir / runs.RUN_INFO_FILE, info)
 
     callbacks: list[Any] = [ax.callbacks.CSVLogger(run_dir / runs.HISTORY_FILE),
@@ -354,12 +363,18 @@ class _Finish:
         best = getattr(self.stopper, "best_epoch", None)
         write_report(self.run_dir / runs.REPORT_FILE, model=model, data=data, history=history,
                      metrics=metrics, predictions=preds, info=self.info,
-                     date=datetime.datetime.fromisoformat(self.info["started"]),
+                     date=_started(self.info),
                      status=status, status_note=note, best_epoch=None if best is None else best + 1,
                      monitor=getattr(self.stopper, "monitor", None),
                      restored_best=self.stopper is not None and self.stopper.best_weights is not None
                      and status in ("completed", "stopped_early", "stopped"))
         return metrics
+
+
+def _started(info: dict[str, Any]) -> datetime.datetime | None:
+    """When the run started, from ``info["started"]``; None (the report says now) when absent."""
+    started = info.get("started")
+    return datetime.datetime.fromisoformat(started) if started else None
 
 
 def _blas_threads(n: int) -> Any:
