@@ -375,6 +375,20 @@ def test_check_options_uses_the_command_lines_rules(tmp_path):
     assert cmd[-4:] == ["--lr", "0.01", "--grad-stats", "true"] and "--studio" in cmd
 
 
+def test_check_options_reads_a_csv_file_with_the_runs_delimiter_and_dropped_columns(tmp_path):
+    table = tmp_path / "semi.csv"
+    table.write_text("name;a;b\n" + "".join(f"row {i};{i};{i % 2}\n" for i in range(30)))
+    options = {"dataset": f"csv:{table}", "target": "b", "delimiter": ";", "drop": "name"}
+    cfg = check_options(options)  # a ';' file whose text column is dropped: as axon train reads it
+    assert cfg["drop"] == ["name"] and cfg["delimiter"] == ";"
+    with pytest.raises(ValueError, match="column .name.: non-numeric"):  # the text column kept: axon train refuses it
+        check_options({**options, "drop": ""})
+    cmd = command_for(cfg, tmp_path / "r")
+    assert cmd[cmd.index("--drop") + 1] == "name" and cmd[cmd.index("--delimiter") + 1] == ";"
+    two = command_for({**cfg, "drop": ["name", "a"]}, tmp_path / "r")
+    assert two[two.index("--drop") + 1] == "name,a"
+
+
 def _fake_run(folder: Path, events: list[dict], history: bool = False) -> Path:
     from axon import runs
 
@@ -528,6 +542,24 @@ def test_analyse_a_table_model():
     assert r["prediction"] is None and len(r["probabilities"]) == 1
     with pytest.raises(ValueError, match="takes 3 numbers"):
         inspected.analyse({"inputs": [1, 2]})
+
+
+def test_analyse_a_standardised_model_predicts_as_the_model_does():
+    # a CSV run standardises its features: the Inside page must apply that once, as predict does
+    rng = np.random.default_rng(0)
+    X = rng.normal(loc=50.0, scale=10.0, size=(200, 3))
+    y = (X[:, 0] + X[:, 1] > 100).astype(np.int64) + (X[:, 2] > 55)
+    ax.set_seed(0)
+    model = ax.Sequential(ax.Dense(3, 8), ax.ReLU(), ax.Dense(8, 3))
+    model.preprocessor = ax.preprocessing.Standardizer().fit(X)
+    model.compile(loss="cross_entropy", optimizer=ax.optim.Adam(lr=0.05))
+    model.fit(X, y, epochs=5, batch_size=32, verbose=0)
+    inspected = Inspected(model, {"task": "classification", "feature_names": ["a", "b", "c"]}, "csv")
+    for row in X[:20]:
+        r = inspected.analyse({"inputs": row.tolist()})
+        expected = model.predict(row[None])[0]
+        np.testing.assert_allclose(r["probabilities"], expected, atol=1e-4)
+        assert r["prediction"] == int(np.argmax(expected)) == r["label"]
 
 
 # -- packaging and the command line ---------------------------------------------------------------------------------------

@@ -404,12 +404,15 @@ async def ws_run(ws: WebSocket) -> None:
 
 
 # -- CSV files ------------------------------------------------------------------------------------------------------
-def _csv_columns(path: Path) -> list[str]:
+def _csv_columns(path: Path, delimiter: str) -> list[str]:
+    # Only the header: the columns to choose the target (and those to drop) from, before the rows are read.
     import csv
 
+    if len(delimiter) != 1:
+        raise ValueError(f"delimiter: expected one character, e.g. ';', got {delimiter!r}")
     try:
         with open(path, newline="", encoding="utf-8-sig") as f:
-            header = next(csv.reader(f), None)
+            header = next(csv.reader(f, delimiter=delimiter), None)
     except UnicodeDecodeError:
         raise ValueError("the file is not UTF-8 text; save it as CSV (UTF-8)") from None
     except csv.Error as e:
@@ -420,31 +423,30 @@ def _csv_columns(path: Path) -> list[str]:
 
 
 async def upload_csv(request: Request) -> Response:
+    """Store a CSV file sent from the Train page (``?delimiter=`` its separator); answer its path and columns."""
     studio = _studio(request)
     path = await _receive_upload(request, studio, ".csv")
     try:
-        columns = await run_in_threadpool(_csv_columns, path)
+        columns = await run_in_threadpool(_csv_columns, path, request.query_params.get("delimiter") or ",")
     except ValueError:
         path.unlink(missing_ok=True)
         raise
     return JSONResponse({"path": str(path), "dataset": f"csv:{path}", "columns": columns})
 
 
-def _check_csv(path: str, target: str) -> dict[str, Any]:
-    from axon.datasets import load_csv
+def _check_csv(body: dict[str, Any]) -> dict[str, Any]:
+    from axon.studio.trainer import check_csv
 
-    p = Path(path)
-    if not p.is_file():
-        raise ValueError(f"no such CSV file {path!r}")
-    data = load_csv(p, target=target)
-    task = "classification" if data.target_is_integral else "regression"
-    return {"rows": int(len(data.X)), "features": list(data.feature_names), "target": data.target_name,
-            "task": task}
+    options = {k: body[k] for k in ("target", "delimiter", "drop", "task") if body.get(k) is not None}
+    data = check_csv({**options, "dataset": f"csv:{body.get('path', '')}"})
+    rows = len(data.X_train) + (0 if data.X_val is None else len(data.X_val))
+    return {"rows": rows, "features": list(data.feature_names), "target": data.target_name, "task": data.task}
 
 
 async def check_csv(request: Request) -> Response:
-    body = await _json_body(request)
-    return JSONResponse(await run_in_threadpool(_check_csv, str(body.get("path", "")), str(body.get("target", ""))))
+    """Read an uploaded CSV file with the page's target, delimiter, drop and task, as ``axon train`` would:
+    its rows, features and the task the run will train for."""
+    return JSONResponse(await run_in_threadpool(_check_csv, await _json_body(request)))
 
 
 # -- models ---------------------------------------------------------------------------------------------------------------
