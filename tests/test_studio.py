@@ -595,6 +595,11 @@ def test_studio_without_its_extra_names_the_install_command(monkeypatch, capsys)
     assert main(["studio", "--port", "0"]) == 2
     err = capsys.readouterr().err
     assert 'pip install -e ".[studio]"' in err and err.count("\n") == 1
+    from axon import studio
+
+    for kind in (ImportError, ValueError):  # an import error, and one a user fixes (printed as one line)
+        with pytest.raises(kind, match="starlette"):
+            studio.require()
 
 
 def test_studio_on_a_port_in_use_is_one_line(capsys):

@@ -20,8 +20,16 @@ from __future__ import annotations
 INSTALL = 'pip install -e ".[studio]"'
 
 
+class StudioExtraMissing(ImportError, ValueError):
+    """The studio's web packages are not installed; the message names the install command.
+
+    An ``ImportError`` and also a ``ValueError``, the class axon uses for errors a user can fix (the
+    command line prints its message as one line).
+    """
+
+
 def require() -> None:
-    """Raise ImportError naming the install command when the studio's web packages are missing."""
+    """Raise :class:`StudioExtraMissing` naming the install command when the studio's web packages are missing."""
     missing = []
     for module in ("starlette", "uvicorn", "websockets"):
         try:
@@ -29,5 +37,5 @@ def require() -> None:
         except ImportError:
             missing.append(module)
     if missing:
-        raise ImportError(f"axon studio needs {', '.join(missing)}: install the studio extra with {INSTALL} "
+        raise StudioExtraMissing(f"axon studio needs {', '.join(missing)}: install the studio extra with {INSTALL} "
                           f"(in your axon folder)")
