@@ -47,6 +47,7 @@ HISTORY_SECONDS = 0.1
 HISTORY_POINTS = 3000
 #: A playground unwatched this long pauses itself.
 IDLE_PAUSE_SECONDS = 300.0
+#: Most playgrounds one studio keeps (beyond, the oldest unwatched one goes).
 MAX_PLAYGROUNDS = 16
 #: Heat-map resolution: the output over GRID × GRID points, each neuron over every other point.
 GRID = 64
