@@ -16,8 +16,16 @@ The web stack (Starlette, uvicorn, websockets) is the ``studio`` extra, imported
 
 from __future__ import annotations
 
+import hashlib
+from pathlib import Path
+
 #: The command that installs what the studio needs.
 INSTALL = 'pip install -e ".[studio]"'
+
+
+def path_id(path: Path) -> str:
+    """The id the pages use for a run folder or a model file: 12 hex digits of the SHA-1 of its resolved path."""
+    return hashlib.sha1(str(Path(path).resolve()).encode()).hexdigest()[:12]
 
 
 class StudioExtraMissing(ImportError, ValueError):

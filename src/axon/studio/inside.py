@@ -15,7 +15,6 @@ box, MNIST digits fit a 20×20 box centred by their centre of mass in 28×28.
 from __future__ import annotations
 
 import base64
-import hashlib
 import math
 import threading
 from pathlib import Path
@@ -24,6 +23,7 @@ from typing import Any
 import numpy as np
 
 from axon.layers.base import Layer
+from axon.studio import path_id
 
 #: Activation layers, whose units can be switched off.
 SWITCHABLE = ("ReLU", "LeakyReLU", "Tanh", "Sigmoid", "Identity")
@@ -264,10 +264,6 @@ class ModelShelf:
         self._stamps: dict[str, int | None] = {}
         self._lock = threading.Lock()
 
-    @staticmethod
-    def _id(path: Path) -> str:
-        return hashlib.sha1(str(path.resolve()).encode()).hexdigest()[:12]
-
     def list(self) -> list[dict[str, Any]]:
         """The model files found now, newest first: ``{"id", "name", "dataset"}``."""
         from axon.runs import MODEL_FILE, find_run_info
@@ -284,7 +280,7 @@ class ModelShelf:
                     found.append((path, name, None))
             out = []
             for path, name, dataset in found:
-                mid = self._id(path)
+                mid = path_id(path)
                 self._paths.setdefault(mid, (path, name))
                 out.append({"id": mid, "name": name, "dataset": dataset})
         return out
@@ -294,7 +290,7 @@ class ModelShelf:
         import axon as ax
 
         model = ax.load(path)  # never unpickles, never runs code: a bad file is a ModelFileError
-        mid = self._id(path)
+        mid = path_id(path)
         with self._lock:
             self._paths[mid] = (path, name)
             self._open[mid] = Inspected(model, None, name)

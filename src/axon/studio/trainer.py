@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import collections
 import contextlib
-import hashlib
 import os
 import secrets
 import signal
@@ -31,17 +30,13 @@ import time
 from pathlib import Path
 from typing import Any
 
-from axon.studio import live
+from axon.studio import live, path_id
 from axon.studio.hub import EventLog
 
 #: Lines of a started process's output kept for the page (its error, its final figures).
 OUTPUT_LINES = 40
 #: Run folders listed at most (the newest).
 MAX_LISTED = 200
-
-
-def _run_id(path: Path) -> str:
-    return hashlib.sha1(str(path.resolve()).encode()).hexdigest()[:12]
 
 
 def _pid_alive(pid: Any) -> bool:
@@ -185,7 +180,7 @@ class RunManager:
 
     # -- finding runs --------------------------------------------------------------------------
     def _add_folder(self, path: Path, source: str) -> Run:
-        rid = _run_id(path)
+        rid = path_id(path)
         run = self._runs.get(rid)
         if run is None:
             run = Run(rid, path, source)
@@ -215,7 +210,7 @@ class RunManager:
                 if pending is not None:
                     pending.path = path
                     del self._runs[pending.id]
-                    pending.id = _run_id(path)
+                    pending.id = path_id(path)
                     self._runs[pending.id] = pending
                     self._read_info(pending)
                     self._update(pending)
