@@ -186,6 +186,20 @@ def test_divergence_pauses_with_a_message():
     json.dumps(pg.frame(), allow_nan=False)  # still a valid frame
 
 
+def test_a_command_and_its_frame_compute_the_losses_once(monkeypatch):
+    pg = Playground(S.parse({"layers": "4,4"}), autostart=False)
+    calls = []
+    real = pg._losses
+    monkeypatch.setattr(pg, "_losses", lambda: calls.append(1) or real())
+    for command, payload in [("step", {"what": "batch"}), ("pause", {}),
+                             ("set", {"settings": pg.check({"acts": "relu,sigmoid"})}), ("reset", {})]:
+        calls.clear()
+        pg.handle(command, payload)  # records the losses on the curve
+        frame = pg.frame()           # then the thread publishes them
+        assert len(calls) <= 1, command
+        assert {k: frame[k] for k in real()} == real(), command  # and they are those of the network now
+
+
 def test_a_frame_holds_every_neuron():
     pg = Playground(S.parse({"layers": "8,8", "features": "x1,x2,sin1", "dataset": "spiral", "classes": 3}),
                     autostart=False)
@@ -448,10 +462,12 @@ def test_manager_starts_axon_train_and_reports_its_error(tmp_path):
     table = tmp_path / "t.csv"
     table.write_text("a,b,y\n" + "".join(f"{i},{i % 3},{i % 2}\n" for i in range(20)))
     manager = RunManager(tmp_path / "runs")
-    run = manager.start({"dataset": f"csv:{table}", "target": "y", "model": "cnn"})  # fails in axon train
+    with pytest.raises(ValueError, match="--model cnn needs image data"):  # the data, read as the run reads it
+        manager.start({"dataset": f"csv:{table}", "target": "y", "model": "cnn"})
+    run = manager.start({"dataset": f"csv:{table}", "target": "y", "activation": "nonsense"})  # fails in axon train
     assert run.summary()["source"] == "page"
     _wait(lambda: (manager.poll(), manager.get(run.id).state == "failed")[1], timeout=60)
-    assert "axon: error: --model cnn needs image data" in (manager.get(run.id).message or "")
+    assert "axon: error: --activation" in (manager.get(run.id).message or "")
 
 
 # -- looking inside ----------------------------------------------------------------------------------------------------
