@@ -186,6 +186,20 @@ def test_divergence_pauses_with_a_message():
     json.dumps(pg.frame(), allow_nan=False)  # still a valid frame
 
 
+def test_a_command_and_its_frame_compute_the_losses_once(monkeypatch):
+    pg = Playground(S.parse({"layers": "4,4"}), autostart=False)
+    calls = []
+    real = pg._losses
+    monkeypatch.setattr(pg, "_losses", lambda: calls.append(1) or real())
+    for command, payload in [("step", {"what": "batch"}), ("pause", {}),
+                             ("set", {"settings": pg.check({"acts": "relu,sigmoid"})}), ("reset", {})]:
+        calls.clear()
+        pg.handle(command, payload)  # records the losses on the curve
+        frame = pg.frame()           # then the thread publishes them
+        assert len(calls) <= 1, command
+        assert {k: frame[k] for k in real()} == real(), command  # and they are those of the network now
+
+
 def test_a_frame_holds_every_neuron():
     pg = Playground(S.parse({"layers": "8,8", "features": "x1,x2,sin1", "dataset": "spiral", "classes": 3}),
                     autostart=False)
@@ -375,6 +389,20 @@ def test_check_options_uses_the_command_lines_rules(tmp_path):
     assert cmd[-4:] == ["--lr", "0.01", "--grad-stats", "true"] and "--studio" in cmd
 
 
+def test_check_options_reads_a_csv_file_with_the_runs_delimiter_and_dropped_columns(tmp_path):
+    table = tmp_path / "semi.csv"
+    table.write_text("name;a;b\n" + "".join(f"row {i};{i};{i % 2}\n" for i in range(30)))
+    options = {"dataset": f"csv:{table}", "target": "b", "delimiter": ";", "drop": "name"}
+    cfg = check_options(options)  # a ';' file whose text column is dropped: as axon train reads it
+    assert cfg["drop"] == ["name"] and cfg["delimiter"] == ";"
+    with pytest.raises(ValueError, match="column .name.: non-numeric"):  # the text column kept: axon train refuses it
+        check_options({**options, "drop": ""})
+    cmd = command_for(cfg, tmp_path / "r")
+    assert cmd[cmd.index("--drop") + 1] == "name" and cmd[cmd.index("--delimiter") + 1] == ";"
+    two = command_for({**cfg, "drop": ["name", "a"]}, tmp_path / "r")
+    assert two[two.index("--drop") + 1] == "name,a"
+
+
 def _fake_run(folder: Path, events: list[dict], history: bool = False) -> Path:
     from axon import runs
 
@@ -434,10 +462,12 @@ def test_manager_starts_axon_train_and_reports_its_error(tmp_path):
     table = tmp_path / "t.csv"
     table.write_text("a,b,y\n" + "".join(f"{i},{i % 3},{i % 2}\n" for i in range(20)))
     manager = RunManager(tmp_path / "runs")
-    run = manager.start({"dataset": f"csv:{table}", "target": "y", "model": "cnn"})  # fails in axon train
+    with pytest.raises(ValueError, match="--model cnn needs image data"):  # the data, read as the run reads it
+        manager.start({"dataset": f"csv:{table}", "target": "y", "model": "cnn"})
+    run = manager.start({"dataset": f"csv:{table}", "target": "y", "activation": "nonsense"})  # fails in axon train
     assert run.summary()["source"] == "page"
     _wait(lambda: (manager.poll(), manager.get(run.id).state == "failed")[1], timeout=60)
-    assert "axon: error: --model cnn needs image data" in (manager.get(run.id).message or "")
+    assert "axon: error: --activation" in (manager.get(run.id).message or "")
 
 
 # -- looking inside ----------------------------------------------------------------------------------------------------
@@ -530,6 +560,24 @@ def test_analyse_a_table_model():
         inspected.analyse({"inputs": [1, 2]})
 
 
+def test_analyse_a_standardised_model_predicts_as_the_model_does():
+    # a CSV run standardises its features: the Inside page must apply that once, as predict does
+    rng = np.random.default_rng(0)
+    X = rng.normal(loc=50.0, scale=10.0, size=(200, 3))
+    y = (X[:, 0] + X[:, 1] > 100).astype(np.int64) + (X[:, 2] > 55)
+    ax.set_seed(0)
+    model = ax.Sequential(ax.Dense(3, 8), ax.ReLU(), ax.Dense(8, 3))
+    model.preprocessor = ax.preprocessing.Standardizer().fit(X)
+    model.compile(loss="cross_entropy", optimizer=ax.optim.Adam(lr=0.05))
+    model.fit(X, y, epochs=5, batch_size=32, verbose=0)
+    inspected = Inspected(model, {"task": "classification", "feature_names": ["a", "b", "c"]}, "csv")
+    for row in X[:20]:
+        r = inspected.analyse({"inputs": row.tolist()})
+        expected = model.predict(row[None])[0]
+        np.testing.assert_allclose(r["probabilities"], expected, atol=1e-4)
+        assert r["prediction"] == int(np.argmax(expected)) == r["label"]
+
+
 # -- packaging and the command line ---------------------------------------------------------------------------------------
 def test_import_axon_does_not_import_the_web_stack():
     code = ("import sys, axon, axon.studio, axon.studio.live, axon.studio.playground; "
@@ -563,6 +611,11 @@ def test_studio_without_its_extra_names_the_install_command(monkeypatch, capsys)
     assert main(["studio", "--port", "0"]) == 2
     err = capsys.readouterr().err
     assert 'pip install -e ".[studio]"' in err and err.count("\n") == 1
+    from axon import studio
+
+    for kind in (ImportError, ValueError):  # an import error, and one a user fixes (printed as one line)
+        with pytest.raises(kind, match="starlette"):
+            studio.require()
 
 
 def test_studio_on_a_port_in_use_is_one_line(capsys):

@@ -244,6 +244,27 @@ def test_csv_upload_check_and_limits(client):
     assert client.get("/api/info").status_code == 200
 
 
+def test_csv_check_says_the_task_axon_train_trains_for(client):
+    from axon.cli.data import load_dataset
+
+    # 300 distinct whole numbers: too many to be classes, axon train does regression
+    table = "a,b,score\n" + "".join(f"{i},{i % 7},{i}\n" for i in range(300))
+    path = client.post("/api/uploads/csv", content=table.encode()).json()["path"]
+    r = client.post("/api/csv/check", json={"path": path, "target": "score"})
+    assert r.status_code == 200 and r.json()["task"] == "regression" == load_dataset(f"csv:{path}", target="score").task
+    assert r.json()["rows"] == 300
+    # a ';' file with a text column: read with the page's delimiter and drop, as the run reads it
+    table = "name;a;label\n" + "".join(f"row {i};{i};{i % 2}\n" for i in range(30))
+    r = client.post("/api/uploads/csv", params={"delimiter": ";"}, content=table.encode())
+    assert r.status_code == 200 and r.json()["columns"] == ["name", "a", "label"]
+    body = {"path": r.json()["path"], "target": "label", "delimiter": ";", "drop": "name"}
+    r = client.post("/api/csv/check", json=body)
+    assert r.status_code == 200 and r.json() == {"rows": 30, "features": ["a"], "target": "label",
+                                                 "task": "classification"}
+    r = client.post("/api/csv/check", json={**body, "drop": ""})
+    assert r.status_code == 400 and "non-numeric" in r.json()["error"]
+
+
 # -- looking inside -----------------------------------------------------------------------------------------------------
 def test_models_list_describe_analyse_and_upload(client, tmp_path):
     from axon import runs as R

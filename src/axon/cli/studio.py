@@ -38,10 +38,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     """Serve until Ctrl-C; returns 0."""
     from axon import studio
-    try:
-        studio.require()
-    except ImportError as e:
-        raise ValueError(str(e)) from None
+    studio.require()  # a StudioExtraMissing is a ValueError: one line
     if not args.max_upload_mb > 0:
         raise ValueError(f"--max-upload-mb must be > 0, got {args.max_upload_mb}")
     from axon.studio.server import StudioServer

@@ -16,12 +16,28 @@ The web stack (Starlette, uvicorn, websockets) is the ``studio`` extra, imported
 
 from __future__ import annotations
 
+import hashlib
+from pathlib import Path
+
 #: The command that installs what the studio needs.
 INSTALL = 'pip install -e ".[studio]"'
 
 
+def path_id(path: Path) -> str:
+    """The id the pages use for a run folder or a model file: 12 hex digits of the SHA-1 of its resolved path."""
+    return hashlib.sha1(str(Path(path).resolve()).encode()).hexdigest()[:12]
+
+
+class StudioExtraMissing(ImportError, ValueError):
+    """The studio's web packages are not installed; the message names the install command.
+
+    An ``ImportError`` and also a ``ValueError``, the class axon uses for errors a user can fix (the
+    command line prints its message as one line).
+    """
+
+
 def require() -> None:
-    """Raise ImportError naming the install command when the studio's web packages are missing."""
+    """Raise :class:`StudioExtraMissing` naming the install command when the studio's web packages are missing."""
     missing = []
     for module in ("starlette", "uvicorn", "websockets"):
         try:
@@ -29,5 +45,5 @@ def require() -> None:
         except ImportError:
             missing.append(module)
     if missing:
-        raise ImportError(f"axon studio needs {', '.join(missing)}: install the studio extra with {INSTALL} "
+        raise StudioExtraMissing(f"axon studio needs {', '.join(missing)}: install the studio extra with {INSTALL} "
                           f"(in your axon folder)")

@@ -47,13 +47,16 @@ from axon.studio.inside import ModelShelf
 from axon.studio.playground import Playgrounds
 from axon.studio.trainer import RunManager
 
+#: The pages' HTML, JavaScript and CSS, shipped in the package.
 STATIC = Path(__file__).parent / "static"
+#: URL path -> the page's HTML file in :data:`STATIC`.
 PAGES = {"/": "index.html", "/playground": "playground.html", "/train": "train.html", "/inside": "inside.html"}
 #: Seconds between two reads of the runs' live feeds.
 POLL_SECONDS = 0.25
 #: Longest wait for a page to say it drew the last frame before the next one is sent anyway.
 ACK_SECONDS = 1.0
 
+#: The studio's logger (a route's unexpected errors go here).
 log = logging.getLogger("axon.studio")
 
 
@@ -179,10 +182,12 @@ def _studio(request: Request | WebSocket) -> Studio:
 
 # -- pages and info ------------------------------------------------------------------------------------
 async def page(request: Request) -> Response:
+    """GET a page (/, /playground, /train, /inside): its HTML file."""
     return FileResponse(STATIC / PAGES[request.url.path], media_type="text/html")
 
 
 async def info(request: Request) -> Response:
+    """GET /api/info: the version, limits, playground choices and axon train options the pages build on."""
     from axon import __version__
     from axon.cli import config as C
 
@@ -319,6 +324,7 @@ def _playground_or_404(request: Request):
 
 
 async def export_script(request: Request) -> Response:
+    """GET /api/playground/{run_id}/script: the playground's network as a Python script that trains it (a download)."""
     pg = _playground_or_404(request)
     query = request.query_params.get("query", "")[:2000]
     text = await asyncio.wrap_future(pg.submit("export_script", query=query))
@@ -327,6 +333,7 @@ async def export_script(request: Request) -> Response:
 
 
 async def export_model(request: Request) -> Response:
+    """GET /api/playground/{run_id}/model: the playground's network as a model file, playground.axon (a download)."""
     pg = _playground_or_404(request)
     data = await asyncio.wrap_future(pg.submit("export_model"))
     return Response(data, media_type="application/octet-stream",
@@ -335,6 +342,7 @@ async def export_model(request: Request) -> Response:
 
 # -- runs -------------------------------------------------------------------------------------------------------
 async def runs_list(request: Request) -> Response:
+    """GET /api/runs: the runs found; POST: start an axon train run with the page's options."""
     studio = _studio(request)
     if request.method == "POST":
         body = await _json_body(request)
@@ -348,6 +356,7 @@ async def runs_list(request: Request) -> Response:
 
 
 async def runs_attach(request: Request) -> Response:
+    """POST /api/runs/attach: watch a run folder outside the runs folder; answers the run."""
     body = await _json_body(request)
     run = await run_in_threadpool(_studio(request).runs.attach, str(body.get("folder", "")))
     return JSONResponse(run.summary())
@@ -361,6 +370,7 @@ def _run_or_404(request: Request):
 
 
 async def run_control(request: Request) -> Response:
+    """POST /api/runs/{run_id}/control: pause, resume, stop or a new learning rate; answers the run."""
     body = await _json_body(request)
     run = _run_or_404(request)
     await run_in_threadpool(_studio(request).runs.control, run.id, str(body.get("action", "")), body.get("lr"))
@@ -368,6 +378,7 @@ async def run_control(request: Request) -> Response:
 
 
 async def run_report(request: Request) -> Response:
+    """GET /api/runs/{run_id}/report: the run's report.html (404 until the run has written it)."""
     run = _run_or_404(request)
     report = run.path / "report.html" if run.path else None
     if report is None or not report.is_file():
@@ -404,12 +415,15 @@ async def ws_run(ws: WebSocket) -> None:
 
 
 # -- CSV files ------------------------------------------------------------------------------------------------------
-def _csv_columns(path: Path) -> list[str]:
+def _csv_columns(path: Path, delimiter: str) -> list[str]:
+    # Only the header: the columns to choose the target (and those to drop) from, before the rows are read.
     import csv
 
+    if len(delimiter) != 1:
+        raise ValueError(f"delimiter: expected one character, e.g. ';', got {delimiter!r}")
     try:
         with open(path, newline="", encoding="utf-8-sig") as f:
-            header = next(csv.reader(f), None)
+            header = next(csv.reader(f, delimiter=delimiter), None)
     except UnicodeDecodeError:
         raise ValueError("the file is not UTF-8 text; save it as CSV (UTF-8)") from None
     except csv.Error as e:
@@ -420,39 +434,41 @@ def _csv_columns(path: Path) -> list[str]:
 
 
 async def upload_csv(request: Request) -> Response:
+    """POST /api/uploads/csv: store a CSV file from the Train page; its path and its columns (read with
+    ``?delimiter=``, default ',')."""
     studio = _studio(request)
     path = await _receive_upload(request, studio, ".csv")
     try:
-        columns = await run_in_threadpool(_csv_columns, path)
+        columns = await run_in_threadpool(_csv_columns, path, request.query_params.get("delimiter") or ",")
     except ValueError:
         path.unlink(missing_ok=True)
         raise
     return JSONResponse({"path": str(path), "dataset": f"csv:{path}", "columns": columns})
 
 
-def _check_csv(path: str, target: str) -> dict[str, Any]:
-    from axon.datasets import load_csv
+def _check_csv(body: dict[str, Any]) -> dict[str, Any]:
+    from axon.studio.trainer import check_csv
 
-    p = Path(path)
-    if not p.is_file():
-        raise ValueError(f"no such CSV file {path!r}")
-    data = load_csv(p, target=target)
-    task = "classification" if data.target_is_integral else "regression"
-    return {"rows": int(len(data.X)), "features": list(data.feature_names), "target": data.target_name,
-            "task": task}
+    options = {k: body[k] for k in ("target", "delimiter", "drop", "task") if body.get(k) is not None}
+    data = check_csv({**options, "dataset": f"csv:{body.get('path', '')}"})
+    rows = len(data.X_train) + (0 if data.X_val is None else len(data.X_val))
+    return {"rows": rows, "features": list(data.feature_names), "target": data.target_name, "task": data.task}
 
 
 async def check_csv(request: Request) -> Response:
-    body = await _json_body(request)
-    return JSONResponse(await run_in_threadpool(_check_csv, str(body.get("path", "")), str(body.get("target", ""))))
+    """POST /api/csv/check: an uploaded CSV file read with the page's target, delimiter, drop and task as
+    ``axon train`` reads it: its rows, features and the task the run will train for."""
+    return JSONResponse(await run_in_threadpool(_check_csv, await _json_body(request)))
 
 
 # -- models ---------------------------------------------------------------------------------------------------------------
 async def models_list(request: Request) -> Response:
+    """GET /api/models: the model files the Inside page can open."""
     return JSONResponse({"models": await run_in_threadpool(_studio(request).models.list)})
 
 
 async def model_upload(request: Request) -> Response:
+    """POST /api/models/upload: a model file from the Inside page: stored, opened, answered with its id and name."""
     studio = _studio(request)
     path = await _receive_upload(request, studio, ".axon")
     name = _safe_name(request.query_params.get("name", ""), "model.axon")
@@ -472,11 +488,14 @@ async def _model(request: Request):
 
 
 async def model_describe(request: Request) -> Response:
+    """GET /api/models/{model_id}: the model's description: task, classes, input, layers, summary."""
     inspected = await _model(request)
     return JSONResponse(inspected.describe())
 
 
 async def model_analyse(request: Request) -> Response:
+    """POST /api/models/{model_id}/analyse: for one sample, the prediction and every layer's output and δ
+    (units switched off as asked)."""
     body = await _json_body(request)
     inspected = await _model(request)
     return JSONResponse(await run_in_threadpool(inspected.analyse, body))

@@ -15,7 +15,6 @@ box, MNIST digits fit a 20×20 box centred by their centre of mass in 28×28.
 from __future__ import annotations
 
 import base64
-import hashlib
 import math
 import threading
 from pathlib import Path
@@ -24,6 +23,7 @@ from typing import Any
 import numpy as np
 
 from axon.layers.base import Layer
+from axon.studio import path_id
 
 #: Activation layers, whose units can be switched off.
 SWITCHABLE = ("ReLU", "LeakyReLU", "Tanh", "Sigmoid", "Identity")
@@ -96,6 +96,7 @@ class Inspected:
 
         self.model, self.info, self.name = model, info or {}, name
         self.lock = threading.Lock()  # a trace uses the layers' caches: one at a time
+        self._description: dict[str, Any] | None = None
         self.input_shape = model.infer_input_shape()
         self.task = task_of(model, info)
         self.n_outputs = n_outputs(model) or 1
@@ -124,7 +125,15 @@ class Inspected:
         return None
 
     def describe(self) -> dict[str, Any]:
-        """The model for the page: name, task, classes, input (image size or feature names), layers."""
+        """The model for the page: name, task, classes, input (image size or feature names), layers.
+
+        Built once per loaded model (the page asks with every analysis; the summary is not cheap).
+        """
+        if self._description is None:
+            self._description = self._describe()
+        return self._description
+
+    def _describe(self) -> dict[str, Any]:
         layers = []
         shape = self.input_shape
         for layer in self.model.layers:
@@ -205,27 +214,27 @@ class Inspected:
             raise ValueError(f"off: no layer named {unknown[0]!r}")
         copy = Sequential(*layers, input_shape=self.input_shape)
         copy.preprocessor = getattr(self.model, "preprocessor", None)
+        classify = self.task == "classification" and self.n_outputs > 1
         with self.lock:
-            z = copy.forward(self._prepared(x, copy), training=False)
-            probs = self.loss.link(z)[0].astype(np.float64)
-            if self.task == "classification" and self.n_outputs > 1:
-                pred = int(np.argmax(probs))
-                label = request.get("label", pred)
-                if label is None:
-                    label = pred
+            if classify:
+                label = request.get("label")
+                if label is None:  # the predicted class: one forward pass to know it before the trace
+                    label = int(np.argmax(copy.forward(x, training=False)[0]))
                 if isinstance(label, bool) or not isinstance(label, int) or not 0 <= label < self.n_outputs:
                     raise ValueError(f"label: choose a class 0..{self.n_outputs - 1}, got {label!r}")
                 y = np.array([label])
             else:
-                pred = None
                 label = None
                 target = request.get("target", 0.0)
                 try:
                     target = float(target)
                 except (TypeError, ValueError):
                     raise ValueError(f"target: expected a number, got {target!r}") from None
-                y = np.full((1, z.shape[1]), target)
-            t = trace(copy, self.loss, x, y)
+                y = np.full((1, self.n_outputs), target)
+            t = trace(copy, self.loss, x, y)  # applies the preprocessor once, as forward does
+        z = t[-1].output
+        probs = np.asarray(self.loss.link(z)[0], dtype=np.float64)
+        pred = int(np.argmax(probs)) if classify else None
         records = {r.name: r for r in t}
         out = []
         for layer in self.model.layers:
@@ -243,11 +252,6 @@ class Inspected:
                 "classes": self.class_names if pred is not None else None, "loss": float(t.loss),
                 "layers": out, "input_image": image}
 
-    @staticmethod
-    def _prepared(x: np.ndarray, model) -> np.ndarray:
-        pre = getattr(model, "preprocessor", None)
-        return x if pre is None else np.asarray(pre.transform(x)).astype(x.dtype)
-
 
 # -- the models the page can open ---------------------------------------------------------------------
 class ModelShelf:
@@ -259,10 +263,6 @@ class ModelShelf:
         self._paths: dict[str, tuple[Path, str]] = {}
         self._stamps: dict[str, int | None] = {}
         self._lock = threading.Lock()
-
-    @staticmethod
-    def _id(path: Path) -> str:
-        return hashlib.sha1(str(path.resolve()).encode()).hexdigest()[:12]
 
     def list(self) -> list[dict[str, Any]]:
         """The model files found now, newest first: ``{"id", "name", "dataset"}``."""
@@ -280,7 +280,7 @@ class ModelShelf:
                     found.append((path, name, None))
             out = []
             for path, name, dataset in found:
-                mid = self._id(path)
+                mid = path_id(path)
                 self._paths.setdefault(mid, (path, name))
                 out.append({"id": mid, "name": name, "dataset": dataset})
         return out
@@ -290,7 +290,7 @@ class ModelShelf:
         import axon as ax
 
         model = ax.load(path)  # never unpickles, never runs code: a bad file is a ModelFileError
-        mid = self._id(path)
+        mid = path_id(path)
         with self._lock:
             self._paths[mid] = (path, name)
             self._open[mid] = Inspected(model, None, name)

@@ -34,7 +34,9 @@ from typing import Any
 
 from axon.callbacks import Callback
 
+#: The run's live feed in its run folder: one JSON event a line, appended by the training process.
 LIVE_FILE = "live.jsonl"
+#: The studio's requests to a run (pause, stop, learning rate), in its run folder; the run reads it.
 CONTROL_FILE = "studio-control.json"
 #: Least time between two ``batch`` events (each one costs a watching page a repaint).
 BATCH_EVENT_SECONDS = 1.0

@@ -47,6 +47,7 @@ HISTORY_SECONDS = 0.1
 HISTORY_POINTS = 3000
 #: A playground unwatched this long pauses itself.
 IDLE_PAUSE_SECONDS = 300.0
+#: Most playgrounds one studio keeps (beyond, the oldest unwatched one goes).
 MAX_PLAYGROUNDS = 16
 #: Heat-map resolution: the output over GRID × GRID points, each neuron over every other point.
 GRID = 64
@@ -104,6 +105,7 @@ class Playground:
         self._feature_maps: tuple[int, list[str]] = (-1, [])
         self._settings_json: tuple[Settings | None, dict, dict] = (None, {}, {})
         self._pace: tuple[float, float] | None = None  # (time, epoch) when the current pace began
+        self._losses_now: dict[str, float | None] | None = None  # of the network as it is; None: changed since
         self.settings = settings
         self._new_network(settings, new_data=True)
         self._thread = threading.Thread(target=self._run, name=f"playground-{self.id}", daemon=True)
@@ -142,6 +144,7 @@ class Playground:
 
     # -- the network (training thread only, after __init__) ---------------------------------
     def _new_network(self, s: Settings, new_data: bool) -> None:
+        self._losses_now = None
         if new_data:
             X, y = R.make_data(s)
             train, test = R.split(s)
@@ -207,6 +210,7 @@ class Playground:
     def _apply_live(self, new: Settings) -> None:
         old = self.settings
         self.settings = new
+        self._losses_now = None  # (new activations change the output)
         if old.acts != new.acts or old.dropout != new.dropout:
             if bool(old.dropout) == bool(new.dropout) and old.acts == new.acts:
                 for layer in self.model.layers:
@@ -241,6 +245,7 @@ class Playground:
         self.model.zero_grad()
         self.model.backward(self.loss.backward(), input_grad=False)
         self.opt.step()
+        self._losses_now = None
         self.step += 1
         if self.pos >= n:
             self.epoch += 1
@@ -266,9 +271,16 @@ class Playground:
                 out[f"{split}_acc"] = float(np.mean(pred == y))
         return out
 
-    def _record(self, force: bool = False) -> dict[str, float | None]:
+    def _current_losses(self) -> dict[str, float | None]:
+        """:meth:`_losses` of the network as it is now, computed once after each change."""
+        if self._losses_now is None:
+            self._losses_now = self._losses()
+        return self._losses_now
+
+    def _record(self, force: bool = False) -> None:
+        """Add the current losses to the loss curve (at most every HISTORY_SECONDS unless ``force``)."""
         now = time.monotonic()
-        losses = self._losses()
+        losses = self._current_losses()
         if force or now - self._last_history >= HISTORY_SECONDS:
             self._last_history = now
             point = [self.step, round(self.epoch_float, 4), losses["train_loss"], losses["test_loss"]]
@@ -279,11 +291,10 @@ class Playground:
                     self._history.append(point)
                 if len(self._history) > HISTORY_POINTS:
                     self._history = self._history[::2]
-        return losses
 
     # -- frames ------------------------------------------------------------------------------
-    def frame(self, losses: dict[str, float | None] | None = None) -> dict[str, Any]:
-        """Everything a page draws, as JSON values (training thread); ``losses`` if just computed."""
+    def frame(self) -> dict[str, Any]:
+        """Everything a page draws, as JSON values (training thread)."""
         s = self.settings
         if self._feature_maps[0] != self.data_version:  # the features' maps change with the data only
             self._feature_maps = (self.data_version, _b64_columns(_scaled(self.F_grid[self.small])))
@@ -301,8 +312,7 @@ class Playground:
         link = self.loss.link(x)
         out = np.clip(link / self.y_scale, -1, 1) if s.problem == "regression" else 2 * link - 1
         columns.append(_b64_columns(out))
-        if losses is None:
-            losses = self._losses()
+        losses = self._current_losses()
         return {"type": "frame", "run": self.id, "status": "playing" if self.playing else "paused",
                 "note": self.error or self.note, "step": self.step, "epoch": self.epoch,
                 "epoch_float": round(self.epoch_float, 4), **losses, "generation": self.generation,
@@ -313,9 +323,9 @@ class Playground:
                 "biases": [_rounded(d.bias.data) for d in self.dense],
                 "time": time.time()}
 
-    def _publish(self, losses: dict[str, float | None] | None = None) -> None:
+    def _publish(self) -> None:
         """Publish ``(generation, data_version, frame as JSON)``; pages fetch the rest when those change."""
-        frame = json.dumps(self.frame(losses), allow_nan=False)
+        frame = json.dumps(self.frame(), allow_nan=False)
         self.frames.publish((self.generation, self.data_version, frame))
         self._last_frame = time.monotonic()
 
@@ -439,11 +449,10 @@ class Playground:
                 trained = True
             now = time.monotonic()
             due = self.playing and watched and now - self._last_frame >= FRAME_SECONDS
-            losses = None
             if trained and (due or now - self._last_history >= HISTORY_SECONDS):
-                losses = self._record()
+                self._record()
             if changed or due:
-                self._publish(None if changed else losses)
+                self._publish()  # the losses just recorded, if the network has not changed since
 
 
 class Playgrounds:

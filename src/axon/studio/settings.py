@@ -31,12 +31,16 @@ FEATURES = {
 }
 #: Activations of a hidden layer ("linear": none).
 ACTIVATIONS = ("tanh", "relu", "leaky_relu", "sigmoid", "linear")
+#: Optimizers the page offers (axon.optim names; "momentum": SGD with momentum).
 OPTIMIZERS = ("sgd", "momentum", "adam", "rmsprop", "adagrad")
 #: Control groups a lesson can hide (``hide=data,features`` or ``hide=all``).
 PANELS = ("data", "features", "layers", "training", "regularization", "export", "curve")
 
+#: Most hidden layers a playground network may have.
 MAX_LAYERS = 6
+#: Most neurons in one hidden layer.
 MAX_WIDTH = 16
+#: Most points a playground data set may hold.
 MAX_POINTS = 2000
 
 #: Settings that change the running network without starting a new one.

@@ -11,14 +11,14 @@ changes nothing for the run; a studio that stops sends its own runs Ctrl-C (each
 checkpoint, as on the command line).
 
 The page's options are checked by the command line's own rules before anything starts: they are
-read as a ``--config`` file by :func:`axon.cli.config.read_config_file`.
+read as a ``--config`` file by :func:`axon.cli.config.read_config_file`, and a CSV file is loaded
+by :func:`axon.cli.data.load_dataset` with the run's own options (delimiter, dropped columns, task).
 """
 
 from __future__ import annotations
 
 import collections
 import contextlib
-import hashlib
 import os
 import secrets
 import signal
@@ -30,17 +30,13 @@ import time
 from pathlib import Path
 from typing import Any
 
-from axon.studio import live
+from axon.studio import live, path_id
 from axon.studio.hub import EventLog
 
 #: Lines of a started process's output kept for the page (its error, its final figures).
 OUTPUT_LINES = 40
 #: Run folders listed at most (the newest).
 MAX_LISTED = 200
-
-
-def _run_id(path: Path) -> str:
-    return hashlib.sha1(str(path.resolve()).encode()).hexdigest()[:12]
 
 
 def _pid_alive(pid: Any) -> bool:
@@ -66,8 +62,25 @@ def check_options(options: dict[str, Any]) -> dict[str, Any]:
 
     ``options`` maps option names (``lr``, ``batch_size``, ``layers``, ...; see
     :data:`axon.cli.config.OPTIONS`) to values; empty values are left out (the defaults apply).
+    A CSV data set is loaded as the run will load it (:func:`check_csv`).
     Raises ValueError naming the option, as the command line does.
     """
+    return _checked(options)[0]
+
+
+def check_csv(options: dict[str, Any]):
+    """The CSV data set that ``options`` (``dataset`` csv:PATH, ``target``, ``delimiter``, ``drop``,
+    ``task``, ...) name, loaded as ``axon train`` with them loads it (:func:`axon.cli.data.load_dataset`):
+    its task is the one the run will train for. Raises ValueError as :func:`check_options` does.
+    """
+    data = _checked(options)[1]
+    if data is None:
+        raise ValueError("dataset: expected a CSV file, csv:PATH")
+    return data
+
+
+def _checked(options: dict[str, Any]) -> tuple[dict[str, Any], Any]:
+    """(the converted options, the loaded CSV data set or None for an image data set)."""
     from axon.cli import config as C
     from axon.cli.data import parse_dataset_spec
 
@@ -93,16 +106,26 @@ def check_options(options: dict[str, Any]) -> dict[str, Any]:
             raise ValueError(f"dataset: no such CSV file {str(csv_path)!r}; upload one or give its path")
         if not cfg.get("target"):
             raise ValueError("target: name the column to predict for a CSV data set")
-        from axon.datasets import load_csv
-        load_csv(csv_path, target=cfg["target"])  # a clear ValueError if it does not parse
-    return cfg
+        from axon.cli.data import load_dataset
+        run = {**C.defaults_for(cfg["dataset"], cfg.get("task"), cfg.get("model", "mlp")), **cfg}
+        # loaded as ``axon train`` loads it (delimiter, dropped columns, task): a clear ValueError if it cannot
+        data = load_dataset(run["dataset"], target=run["target"], kind=run["model"], task=run["task"],
+                            validation_split=run["validation_split"], seed=run["seed"],
+                            delimiter=run["delimiter"], drop=run["drop"])
+        return cfg, data
+    return cfg, None
 
 
 def command_for(cfg: dict[str, Any], out: Path) -> list[str]:
     """The ``axon train`` command line for checked options ``cfg``, writing into ``out``."""
     args = [sys.executable, "-m", "axon.cli.main", "train", "--studio", "--quiet", "--out", str(out)]
     for k, v in cfg.items():
-        text = ("true" if v else "false") if isinstance(v, bool) else str(v)
+        if isinstance(v, bool):
+            text = "true" if v else "false"
+        elif isinstance(v, (list, tuple)):  # --drop a,b
+            text = ",".join(str(item) for item in v)
+        else:
+            text = str(v)
         args += ["--" + k.replace("_", "-"), text]
     return args
 
@@ -157,7 +180,7 @@ class RunManager:
 
     # -- finding runs --------------------------------------------------------------------------
     def _add_folder(self, path: Path, source: str) -> Run:
-        rid = _run_id(path)
+        rid = path_id(path)
         run = self._runs.get(rid)
         if run is None:
             run = Run(rid, path, source)
@@ -187,7 +210,7 @@ class RunManager:
                 if pending is not None:
                     pending.path = path
                     del self._runs[pending.id]
-                    pending.id = _run_id(path)
+                    pending.id = path_id(path)
                     self._runs[pending.id] = pending
                     self._read_info(pending)
                     self._update(pending)

@@ -29,6 +29,9 @@ function buildForm() {
   $("opt-dataset").onchange = () => { $("csv-box").style.display = $("opt-dataset").value === "csv" ? "" : "none"; };
   $("csv-file").onchange = uploadCsv;
   $("opt-target").onchange = checkCsv;
+  $("opt-delimiter").onchange = uploadCsv;  // the columns change with the separator
+  $("opt-drop").onchange = checkCsv;
+  $("opt-task").onchange = checkCsv;
   $("start").onclick = start;
   $("attach").onclick = attach;
   $("pause").onclick = () => control(tr.summary && tr.summary.state === "paused" ? "resume" : "pause");
@@ -47,7 +50,8 @@ async function uploadCsv() {
   }
   $("csv-note").textContent = "uploading…";
   try {
-    const r = await Studio.api("/api/uploads/csv?name=" + encodeURIComponent(file.name), { raw: file });
+    const r = await Studio.api("/api/uploads/csv?name=" + encodeURIComponent(file.name)
+      + "&delimiter=" + encodeURIComponent($("opt-delimiter").value.trim() || ","), { raw: file });
     tr.csv = r;
     $("opt-target").innerHTML = r.columns.map((c) => "<option>" + c.replace(/</g, "&lt;") + "</option>").join("");
     $("opt-target").value = r.columns[r.columns.length - 1];
@@ -62,7 +66,9 @@ async function uploadCsv() {
 async function checkCsv() {
   if (!tr.csv) return;
   try {
-    const r = await Studio.api("/api/csv/check", { body: { path: tr.csv.path, target: $("opt-target").value } });
+    const body = { path: tr.csv.path, target: $("opt-target").value };
+    for (const k of ["delimiter", "drop", "task"]) body[k] = $("opt-" + k).value.trim();  // as the run reads it
+    const r = await Studio.api("/api/csv/check", { body: body });
     $("csv-note").textContent = r.rows + " rows, " + r.features.length + " features: " + r.task;
   } catch (e) {
     $("csv-note").textContent = "";
