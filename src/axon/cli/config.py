@@ -224,19 +224,25 @@ def read_config_file(path: str) -> dict[str, Any]:
         raise ValueError(f"--config {path}: not valid TOML ({e})") from None
     if isinstance(raw.get("train"), dict):
         raw = {**{k: v for k, v in raw.items() if k != "train"}, **raw["train"]}
+    return convert_options(raw, where=f"--config {path}: ")
+
+
+def convert_options(raw: dict[str, Any], where: str = "") -> dict[str, Any]:
+    """Option values as a config file or a page gives them (strings, numbers, booleans, lists for
+    ``layers`` and ``drop``) converted and checked as the command line's flags are; keys may be
+    spelled with ``-`` or ``_``. Raises ValueError naming the option (prefixed by ``where``)."""
     out: dict[str, Any] = {}
     for key, value in raw.items():
-        name = key.replace("-", "_")
+        name = str(key).replace("-", "_")
         if name not in OPTIONS:
-            raise ValueError(f"--config {path}: unknown option {key!r}; the options are "
-                             f"{', '.join(OPTIONS)}")
+            raise ValueError(f"{where}unknown option {key!r}; the options are {', '.join(OPTIONS)}")
         convert = OPTIONS[name][0]
         if name in ("layers", "drop") and isinstance(value, list):
             value = ",".join(str(v) for v in value)
         try:
             out[name] = convert(value) if convert is _bool else convert(str(value))
         except argparse.ArgumentTypeError as e:
-            raise ValueError(f"--config {path}: {key}: {e}") from None
+            raise ValueError(f"{where}{key}: {e}") from None
     return out
 
 

@@ -11,7 +11,7 @@ changes nothing for the run; a studio that stops sends its own runs Ctrl-C (each
 checkpoint, as on the command line).
 
 The page's options are checked by the command line's own rules before anything starts: they are
-read as a ``--config`` file by :func:`axon.cli.config.read_config_file`, and a CSV file is loaded
+converted as a ``--config`` file's are (:func:`axon.cli.config.convert_options`), and a CSV file is loaded
 by :func:`axon.cli.data.load_dataset` with the run's own options (delimiter, dropped columns, task).
 """
 
@@ -24,7 +24,6 @@ import secrets
 import signal
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 from pathlib import Path
@@ -49,12 +48,6 @@ def _pid_alive(pid: Any) -> bool:
     except (PermissionError, OSError):
         return True
     return True
-
-
-def _toml_string(value: Any) -> str:
-    import json
-
-    return json.dumps(str(value), ensure_ascii=False)  # a JSON string is a TOML basic string
 
 
 def check_options(options: dict[str, Any]) -> dict[str, Any]:
@@ -85,21 +78,7 @@ def _checked(options: dict[str, Any]) -> tuple[dict[str, Any], Any]:
     from axon.cli.data import parse_dataset_spec
 
     given = {str(k).replace("-", "_"): v for k, v in options.items() if v is not None and str(v).strip() != ""}
-    unknown = sorted(set(given) - set(C.OPTIONS))
-    if unknown:
-        raise ValueError(f"unknown option {unknown[0]!r}; the options are {', '.join(C.OPTIONS)}")
-    fd, path = tempfile.mkstemp(suffix=".toml", prefix="axon-studio-")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            for k, v in given.items():
-                f.write(f"{k} = {_toml_string(v)}\n")
-        try:
-            cfg = C.read_config_file(path)
-        except ValueError as e:
-            raise ValueError(str(e).replace(f"--config {path}: ", "")) from None
-    finally:
-        with contextlib.suppress(OSError):
-            os.unlink(path)
+    cfg = C.convert_options(given)
     name, csv_path = parse_dataset_spec(cfg.get("dataset", "digits"))
     if name == "csv":
         if csv_path is None or not csv_path.is_file():
