@@ -45,6 +45,7 @@ class Dropout(Layer):
 
     @rng.setter
     def rng(self, value: np.random.Generator) -> None:
+        """Give the layer its own generator: a Generator (used as is) or an int that seeds a new one."""
         self._rng = as_generator(value, "rng")
 
     def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
