@@ -524,6 +524,26 @@ def test_errors_say_what_to_pass(make, x, message):
         make().forward(x)
 
 
+@pytest.mark.parametrize("make, name", [
+    (lambda: ax.Conv1D(2, 3, 2.5), "Conv1D kernel_size"),
+    (lambda: ax.Conv1D(2, 3, 3, padding=1.0), "Conv1D padding"),
+    (lambda: ax.MaxPool1D(2, stride=True), "MaxPool1D stride"),
+    (lambda: ax.AvgPool1D(2.0), "AvgPool1D kernel_size"),
+    (lambda: ax.PositionalEncoding(8.0), "PositionalEncoding dim"),
+    (lambda: ax.LSTM(3.0, 4), "LSTM input_size"),
+    (lambda: ax.GRU(3, "4"), "GRU hidden_size"),
+    (lambda: ax.MultiHeadSelfAttention(4, 2.0), "MultiHeadSelfAttention num_heads"),
+    (lambda: ax.LayerNorm(3.0), "LayerNorm dim"),
+    (lambda: ax.Embedding(5.0, 2), "Embedding num_embeddings"),
+    (lambda: ax.Embedding(5, 2, padding_idx=1.0), "Embedding padding_idx"),
+])
+def test_a_non_integer_size_is_a_type_error_naming_the_argument(make, name):
+    # axon.validation.check_int's ArgumentTypeError: a TypeError and a ValueError.
+    with pytest.raises(TypeError, match=name) as info:
+        make()
+    assert isinstance(info.value, ValueError)
+
+
 def test_bad_constructor_arguments():
     with pytest.raises(ValueError, match="multiple of"):
         ax.MultiHeadSelfAttention(6, 4)

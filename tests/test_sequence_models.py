@@ -259,6 +259,31 @@ def test_bucket_batches_cover_every_sequence_once_with_little_padding():
     assert padding < 0.1 * sum(len(s) for s in seqs)   # unsorted batches would pad about a third
 
 
+def test_bucket_batches_follow_set_seed_without_a_seed():
+    seqs = [[1] * k for k in (3, 1, 2, 3, 2, 1, 3, 2)]
+    y = np.arange(len(seqs))
+
+    def order():
+        return [yb.tolist() for _, yb in bucket_batches(seqs, y, 2)]
+
+    ax.set_seed(3)
+    first = order()
+    ax.set_seed(3)
+    assert order() == first
+    ax.set_seed(4)
+    assert any(order() != first for _ in range(5))  # the order does come from axon's generator
+
+
+@pytest.mark.parametrize("call, name", [
+    (lambda: next(bucket_batches([[1]], batch_size=2.5)), "bucket_batches batch_size"),
+    (lambda: next(bptt_batches(np.arange(50.0), batch_size=2, steps=2.5)), "bptt_batches steps"),
+    (lambda: next(bptt_batches(np.arange(50.0), batch_size=True, steps=5)), "bptt_batches batch_size"),
+])
+def test_batching_integer_arguments_are_checked_as_everywhere(call, name):
+    with pytest.raises(TypeError, match=f"{name} must be a positive integer.*; e.g. {name}="):
+        call()
+
+
 def test_bptt_batches_continue_each_row():
     series = np.arange(41.0)
     batches = list(bptt_batches(series, batch_size=2, steps=5))

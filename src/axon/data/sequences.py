@@ -16,8 +16,15 @@ truncated backpropagation through time with a ``stateful`` recurrent layer.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+from axon._config import as_generator
+from axon.validation import check_int
+
+if TYPE_CHECKING:
+    from axon._config import Seed
 
 
 def pad_sequences(sequences: Iterable[Sequence | np.ndarray], length: int | None = None, value: float = 0,
@@ -66,21 +73,22 @@ def sequence_lengths(ids: np.ndarray, padding_idx: int = 0) -> np.ndarray:
 
 
 def bucket_batches(sequences: Sequence[Sequence | np.ndarray], y: np.ndarray | None = None, batch_size: int = 32, *,
-                   shuffle: bool = True, seed: int | np.random.Generator | None = None, value: float = 0,
+                   shuffle: bool = True, seed: Seed = None, value: float = 0,
                    dtype: str | type | np.dtype = np.int64) -> Iterator[tuple[np.ndarray, np.ndarray | None]]:
     """Minibatches of sequences of similar lengths, each padded to its own longest: ``(xb, yb)``.
 
     The sequences are sorted by length (ties in a random order), cut into batches of
-    ``batch_size``, and the batches are visited in a random order (``shuffle``, from ``seed``), so
-    every sequence appears once per pass and a batch holds little padding. ``xb`` is (B, Tb) or
+    ``batch_size``, and the batches are visited in a random order (``shuffle``, from ``seed``:
+    None, the default, draws from axon's generator, so :func:`axon.set_seed` fixes the order; an
+    int or a Generator gives the call its own), so every sequence appears once per pass and a
+    batch holds little padding. ``xb`` is (B, Tb) or
     (B, Tb, D) padded with ``value`` at the end; ``yb`` the matching rows of ``y`` (None without y).
     """
-    if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
-        raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
+    batch_size = check_int(batch_size, "bucket_batches batch_size", example=32)
     n = len(sequences)
     if y is not None and len(y) != n:
         raise ValueError(f"{n} sequences but y has {len(y)} rows; they must match")
-    rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+    rng = as_generator(seed)
     lengths = np.array([len(s) for s in sequences])
     tiebreak = rng.random(n) if shuffle else np.arange(n)
     order = np.lexsort((tiebreak, lengths))
@@ -108,9 +116,8 @@ def bptt_batches(series: np.ndarray, batch_size: int, steps: int) -> Iterator[tu
         s = s[:, None]
     if s.ndim != 2:
         raise ValueError(f"bptt_batches takes a series of shape (L,) or (L, D), got {np.shape(series)}")
-    for arg, v in (("batch_size", batch_size), ("steps", steps)):
-        if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
-            raise ValueError(f"bptt_batches {arg} must be a positive integer, got {v!r}")
+    batch_size = check_int(batch_size, "bptt_batches batch_size", example=32)
+    steps = check_int(steps, "bptt_batches steps", example=35)
     M = (len(s) - 1) // batch_size
     if M < steps:
         raise ValueError(f"bptt_batches: a series of {len(s)} steps in {batch_size} streams leaves {M} steps "

@@ -26,6 +26,7 @@ from axon import functions as F
 from axon._config import as_generator, resolve_dtype
 from axon.initializers import initialize
 from axon.layers.base import Layer, register_layer
+from axon.validation import check_int
 
 if TYPE_CHECKING:
     from axon._config import Seed
@@ -104,9 +105,8 @@ class MultiHeadSelfAttention(Layer):
     def __init__(self, d_model: int, num_heads: int, causal: bool = False, *, init: str | Callable = "xavier",
                  dtype=None, seed: Seed = None, name: str | None = None) -> None:
         super().__init__(name)
-        for arg, v in (("d_model", d_model), ("num_heads", num_heads)):
-            if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
-                raise ValueError(f"MultiHeadSelfAttention {arg} must be a positive integer, got {v!r}")
+        d_model = check_int(d_model, "MultiHeadSelfAttention d_model", example=64)
+        num_heads = check_int(num_heads, "MultiHeadSelfAttention num_heads", example=4)
         if d_model % num_heads:
             raise ValueError(f"MultiHeadSelfAttention: d_model={d_model} is not a multiple of "
                              f"num_heads={num_heads}; each head takes d_model / num_heads columns")

@@ -12,16 +12,11 @@ from axon._config import as_generator, resolve_dtype
 from axon.initializers import initialize
 from axon.layers.base import Layer, register_layer
 from axon.layers.im2col import ConvWorkspace, col2im, conv_output_size, im2col
-from axon.layers.regularization import add_penalty_gradient, weight_penalty
+from axon.layers.regularization import add_penalty_gradient, check_strengths, weight_penalty
+from axon.validation import check_int
 
 if TYPE_CHECKING:
     from axon._config import Seed
-
-
-def _positive_int(value: Any, arg: str, minimum: int = 1) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise ValueError(f"Conv1D {arg} must be an integer >= {minimum}, got {value!r}")
-    return int(value)
 
 
 @register_layer
@@ -63,17 +58,14 @@ class Conv1D(ConvWorkspace, Layer):
                  l1: float = 0.0, l2: float = 0.0, dtype=None, seed: Seed = None,
                  name: str | None = None) -> None:
         super().__init__(name)
-        self.in_channels = _positive_int(in_channels, "in_channels")
-        self.out_channels = _positive_int(out_channels, "out_channels")
-        self.kernel_size = _positive_int(kernel_size, "kernel_size")
-        self.stride = _positive_int(stride, "stride")
-        self.padding = _positive_int(padding, "padding", minimum=0)
-        self.dilation = _positive_int(dilation, "dilation")
-        for arg, v in (("l1", l1), ("l2", l2)):
-            if not np.isfinite(v) or v < 0:
-                raise ValueError(f"Conv1D {arg} must be a finite number >= 0, got {v!r}")
+        self.in_channels = check_int(in_channels, "Conv1D in_channels", example=1)
+        self.out_channels = check_int(out_channels, "Conv1D out_channels", example=16)
+        self.kernel_size = check_int(kernel_size, "Conv1D kernel_size", example=3)
+        self.stride = check_int(stride, "Conv1D stride", example=1)
+        self.padding = check_int(padding, "Conv1D padding", minimum=0, example=1)
+        self.dilation = check_int(dilation, "Conv1D dilation", example=1)
+        self.l1, self.l2 = check_strengths(l1, l2, "Conv1D")
         self.init = init
-        self.l1, self.l2 = float(l1), float(l2)
         dt = resolve_dtype(dtype)
         shape = (self.out_channels, self.in_channels, self.kernel_size)
         self.weight = self.add_parameter("weight", initialize(init, shape, as_generator(seed), dt))

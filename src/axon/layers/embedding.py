@@ -11,6 +11,7 @@ from axon import backend
 from axon._config import as_generator, resolve_dtype
 from axon.initializers import initialize
 from axon.layers.base import Layer, register_layer
+from axon.validation import check_int
 
 if TYPE_CHECKING:
     from axon._config import Seed
@@ -48,15 +49,11 @@ class Embedding(Layer):
                  init: str | Callable = "standard_normal", dtype=None, seed: Seed = None,
                  name: str | None = None) -> None:
         super().__init__(name)
-        for arg, v in (("num_embeddings", num_embeddings), ("dim", dim)):
-            if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
-                raise ValueError(f"Embedding {arg} must be a positive integer, got {v!r}")
-        self.num_embeddings, self.dim = int(num_embeddings), int(dim)
-        if padding_idx is not None and (isinstance(padding_idx, bool) or not isinstance(padding_idx, (int, np.integer))
-                                        or not 0 <= padding_idx < self.num_embeddings):
-            raise ValueError(f"Embedding padding_idx must be None or an id in [0, {self.num_embeddings}), "
-                             f"got {padding_idx!r}")
-        self.padding_idx = None if padding_idx is None else int(padding_idx)
+        self.num_embeddings = check_int(num_embeddings, "Embedding num_embeddings", example=10000)
+        self.dim = check_int(dim, "Embedding dim", example=64)
+        self.padding_idx = None if padding_idx is None else check_int(
+            padding_idx, "Embedding padding_idx (None, or the id that pads)", minimum=0,
+            maximum=self.num_embeddings - 1)
         self.init = init
         dt = resolve_dtype(dtype)
         weight = initialize(init, (self.num_embeddings, self.dim), as_generator(seed), dt)

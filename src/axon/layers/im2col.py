@@ -176,10 +176,12 @@ class ConvWorkspace:
         self.__dict__.pop("_cols", None)  # the last forward's columns, of the old dtype
 
     def to_dtype(self, dtype: np.dtype) -> None:
+        """Cast the parameters (as :meth:`Layer.to_dtype`) and drop the work arrays of the old dtype."""
         super().to_dtype(dtype)  # type: ignore[misc]  # the Layer this mixin is combined with
         self._clear_work()
 
     def to_device(self, device: str) -> None:
+        """Move the parameters (as :meth:`Layer.to_device`) and drop the work arrays on the old device."""
         super().to_device(device)  # type: ignore[misc]
         self._clear_work()
 

@@ -168,8 +168,7 @@ class LayerNorm(Layer):
 
     def __init__(self, dim: int, *, eps: float = 1e-5, dtype=None, name: str | None = None) -> None:
         super().__init__(name)
-        if isinstance(dim, bool) or not isinstance(dim, (int, np.integer)) or dim < 1:
-            raise ValueError(f"LayerNorm dim must be a positive integer, got {dim!r}")
+        dim = check_int(dim, "LayerNorm dim", example=64)
         if not np.isfinite(eps) or eps <= 0:
             raise ValueError(f"LayerNorm eps must be a small number > 0 (e.g. 1e-5), got {eps!r}")
         self.dim, self.eps = int(dim), float(eps)

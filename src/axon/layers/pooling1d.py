@@ -15,12 +15,7 @@ import numpy as np
 from axon.layers.base import Layer, register_layer
 from axon.layers.im2col import conv_output_size
 from axon.layers.pooling import AvgPool2D, MaxPool2D
-
-
-def _size(value: Any, arg: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ValueError(f"{arg} must be a positive integer, got {value!r}")
-    return int(value)
+from axon.validation import check_int
 
 
 class _Pool1D(Layer):
@@ -31,8 +26,8 @@ class _Pool1D(Layer):
     def __init__(self, kernel_size: int, stride: int | None = None, name: str | None = None) -> None:
         super().__init__(name)
         kind = type(self).__name__
-        self.kernel_size = _size(kernel_size, f"{kind} kernel_size")
-        self.stride = self.kernel_size if stride is None else _size(stride, f"{kind} stride")
+        self.kernel_size = check_int(kernel_size, f"{kind} kernel_size", example=2)
+        self.stride = self.kernel_size if stride is None else check_int(stride, f"{kind} stride", example=2)
         self._pool = self._pool2d((1, self.kernel_size), (1, self.stride))
 
     def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:

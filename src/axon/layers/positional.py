@@ -8,6 +8,7 @@ import numpy as np
 
 from axon import backend
 from axon.layers.base import Layer, register_layer
+from axon.validation import check_int
 
 
 def sinusoids(steps: int, dim: int) -> np.ndarray:
@@ -33,9 +34,7 @@ class PositionalEncoding(Layer):
 
     def __init__(self, dim: int, name: str | None = None) -> None:
         super().__init__(name)
-        if isinstance(dim, bool) or not isinstance(dim, (int, np.integer)) or dim < 1:
-            raise ValueError(f"PositionalEncoding dim must be a positive integer, got {dim!r}")
-        self.dim = int(dim)
+        self.dim = check_int(dim, "PositionalEncoding dim", example=64)
         self._table: np.ndarray | None = None
 
     def table(self, steps: int, dtype: np.dtype, device: str = backend.CPU) -> np.ndarray:

@@ -49,6 +49,7 @@ from axon import functions as F
 from axon._config import as_generator, resolve_dtype
 from axon.initializers import initialize
 from axon.layers.base import Layer, register_layer
+from axon.validation import check_int
 
 if TYPE_CHECKING:
     from axon._config import Seed
@@ -73,10 +74,8 @@ class _Recurrent(Layer):
                  seed: Seed = None, name: str | None = None) -> None:
         super().__init__(name)
         kind = type(self).__name__
-        for arg, v in (("input_size", input_size), ("hidden_size", hidden_size)):
-            if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
-                raise ValueError(f"{kind} {arg} must be a positive integer, got {v!r}")
-        self.input_size, self.hidden_size = int(input_size), int(hidden_size)
+        self.input_size = check_int(input_size, f"{kind} input_size", example=8)
+        self.hidden_size = check_int(hidden_size, f"{kind} hidden_size", example=32)
         self.return_sequences, self.stateful = bool(return_sequences), bool(stateful)
         self.init = init
         dt = resolve_dtype(dtype)
@@ -162,12 +161,10 @@ class _Recurrent(Layer):
             m = xp.ascontiguousarray(mask.T, dtype=W.dtype)[:, :, None]     # (T, N, 1)
         # Time-major (T, N, ·) so that every step reads and writes contiguous rows.
         xs = xp.ascontiguousarray(x.transpose(1, 0, 2)).reshape(T * N, D)
-        W_ih, W_hh = self._internal(W), self._internal(self.weight_hh.data)
-        scale = self._scale()
-        XW = (xs @ (W_ih * scale)).reshape(T, N, -1)                        # x·W_ih for all steps at once
-        XW += self._internal(self._input_bias()) * scale
-        hs, finals = self._run(XW, W_hh * scale, states0, m)               # hs (T+1, N, H), hs[0] = h0
-        self._cache.update(xs=xs, hs=hs, m=m, shape=x.shape, W_ih=W_ih, W_hh=W_hh)
+        XW = (xs @ self._walk(W)).reshape(T, N, -1)                         # x·W_ih for all steps at once
+        XW += self._walk(self._input_bias())
+        hs, finals = self._run(XW, self._walk(self.weight_hh.data), states0, m)  # hs (T+1, N, H), hs[0] = h0
+        self._cache.update(xs=xs, hs=hs, m=m, shape=x.shape)
         self.state = self._as_state([f.copy() for f in finals])
         if not self.return_sequences:
             return finals[0].copy()
@@ -202,14 +199,17 @@ class _Recurrent(Layer):
             out[..., k * H:(k + 1) * H] = g[..., j * H:(j + 1) * H]
         return out
 
-    def _scale(self) -> np.ndarray | float:
-        if not self._halved:
-            return 1.0
+    def _walk(self, w: np.ndarray) -> np.ndarray:
+        """Columns (…, G·H) of a parameter as the walk takes them: in its gate order, the sigmoid
+        gates' halved. One new array, or ``w`` itself when nothing changes (the RNN)."""
+        if not self._order and not self._halved:
+            return w
         H = self.hidden_size
-        W = self.weight_ih.data
-        scale = backend.namespace(W).ones(self._gates * H, dtype=W.dtype)
-        scale[:self._halved * H] = 0.5
-        return scale
+        out = backend.namespace(w).empty_like(w)
+        for j, k in enumerate(self._order or range(self._gates)):
+            np.multiply(w[..., k * H:(k + 1) * H], 0.5 if j < self._halved else 1.0,
+                        out=out[..., j * H:(j + 1) * H])
+        return out
 
     def backward(self, grad_y: np.ndarray, grad_state: State | None = None) -> np.ndarray:
         """BPTT over the whole sequence; returns ∂C/∂x (N, T, input_size).
@@ -232,7 +232,10 @@ class _Recurrent(Layer):
         else:
             dY = None
             dfinal[0] += grad_y
-        dGx, dGh, dstates0 = self._bptt(dY, dfinal, c["m"], c["W_hh"].T)
+        # The weights in the walk's gate order, not halved (the gate gradients are the full
+        # pre-activations'); made here, not kept from forward, so inference never makes them.
+        W_ih, W_hh = self._internal(self.weight_ih.data), self._internal(self.weight_hh.data)
+        dGx, dGh, dstates0 = self._bptt(dY, dfinal, c["m"], W_hh.T)
         self.grad_initial_state = self._as_state(dstates0)
         # The weights' gradients: sums over all steps, each one product over the T·N rows.
         GH = self._gates * H
@@ -247,7 +250,7 @@ class _Recurrent(Layer):
         db = self._external(dGx2.sum(axis=0))
         self.bias_ih.accumulate(db)
         self.bias_hh.accumulate(db if dGh is dGx else self._external(dGh2.sum(axis=0)))
-        dx = dGx2 @ c["W_ih"].T
+        dx = dGx2 @ W_ih.T
         return xp.ascontiguousarray(dx.reshape(T, N, D).transpose(1, 0, 2))
 
     def _run(self, XW: np.ndarray, W_hh: np.ndarray, states0: list[np.ndarray],
