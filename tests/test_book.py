@@ -35,14 +35,12 @@ axon's exact equivalent (the same weights in float64, to 1e-10):
 
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
-
 import numpy as np
 import pytest
 
 import axon as ax
 from axon.losses import MSE, BinaryCrossEntropy, CrossEntropyCost, QuadraticCost
+from test_digits_cnn import load_example
 
 K = 10                      # outputs: the ten digits
 (X_TRAIN, LABELS), _ = ax.datasets.load_digits(dtype=np.float64)
@@ -199,18 +197,10 @@ def test_the_books_initialisations(init, std):
     assert not ax.Dense(3, 4, seed=0).bias.data.any()  # the default stays zeros
 
 
-def _example(name: str):
-    path = Path(__file__).resolve().parents[1] / "examples" / f"{name}.py"
-    spec = importlib.util.spec_from_file_location(f"example_{name}", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def test_the_chapter_3_example_learns_and_its_bce_conversion_is_the_book():
     """examples/nielsen_chapter3.py: the book's cost and BCE at lr = kη, l2 = λ/(kn) train alike;
     BCE at the book's η and λ/n learns far less in the same epochs."""
-    example = _example("nielsen_chapter3")
+    example = load_example("nielsen_chapter3")
     runs = {name: example.train(loss, lr, l2, seed=0, epochs=3) for name, (loss, lr, l2) in example.variants(N).items()}
     book, same_numbers, converted = runs.values()
     np.testing.assert_allclose(converted, book, atol=1e-9)   # float32: the same run up to rounding

@@ -10,7 +10,6 @@ import html as html_lib
 import math
 import os
 import re
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -21,6 +20,7 @@ import axon as ax
 from axon.cli.data import Dataset
 from axon.report import facts, write_report
 from axon.report.html import first_conv_filters, first_layer_units
+from browser import CHROMIUM_FLAGS, chromium_path
 
 IMG = re.compile(r'<img alt="([^"]*)" src="([^"]*)">')
 
@@ -60,11 +60,6 @@ def _digits_data(n=40, seed=0):
                    class_names=[str(k) for k in range(10)])
 
 
-def _softmax(z):
-    e = np.exp(z - z.max(axis=1, keepdims=True))
-    return e / e.sum(axis=1, keepdims=True)
-
-
 def _classification_report(tmp_path: Path, grad: bool = True, **kwargs) -> Path:
     data = _digits_data()
     ax.set_seed(0)
@@ -73,7 +68,7 @@ def _classification_report(tmp_path: Path, grad: bool = True, **kwargs) -> Path:
     history = dict(HISTORY)
     if grad:
         history |= {"grad_norm/dense_1": [0.5, 0.3, 0.2, 0.2, 0.1], "grad_norm/dense_2": [1.0, 0.6, 0.4, 0.3, 0.3]}
-    probs = _softmax(model.forward(data.X_test))
+    probs = ax.functions.softmax(model.forward(data.X_test))
     metrics = {"epochs_run": 5, "train_seconds": 2.5, "val": {"loss": 1.5, "accuracy": 0.5},
                "test": {"loss": 1.5, "accuracy": 0.45}}
     info = {"command": "axon train --epochs 5 --note '<b>'", "config": CONFIG}
@@ -223,7 +218,7 @@ def test_sampled_units_are_said_to_be_sampled(tmp_path):
                    X_test=X, y_test=y, n_outputs=10, image_shape=(28, 28))
     model = ax.Sequential(ax.Dense(784, 300), ax.ReLU(), ax.Dense(300, 10))
     doc = write_report(tmp_path / "r.html", model=model, data=data, history={"loss": [1.0]}, metrics={},
-                       predictions={"test": _softmax(model.forward(X))}, info={"config": {}})
+                       predictions={"test": ax.functions.softmax(model.forward(X))}, info={"config": {}})
     text = _text(doc.read_text(encoding="utf-8"))
     assert "256 of the 300 units, evenly sampled" in text and "One colour scale for all" in text
 
@@ -239,7 +234,7 @@ def test_cnn_report_draws_the_first_convolution_filters(tmp_path):
     assert tiles.shape == (6, 3, 3) and caps == [str(i) for i in range(6)]
     np.testing.assert_array_equal(tiles[4], model.layers[0].weight.data[4, 0])
     doc = write_report(tmp_path / "r.html", model=model, data=data, history={"loss": [1.0, 0.5]},
-                       metrics={"epochs_run": 2}, predictions={"val": _softmax(model.forward(X))},
+                       metrics={"epochs_run": 2}, predictions={"val": ax.functions.softmax(model.forward(X))},
                        info={"config": {"model": "cnn", "epochs": 2}})
     text = _text(doc.read_text(encoding="utf-8"))
     assert "convolution filters" in _images(doc.read_text(encoding="utf-8"))
@@ -312,16 +307,6 @@ window.addEventListener('load', function () {
 });
 </script>
 """
-CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync", "--no-first-run", "--hide-scrollbars"]
-
-
-def _browser() -> str | None:
-    for name in ("chromium", "chromium-browser", "google-chrome"):
-        path = shutil.which(name) or (f"/usr/bin/{name}" if Path(f"/usr/bin/{name}").exists() else None)
-        if path:
-            return path
-    return None
 
 
 def _artefacts(tmp_path: Path) -> Path:
@@ -357,7 +342,7 @@ def _real_run(tmp_path: Path, kind: str) -> Path:
 @pytest.mark.parametrize("kind", ["digits-early-stopping", "cnn", "csv-classification", "csv-regression",
                                   "interrupted"])
 def test_report_renders_in_headless_chromium_with_page_sized_figures(tmp_path, kind):
-    browser = _browser()
+    browser = chromium_path()
     if browser is None:
         pytest.skip("no Chromium installed")
     if kind == "interrupted":

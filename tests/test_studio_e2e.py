@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 import time
@@ -19,33 +18,24 @@ import numpy as np
 import pytest
 
 import axon as ax
+from browser import CHROMIUM_FLAGS, chromium_path
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(180)]
 
 REPO = Path(__file__).resolve().parents[1]
 ARTIFACTS = Path(os.environ.get("AXON_TEST_ARTIFACTS", REPO / "test-artifacts")) / "studio"
-CHROMIUM_ARGS = ["--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
-
-
-def _chromium() -> str | None:
-    for name in ("chromium", "chromium-browser", "google-chrome"):
-        path = shutil.which(name) or (f"/usr/bin/{name}" if Path(f"/usr/bin/{name}").exists() else None)
-        if path:
-            return path
-    return None
 
 
 @pytest.fixture(scope="module")
 def browser():
     pytest.importorskip("starlette", reason="the studio extra is not installed")
     sync_api = pytest.importorskip("playwright.sync_api", reason="Playwright is not installed (pip install playwright)")
-    path = _chromium()
+    path = chromium_path()
     if path is None:
         pytest.skip("no Chromium found (apt-get install chromium)")
     with sync_api.sync_playwright() as p:
         try:
-            b = p.chromium.launch(executable_path=path, args=CHROMIUM_ARGS)
+            b = p.chromium.launch(executable_path=path, args=CHROMIUM_FLAGS)
         except Exception as e:  # a Chromium that cannot start here (sandbox, libraries)
             pytest.skip(f"Chromium at {path} does not start: {str(e).splitlines()[0]}")
         yield b

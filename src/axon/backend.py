@@ -191,7 +191,11 @@ def host_copy(x: Any) -> np.ndarray:
 
 
 def scatter_add(target: Any, indices: Any, values: Any) -> None:
-    """``target[indices] += values``, adding every repeated index (NumPy's ``np.add.at``)."""
+    """``target[indices] += values``, adding every repeated index (NumPy's ``np.add.at``), in place.
+
+    Shapes: ``indices`` (m,) integers into ``target``'s first axis; ``values`` (m, *target.shape[1:])
+    (or broadcastable to it): row i of ``values`` is added to ``target[indices[i]]``.
+    """
     if on_gpu(target):
         mod = _gpu_if_loaded()
         add = getattr(mod, "scatter_add", None)

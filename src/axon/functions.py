@@ -27,7 +27,8 @@ def sigmoid_prime(z: np.ndarray) -> np.ndarray:
 
 
 def sigmoid_prime_from_output(a: np.ndarray) -> np.ndarray:
-    """σ′(z) from the output a = σ(z): a(1 − a). A new array (the layer multiplies it in place)."""
+    """σ′(z) from the output a = σ(z): a(1 − a). A new array of a's shape and dtype (the layer
+    multiplies it in place)."""
     d = 1 - a
     d *= a
     return d
@@ -45,7 +46,7 @@ def tanh_prime(z: np.ndarray) -> np.ndarray:
 
 
 def tanh_prime_from_output(a: np.ndarray) -> np.ndarray:
-    """tanh′(z) from the output a = tanh(z): 1 − a². A new array."""
+    """tanh′(z) from the output a = tanh(z): 1 − a². A new array of a's shape and dtype."""
     d = a * a
     np.subtract(1, d, out=d)
     return d
