@@ -84,9 +84,11 @@ class Progress:
         """Start epoch ``epoch`` (0-based); ``done`` batches are already done (when resuming)."""
         self._t0 = time.perf_counter()
         if self.mode in ("bar", "notebook"):
-            from tqdm import tqdm as plain
-            from tqdm.auto import tqdm as auto
-            bar: Any = auto if self.mode == "notebook" else plain
+            bar: Any
+            if self.mode == "notebook":
+                from tqdm.auto import tqdm as bar
+            else:
+                from tqdm import tqdm as bar
             self._bar = bar(total=self.n_batches, initial=done, desc=f"Epoch {epoch + 1}/{self.epochs}",
                              unit="batch", leave=False, file=self.stream, mininterval=REFRESH_SECONDS,
                              dynamic_ncols=True)
