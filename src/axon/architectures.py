@@ -20,7 +20,7 @@ token          layers
 ``flatten``    Flatten; inserted automatically before the first Dense after image layers
 ``lstm64``     LSTM with 64 units (``gru64``, ``rnn64`` likewise) over the rows of a one-channel
                image as steps (28 steps of 28 pixels for MNIST); every step's state when another
-               sequence token follows, else the last state
+               sequence token follows (``ln`` tokens between count for nothing), else the last state
 ``attn4``      a pre-norm transformer encoder block with 4 heads over the steps (``Residual``s of
                LayerNorm → attention and LayerNorm → Dense(2d) → ReLU → Dense(d))
 ``ln``         LayerNorm over the last axis; ``gap``: the mean over the steps (GlobalAvgPool1D)
@@ -227,8 +227,9 @@ def build_model(spec: str | list | tuple | None, input_shape: tuple[int, ...], n
         elif t == "bn":
             add(BatchNorm2d(shape[0], dtype=dtype) if len(shape) == 3 else BatchNorm1d(shape[0], dtype=dtype), t)
         elif _SEQ.match(t):
-            following = tokens[i + 1] if i + 1 < len(tokens) else ""
-            for layer in _sequence_layers(t, shape, following):
+            # LayerNorm keeps the shape: what comes after the ``ln`` tokens decides the steps' fate
+            following = next((u for u in tokens[i + 1:] if u != "ln"), "")
+            for layer in _sequence_layers(t, shape, following, l1=l1, l2=l2, dtype=dtype, seed=seed):
                 add(layer, t)
         elif t == "flatten":
             flatten_if_image()
@@ -260,9 +261,14 @@ def build_mlp(n_inputs: int, hidden: list[int] | tuple[int, ...], n_outputs: int
                        kind="mlp", **options)  # type: ignore[arg-type]
 
 
-def _sequence_layers(token: str, shape: tuple[int, ...], following: str) -> list[Layer]:
+def _sequence_layers(token: str, shape: tuple[int, ...], following: str, *, l1: float, l2: float,
+                     dtype: str | None, seed: Seed) -> list[Layer]:
     """The layers of a sequence token (``lstm64``, ``gru64``, ``rnn64``, ``attn4``, ``ln``, ``gap``) on
-    samples of ``shape``: (steps, features), or a one-channel image whose rows become the steps."""
+    samples of ``shape``: (steps, features), or a one-channel image whose rows become the steps.
+
+    ``following`` is the next token other than ``ln`` ("" at the end): a recurrent layer gives every
+    step's state when it is a sequence token. ``dtype`` and ``seed`` go to every layer, ``l1`` and
+    ``l2`` to the Dense layers of an ``attn`` block, as :func:`build_model` passes them to the others."""
     from axon.layers import GRU, LSTM, RNN, GlobalAvgPool1D, LayerNorm, MultiHeadSelfAttention, Residual
 
     layers: list[Layer] = []
@@ -272,10 +278,11 @@ def _sequence_layers(token: str, shape: tuple[int, ...], following: str) -> list
         layers.append(Reshape(shape[1:]))
         shape = tuple(shape[1:])
     if token == "ln":
-        return layers + [LayerNorm(shape[-1])]
+        return layers + [LayerNorm(shape[-1], dtype=dtype)]
     if len(shape) != 2:
-        raise ValueError(f"--layers: {token!r} needs (steps, features) but comes after a layer that "
-                         f"gives {shape}; put sequence tokens before Dense ones")
+        raise ValueError(f"--layers: {token!r} needs (steps, features) but its input has shape {shape} "
+                         f"(a Dense token, or an lstm/gru/rnn token with no sequence token after it, gives "
+                         f"one vector per sample); put sequence tokens before Dense ones")
     if token == "gap":
         return layers + [GlobalAvgPool1D(channels_last=True)]
     match = _SEQ.match(token)
@@ -285,7 +292,10 @@ def _sequence_layers(token: str, shape: tuple[int, ...], following: str) -> list
     if kind == "attn":
         if d % size:
             raise ValueError(f"--layers: {token!r}: {d} features per step are not a multiple of {size} heads")
-        return layers + [Residual(Sequential(LayerNorm(d), MultiHeadSelfAttention(d, size))),
-                         Residual(Sequential(LayerNorm(d), Dense(d, 2 * d, init="he"), ReLU(), Dense(2 * d, d)))]
+        return layers + [Residual(Sequential(LayerNorm(d, dtype=dtype),
+                                             MultiHeadSelfAttention(d, size, dtype=dtype, seed=seed))),
+                         Residual(Sequential(LayerNorm(d, dtype=dtype),
+                                             Dense(d, 2 * d, init="he", l1=l1, l2=l2, dtype=dtype, seed=seed),
+                                             ReLU(), Dense(2 * d, d, l1=l1, l2=l2, dtype=dtype, seed=seed)))]
     cell = {"lstm": LSTM, "gru": GRU, "rnn": RNN}[kind]
-    return layers + [cell(d, size, return_sequences=bool(_SEQ.match(following)) and following != "ln")]
+    return layers + [cell(d, size, return_sequences=bool(_SEQ.match(following)), dtype=dtype, seed=seed)]
