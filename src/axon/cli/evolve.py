@@ -200,11 +200,9 @@ def _resume(args: argparse.Namespace) -> tuple[Any, Any, dict[str, Any], dict[st
 
 def run(args: argparse.Namespace) -> int:
     """Run ``axon evolve``; returns the exit status (0, or 130 when interrupted)."""
-    try:
-        from axon.search._optuna import require_optuna
-        require_optuna()
-    except ImportError as e:
-        raise ValueError(str(e)) from None
+    from axon.search._optuna import require_optuna
+
+    require_optuna()  # before the data loads: without Optuna, a ValueError naming the extra
     from axon import runs
     from axon.search.evolve import run as run_search
     from axon.search.evolve import stored_settings
