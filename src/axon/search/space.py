@@ -29,9 +29,7 @@ import math
 from dataclasses import asdict, dataclass, fields
 from typing import Any
 
-
-def _is_int(v: Any) -> bool:
-    return isinstance(v, int) and not isinstance(v, bool)
+from axon.validation import is_int
 
 
 def _is_number(v: Any) -> bool:
@@ -354,8 +352,8 @@ class SearchSpace:
 
 
 def _int_choice(v: Any, name: str) -> int:
-    if _is_int(v):
-        return v
+    if is_int(v):
+        return int(v)
     if isinstance(v, str) and v.strip().lstrip("-").isdigit():
         return int(v)
     if isinstance(v, float) and v.is_integer():
