@@ -40,6 +40,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from axon.layers import (
@@ -138,7 +139,7 @@ def image_shape(input_shape: tuple[int, ...]) -> tuple[int, int, int] | None:
 
 
 def build_model(spec: str | list | tuple | None, input_shape: tuple[int, ...], n_outputs: int, *,
-                kind: str = "mlp", activation: str = "relu", dropout: float = 0.0, l1: float = 0.0,
+                kind: str = "mlp", activation: str | Sequence[str] = "relu", dropout: float = 0.0, l1: float = 0.0,
                 l2: float = 0.0, init: str | None = None, dtype: str | None = None,
                 seed: Seed = None) -> Sequential:
     """A network from a ``--layers`` spec: an MLP, or a CNN when the spec has image layers.
@@ -152,10 +153,12 @@ def build_model(spec: str | list | tuple | None, input_shape: tuple[int, ...], n
     kind : "mlp" or "cnn"; only chooses the default spec and whether flat square rows are seen
         as images (a spec with conv or pool tokens is a CNN whatever ``kind`` says). An MLP on
         image input starts with Flatten.
-    activation : the hidden layers' activation, a name of :data:`ACTIVATIONS` (or an alias).
+    activation : the hidden layers' activation, a name of :data:`ACTIVATIONS` (or an alias); or
+        a list of names, one per conv token and per Dense token in order (each layer then gets
+        its own activation and, without ``init``, that activation's default initialiser).
     dropout : Dropout probability after each hidden Dense block (0: none).
     l1, l2 : penalties of every Dense and Conv2D layer (see :class:`axon.Dense`).
-    init : the initialiser of the hidden layers (default: :data:`DEFAULT_INIT` for the
+    init : the initialiser of the hidden layers (default: :data:`DEFAULT_INIT` for each layer's
         activation); the output layer uses Glorot.
     dtype : "float32" or "float64" (default :func:`axon.get_default_dtype`).
     seed : the initial weights' and dropout masks' randomness (see :mod:`axon._config`).
@@ -166,8 +169,8 @@ def build_model(spec: str | list | tuple | None, input_shape: tuple[int, ...], n
     if kind not in ("mlp", "cnn"):
         raise ValueError(f"kind must be 'mlp' or 'cnn', got {kind!r}")
     n_outputs = check_int(n_outputs, "n_outputs")
-    act = ACTIVATIONS[activation_name(activation)]
-    init = init or DEFAULT_INIT[activation_name(activation)]
+    per_layer = [activation_name(a) for a in activation] if isinstance(activation, (list, tuple)) else None
+    single = "" if per_layer is not None else activation_name(activation)  # type: ignore[arg-type]
     input_shape = tuple(int(s) for s in input_shape)
     if spec is None:
         image = image_shape(input_shape)
@@ -176,6 +179,12 @@ def build_model(spec: str | list | tuple | None, input_shape: tuple[int, ...], n
                              f"shape {input_shape}; use kind='mlp' or load the data as images")
         spec = default_cnn_spec(image) if kind == "cnn" and image is not None else DEFAULT_MLP
     tokens = parse_tokens(spec)
+    n_activated = sum(1 for t in tokens if _CONV.match(t) or _INT.match(t))
+    if per_layer is not None and len(per_layer) != n_activated:
+        raise ValueError(f"activation: {len(per_layer)} names for the {n_activated} conv and Dense layers of "
+                         f"{','.join(tokens) or 'the linear model'}; give one name per conv and Dense token, "
+                         f"or one name for all")
+    names = iter(per_layer if per_layer is not None else [single] * n_activated)
     layers: list[Layer] = []
     shape: tuple[int, ...] = input_shape
     if has_image_layers(tokens):  # Dense and bn tokens alone take the samples as they come
@@ -213,12 +222,13 @@ def build_model(spec: str | list | tuple | None, input_shape: tuple[int, ...], n
                 raise ValueError(f"--layers: {t!r} needs image input but comes after a Dense or flatten "
                                  "layer; put conv and pool tokens first")
             filters, k, stride = int(conv[1]), int(conv[2]), int(conv[3] or 1)
-            add(Conv2D(shape[0], filters, k, stride=stride, padding=k // 2, init=init,
+            name = next(names)
+            add(Conv2D(shape[0], filters, k, stride=stride, padding=k // 2, init=init or DEFAULT_INIT[name],
                        bias=not followed_by_bn, l1=l1, l2=l2, dtype=dtype, seed=seed), t)
             if followed_by_bn:
                 add(BatchNorm2d(filters, dtype=dtype), "bn")
                 i += 1
-            add(act(), t)
+            add(ACTIVATIONS[name](), t)
         elif pool:
             if len(shape) != 3:
                 raise ValueError(f"--layers: {t!r} needs image input but comes after a Dense or flatten layer")
@@ -235,12 +245,13 @@ def build_model(spec: str | list | tuple | None, input_shape: tuple[int, ...], n
             flatten_if_image()
         else:
             flatten_if_image()
-            units = int(t)
-            add(Dense(shape[0], units, init=init, bias=not followed_by_bn, l1=l1, l2=l2, dtype=dtype, seed=seed), t)
+            units, name = int(t), next(names)
+            add(Dense(shape[0], units, init=init or DEFAULT_INIT[name], bias=not followed_by_bn, l1=l1, l2=l2,
+                      dtype=dtype, seed=seed), t)
             if followed_by_bn:
                 add(BatchNorm1d(units, dtype=dtype), "bn")
                 i += 1
-            add(act(), t)
+            add(ACTIVATIONS[name](), t)
             if dropout:
                 add(Dropout(dropout, seed=seed), t)
         i += 1
