@@ -16,6 +16,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+#: The examples and notes under ``axon evolve --help``.
 EPILOG = """\
 examples:
   axon evolve                                  # digits, 16 x 10 generations of MLPs, report in runs/
@@ -141,7 +142,7 @@ def _settings(args: argparse.Namespace, task: str, standardize: bool, stored: An
     base = stored.to_dict() if stored is not None else {}
     if not space_given and stored is not None:
         given["space"] = stored.space
-    elif space_given or stored is None:
+    else:
         given["space"] = _space(args)
     fields = {**base, "task": task, "standardize": standardize, **given}
     fields["seed"] = args.seed if args.seed is not None else base.get("seed", 0)

@@ -25,10 +25,12 @@ from axon.validation import check_int
 #: Objective name -> direction.
 OBJECTIVES = {"val_loss": "minimize", "val_accuracy": "maximize", "params": "minimize",
               "inference_time": "minimize"}
+#: The search strategies: NSGA-II (the genetic algorithm), TPE (Bayesian), random search.
 SAMPLERS = ("nsga2", "tpe", "random")
 #: NSGA-II crossover name -> Optuna class name (in optuna.samplers.nsgaii).
 CROSSOVERS = {"uniform": "UniformCrossover", "blxalpha": "BLXAlphaCrossover", "sbx": "SBXCrossover",
               "vsbx": "VSBXCrossover", "undx": "UNDXCrossover", "spx": "SPXCrossover"}
+#: Pruners: Optuna's MedianPruner on the validation loss (:func:`make_pruner`), or none.
 PRUNERS = ("median", "none")
 
 
