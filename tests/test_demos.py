@@ -197,3 +197,14 @@ def test_rnn_vanishing_plain_rnn_forgets_and_lstm_remembers(demo):
     rnn, lstm = n["grad_init"]["RNN"], n["grad_init"]["LSTM"]
     assert rnn[0] < 1e-3 * rnn[-1]                                         # vanished over 30 steps
     assert lstm[0] > 0.1 * lstm[-1]                                        # carried by the cell state
+
+
+def test_axon_demo_evolve_without_optuna_is_one_line_naming_the_extra(monkeypatch, tmp_path, capsys):
+    import sys
+
+    from axon.cli.main import main
+
+    monkeypatch.setitem(sys.modules, "optuna", None)  # import optuna now raises ImportError
+    assert main(["demo", "evolve", "--out", str(tmp_path / "evolve")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("axon: error: ") and 'pip install -e ".[search]"' in err, err

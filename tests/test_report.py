@@ -382,3 +382,20 @@ def test_report_renders_in_headless_chromium_with_page_sized_figures(tmp_path, k
     assert content_rows.size and content_rows[-1] > 1500   # a full report, not an error page
     with Image.open(shot) as im:  # crop to the content so the artefact is the page, not blank space
         im.crop((0, 0, im.width, min(im.height, int(content_rows[-1]) + 20))).save(shot)
+
+
+def test_the_report_and_early_stopping_agree_on_the_best_epoch():
+    from axon.callbacks import EarlyStopping
+    from axon.report.facts import best_epoch
+
+    values = [0.2, 0.9, 0.4, 0.1, 0.5]  # highest at epoch 2, lowest at epoch 4 (1-based)
+    expected = {"val_r2": 2, "val_f1": 2, "val_top_5_accuracy": 2, "val_accuracy": 2, "val_loss": 4, "val_mse": 4}
+    found = {}
+    for key in expected:
+        stopping = EarlyStopping(monitor=key, patience=len(values), restore_best=False)
+        for epoch, v in enumerate(values):
+            stopping.on_epoch_end(epoch, {key: v})
+        best = best_epoch({key: values}, key)
+        assert best is not None
+        found[key] = (stopping.best_epoch + 1, best.epoch)
+    assert found == {key: (e, e) for key, e in expected.items()}

@@ -223,6 +223,12 @@ def test_bad_settings_get_one_clear_error(kwargs, message, tmp_path):
         evolve(X, y, out=tmp_path / "run", verbose=0, **kwargs)
 
 
+def test_workers_must_be_an_integer(tmp_path):
+    (X, y), _ = ax.datasets.load_digits()
+    with pytest.raises(TypeError, match="workers must be a positive integer, got 2.5"):
+        evolve(X, y, out=tmp_path / "run", verbose=0, workers=2.5)
+
+
 # -- storages ------------------------------------------------------------------------------------------
 @pytest.mark.parametrize("url, message", [
     ("study.db", "is not a URL"),

@@ -20,7 +20,7 @@ token          layers
 ``flatten``    Flatten; inserted automatically before the first Dense after image layers
 ``lstm64``     LSTM with 64 units (``gru64``, ``rnn64`` likewise) over the rows of a one-channel
                image as steps (28 steps of 28 pixels for MNIST); every step's state when another
-               sequence token follows, else the last state
+               sequence token follows (``ln`` tokens between count for nothing), else the last state
 ``attn4``      a pre-norm transformer encoder block with 4 heads over the steps (``Residual``s of
                LayerNorm → attention and LayerNorm → Dense(2d) → ReLU → Dense(d))
 ``ln``         LayerNorm over the last axis; ``gap``: the mean over the steps (GlobalAvgPool1D)
@@ -40,6 +40,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from axon.layers import (
@@ -138,7 +139,7 @@ def image_shape(input_shape: tuple[int, ...]) -> tuple[int, int, int] | None:
 
 
 def build_model(spec: str | list | tuple | None, input_shape: tuple[int, ...], n_outputs: int, *,
-                kind: str = "mlp", activation: str = "relu", dropout: float = 0.0, l1: float = 0.0,
+                kind: str = "mlp", activation: str | Sequence[str] = "relu", dropout: float = 0.0, l1: float = 0.0,
                 l2: float = 0.0, init: str | None = None, dtype: str | None = None,
                 seed: Seed = None) -> Sequential:
     """A network from a ``--layers`` spec: an MLP, or a CNN when the spec has image layers.
@@ -152,10 +153,12 @@ def build_model(spec: str | list | tuple | None, input_shape: tuple[int, ...], n
     kind : "mlp" or "cnn"; only chooses the default spec and whether flat square rows are seen
         as images (a spec with conv or pool tokens is a CNN whatever ``kind`` says). An MLP on
         image input starts with Flatten.
-    activation : the hidden layers' activation, a name of :data:`ACTIVATIONS` (or an alias).
+    activation : the hidden layers' activation, a name of :data:`ACTIVATIONS` (or an alias); or
+        a list of names, one per conv token and per Dense token in order (each layer then gets
+        its own activation and, without ``init``, that activation's default initialiser).
     dropout : Dropout probability after each hidden Dense block (0: none).
     l1, l2 : penalties of every Dense and Conv2D layer (see :class:`axon.Dense`).
-    init : the initialiser of the hidden layers (default: :data:`DEFAULT_INIT` for the
+    init : the initialiser of the hidden layers (default: :data:`DEFAULT_INIT` for each layer's
         activation); the output layer uses Glorot.
     dtype : "float32" or "float64" (default :func:`axon.get_default_dtype`).
     seed : the initial weights' and dropout masks' randomness (see :mod:`axon._config`).
@@ -166,8 +169,8 @@ def build_model(spec: str | list | tuple | None, input_shape: tuple[int, ...], n
     if kind not in ("mlp", "cnn"):
         raise ValueError(f"kind must be 'mlp' or 'cnn', got {kind!r}")
     n_outputs = check_int(n_outputs, "n_outputs")
-    act = ACTIVATIONS[activation_name(activation)]
-    init = init or DEFAULT_INIT[activation_name(activation)]
+    per_layer = [activation_name(a) for a in activation] if isinstance(activation, (list, tuple)) else None
+    single = "" if per_layer is not None else activation_name(activation)  # type: ignore[arg-type]
     input_shape = tuple(int(s) for s in input_shape)
     if spec is None:
         image = image_shape(input_shape)
@@ -176,6 +179,12 @@ def build_model(spec: str | list | tuple | None, input_shape: tuple[int, ...], n
                              f"shape {input_shape}; use kind='mlp' or load the data as images")
         spec = default_cnn_spec(image) if kind == "cnn" and image is not None else DEFAULT_MLP
     tokens = parse_tokens(spec)
+    n_activated = sum(1 for t in tokens if _CONV.match(t) or _INT.match(t))
+    if per_layer is not None and len(per_layer) != n_activated:
+        raise ValueError(f"activation: {len(per_layer)} names for the {n_activated} conv and Dense layers of "
+                         f"{','.join(tokens) or 'the linear model'}; give one name per conv and Dense token, "
+                         f"or one name for all")
+    names = iter(per_layer if per_layer is not None else [single] * n_activated)
     layers: list[Layer] = []
     shape: tuple[int, ...] = input_shape
     if has_image_layers(tokens):  # Dense and bn tokens alone take the samples as they come
@@ -213,12 +222,13 @@ def build_model(spec: str | list | tuple | None, input_shape: tuple[int, ...], n
                 raise ValueError(f"--layers: {t!r} needs image input but comes after a Dense or flatten "
                                  "layer; put conv and pool tokens first")
             filters, k, stride = int(conv[1]), int(conv[2]), int(conv[3] or 1)
-            add(Conv2D(shape[0], filters, k, stride=stride, padding=k // 2, init=init,
+            name = next(names)
+            add(Conv2D(shape[0], filters, k, stride=stride, padding=k // 2, init=init or DEFAULT_INIT[name],
                        bias=not followed_by_bn, l1=l1, l2=l2, dtype=dtype, seed=seed), t)
             if followed_by_bn:
                 add(BatchNorm2d(filters, dtype=dtype), "bn")
                 i += 1
-            add(act(), t)
+            add(ACTIVATIONS[name](), t)
         elif pool:
             if len(shape) != 3:
                 raise ValueError(f"--layers: {t!r} needs image input but comes after a Dense or flatten layer")
@@ -227,19 +237,21 @@ def build_model(spec: str | list | tuple | None, input_shape: tuple[int, ...], n
         elif t == "bn":
             add(BatchNorm2d(shape[0], dtype=dtype) if len(shape) == 3 else BatchNorm1d(shape[0], dtype=dtype), t)
         elif _SEQ.match(t):
-            following = tokens[i + 1] if i + 1 < len(tokens) else ""
-            for layer in _sequence_layers(t, shape, following):
+            # LayerNorm keeps the shape: what comes after the ``ln`` tokens decides the steps' fate
+            following = next((u for u in tokens[i + 1:] if u != "ln"), "")
+            for layer in _sequence_layers(t, shape, following, l1=l1, l2=l2, dtype=dtype, seed=seed):
                 add(layer, t)
         elif t == "flatten":
             flatten_if_image()
         else:
             flatten_if_image()
-            units = int(t)
-            add(Dense(shape[0], units, init=init, bias=not followed_by_bn, l1=l1, l2=l2, dtype=dtype, seed=seed), t)
+            units, name = int(t), next(names)
+            add(Dense(shape[0], units, init=init or DEFAULT_INIT[name], bias=not followed_by_bn, l1=l1, l2=l2,
+                      dtype=dtype, seed=seed), t)
             if followed_by_bn:
                 add(BatchNorm1d(units, dtype=dtype), "bn")
                 i += 1
-            add(act(), t)
+            add(ACTIVATIONS[name](), t)
             if dropout:
                 add(Dropout(dropout, seed=seed), t)
         i += 1
@@ -260,9 +272,14 @@ def build_mlp(n_inputs: int, hidden: list[int] | tuple[int, ...], n_outputs: int
                        kind="mlp", **options)  # type: ignore[arg-type]
 
 
-def _sequence_layers(token: str, shape: tuple[int, ...], following: str) -> list[Layer]:
+def _sequence_layers(token: str, shape: tuple[int, ...], following: str, *, l1: float, l2: float,
+                     dtype: str | None, seed: Seed) -> list[Layer]:
     """The layers of a sequence token (``lstm64``, ``gru64``, ``rnn64``, ``attn4``, ``ln``, ``gap``) on
-    samples of ``shape``: (steps, features), or a one-channel image whose rows become the steps."""
+    samples of ``shape``: (steps, features), or a one-channel image whose rows become the steps.
+
+    ``following`` is the next token other than ``ln`` ("" at the end): a recurrent layer gives every
+    step's state when it is a sequence token. ``dtype`` and ``seed`` go to every layer, ``l1`` and
+    ``l2`` to the Dense layers of an ``attn`` block, as :func:`build_model` passes them to the others."""
     from axon.layers import GRU, LSTM, RNN, GlobalAvgPool1D, LayerNorm, MultiHeadSelfAttention, Residual
 
     layers: list[Layer] = []
@@ -272,10 +289,11 @@ def _sequence_layers(token: str, shape: tuple[int, ...], following: str) -> list
         layers.append(Reshape(shape[1:]))
         shape = tuple(shape[1:])
     if token == "ln":
-        return layers + [LayerNorm(shape[-1])]
+        return layers + [LayerNorm(shape[-1], dtype=dtype)]
     if len(shape) != 2:
-        raise ValueError(f"--layers: {token!r} needs (steps, features) but comes after a layer that "
-                         f"gives {shape}; put sequence tokens before Dense ones")
+        raise ValueError(f"--layers: {token!r} needs (steps, features) but its input has shape {shape} "
+                         f"(a Dense token, or an lstm/gru/rnn token with no sequence token after it, gives "
+                         f"one vector per sample); put sequence tokens before Dense ones")
     if token == "gap":
         return layers + [GlobalAvgPool1D(channels_last=True)]
     match = _SEQ.match(token)
@@ -285,7 +303,10 @@ def _sequence_layers(token: str, shape: tuple[int, ...], following: str) -> list
     if kind == "attn":
         if d % size:
             raise ValueError(f"--layers: {token!r}: {d} features per step are not a multiple of {size} heads")
-        return layers + [Residual(Sequential(LayerNorm(d), MultiHeadSelfAttention(d, size))),
-                         Residual(Sequential(LayerNorm(d), Dense(d, 2 * d, init="he"), ReLU(), Dense(2 * d, d)))]
+        return layers + [Residual(Sequential(LayerNorm(d, dtype=dtype),
+                                             MultiHeadSelfAttention(d, size, dtype=dtype, seed=seed))),
+                         Residual(Sequential(LayerNorm(d, dtype=dtype),
+                                             Dense(d, 2 * d, init="he", l1=l1, l2=l2, dtype=dtype, seed=seed),
+                                             ReLU(), Dense(2 * d, d, l1=l1, l2=l2, dtype=dtype, seed=seed)))]
     cell = {"lstm": LSTM, "gru": GRU, "rnn": RNN}[kind]
-    return layers + [cell(d, size, return_sequences=bool(_SEQ.match(following)) and following != "ln")]
+    return layers + [cell(d, size, return_sequences=bool(_SEQ.match(following)), dtype=dtype, seed=seed)]

@@ -104,13 +104,22 @@ class Callback:
         return f"{type(self).__name__}()"
 
 
+def higher_is_better(monitor: str) -> bool:
+    """Whether a history key improves upward: accuracies (``accuracy``, ``top_5_accuracy``), R² and F1
+    (also with ``val_``); losses and errors (``loss``, ``mse``, anything else) improve downward.
+
+    The one rule for ``mode="auto"`` of the callbacks here and for the best epoch of a report.
+    """
+    name = monitor[4:] if monitor.startswith("val_") else monitor
+    return "acc" in name or name.startswith("top_") or name.endswith(("r2", "f1"))
+
+
 def _mode(monitor: str, mode: str) -> str:
     if mode not in ("auto", "min", "max"):
         raise ValueError(f"mode must be 'auto', 'min' or 'max', got {mode!r}")
     if mode != "auto":
         return mode
-    name = monitor[4:] if monitor.startswith("val_") else monitor
-    return "max" if ("acc" in name or name.startswith("top_")) else "min"
+    return "max" if higher_is_better(monitor) else "min"
 
 
 def _optimizer(callback: Callback) -> Optimizer:
@@ -564,4 +573,4 @@ class GradientStats(Callback):
 
 
 __all__ = ["CSVLogger", "Callback", "EarlyStopping", "GradientStats", "LearningRateScheduler",
-           "ModelCheckpoint", "ReduceLROnPlateau"]
+           "ModelCheckpoint", "ReduceLROnPlateau", "higher_is_better"]

@@ -16,6 +16,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+#: The examples and notes under ``axon evolve --help``.
 EPILOG = """\
 examples:
   axon evolve                                  # digits, 16 x 10 generations of MLPs, report in runs/
@@ -141,7 +142,7 @@ def _settings(args: argparse.Namespace, task: str, standardize: bool, stored: An
     base = stored.to_dict() if stored is not None else {}
     if not space_given and stored is not None:
         given["space"] = stored.space
-    elif space_given or stored is None:
+    else:
         given["space"] = _space(args)
     fields = {**base, "task": task, "standardize": standardize, **given}
     fields["seed"] = args.seed if args.seed is not None else base.get("seed", 0)
@@ -200,11 +201,9 @@ def _resume(args: argparse.Namespace) -> tuple[Any, Any, dict[str, Any], dict[st
 
 def run(args: argparse.Namespace) -> int:
     """Run ``axon evolve``; returns the exit status (0, or 130 when interrupted)."""
-    try:
-        from axon.search._optuna import require_optuna
-        require_optuna()
-    except ImportError as e:
-        raise ValueError(str(e)) from None
+    from axon.search._optuna import require_optuna
+
+    require_optuna()  # before the data loads: without Optuna, a ValueError naming the extra
     from axon import runs
     from axon.search.evolve import run as run_search
     from axon.search.evolve import stored_settings

@@ -265,5 +265,5 @@ def prepare_ink(ink: np.ndarray, style: str) -> np.ndarray:
 
 
 __all__ = ["IMAGE_SUFFIXES", "INK_THRESHOLD", "STYLES", "crop_to_ink", "image_files", "ink_map",
-           "is_image_input", "load_digit_image", "mnist_like", "optdigits_like", "read_grey", "resize",
-           "style_for"]
+           "is_image_input", "load_digit_image", "mnist_like", "optdigits_like", "prepare_ink", "read_grey",
+           "resize", "style_for"]

@@ -309,10 +309,11 @@ def make_curve(kind: str = "piecewise", n_samples: int = 100, *, noise: float = 
     return x.reshape(n, 1).astype(dt), y.reshape(n, 1).astype(dt)
 
 
-# Signed bumps (centre x₁, centre x₂, height) of the "gaussians" surface.
+#: Signed bumps (centre x₁, centre x₂, height) of the "gaussians" surface.
 SURFACE_BUMPS: tuple[tuple[float, float, float], ...] = (
     (-0.5, -0.5, 1.0), (0.5, 0.5, 1.0), (-0.5, 0.5, -1.0), (0.5, -0.5, -1.0), (0.0, 0.0, 0.5),
 )
+#: The standard deviation of each Gaussian bump of the "gaussians" surface.
 SURFACE_BUMP_WIDTH = 0.25
 
 

@@ -14,10 +14,14 @@ from axon.datasets import make_moons
 from axon.demos._common import DemoResult, new_figure, save
 from axon.demos.boundary import _draw, _grid
 
+#: Networks per generation.
 POPULATION = 8
+#: Generations of NSGA-II.
 GENERATIONS = 3
+#: Most epochs per network (early stopping after 10 without a better validation loss).
 EPOCHS = 40
-SHOWN = 4  # boundaries drawn: front members from the smallest to the best
+#: Decision boundaries drawn: front members from the smallest to the best.
+SHOWN = 4
 
 
 def run(out_dir: Path, seed: int = 0) -> DemoResult:

@@ -25,16 +25,27 @@ from axon.losses import SoftmaxCrossEntropy
 from axon.model import Sequential
 from axon.optim import SGD
 
+#: Training digits (a small subset, so that the network can memorise them).
 N_TRAIN = 200
+#: Validation digits: other rows of the training split, labels untouched.
 N_VAL = 400
-LABEL_NOISE = 0.2  # fraction of training labels replaced by a random digit
+#: Fraction of the training labels replaced by a random digit.
+LABEL_NOISE = 0.2
+#: Hidden units of the 64-HIDDEN-10 network.
 HIDDEN = 256
+#: Epochs of each variant (early stopping may end its run sooner).
 EPOCHS = 150
+#: Early stopping's patience (epochs without a better validation loss).
 PATIENCE = 10
+#: The L2 strength of the "l2" variant.
 L2 = 1e-2
-DROPOUT = 0.5        # on the hidden units
-INPUT_DROPOUT = 0.2  # on the pixels
+#: Dropout on the hidden units in the "dropout" variant.
+DROPOUT = 0.5
+#: Dropout on the pixels in the "dropout" variant.
+INPUT_DROPOUT = 0.2
+#: The networks compared: no regularisation and the three cures.
 VARIANTS = ("none", "l2", "dropout", "early_stopping")
+#: Each variant's title in the figures.
 TITLES = {"none": "no regularisation", "l2": f"L2 (l2 = {L2:g})",
           "dropout": f"dropout ({INPUT_DROPOUT:g} inputs, {DROPOUT:g} hidden)",
           "early_stopping": f"early stopping (patience {PATIENCE})"}

@@ -27,9 +27,13 @@ from axon.losses import SoftmaxCrossEntropy
 from axon.model import Sequential
 from axon.optim import Adam
 
+#: Sequence lengths T trained and tested (the last is the one of the gradient picture).
 LENGTHS = (5, 10, 20, 30)
+#: Hidden units of each recurrent layer.
 HIDDEN = 16
-STEPS = 300          # at most this many Adam steps per model, batches of 64
+#: At most this many Adam steps per model, batches of 64.
+STEPS = 300
+#: The two recurrent layers compared, by their names in the figures.
 NETS = {"RNN": RNN, "LSTM": LSTM}
 
 

@@ -11,6 +11,8 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
+from axon.callbacks import higher_is_better
+
 #: How a run can end, and the tone of the report's status line ("ok", "warn", "bad").
 STATUSES: dict[str, str] = {"completed": "ok", "stopped_early": "ok", "stopped": "ok", "interrupted": "warn",
                              "diverged": "bad"}
@@ -30,11 +32,7 @@ class Best:
     @property
     def higher_is_better(self) -> bool:
         """True for accuracies (and other scores), False for losses and errors."""
-        return _higher_is_better(self.monitor)
-
-
-def _higher_is_better(key: str) -> bool:
-    return "acc" in key or key.endswith(("r2", "f1"))
+        return higher_is_better(self.monitor)
 
 
 def default_monitor(history: dict[str, list[float]]) -> str | None:
@@ -57,7 +55,7 @@ def best_epoch(history: dict[str, list[float]], monitor: str | None = None, epoc
     if epoch is not None and 1 <= epoch <= len(values) and math.isfinite(values[epoch - 1]):
         i = epoch - 1
     else:
-        pick = max if _higher_is_better(monitor) else min
+        pick = max if higher_is_better(monitor) else min
         i = pick(finite, key=lambda iv: iv[1])[0]
     return Best(monitor, i + 1, float(values[i]), float(values[-1]), len(values))
 

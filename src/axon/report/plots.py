@@ -18,9 +18,12 @@ import numpy as np
 
 from axon.report.facts import Best
 
-WIDTH = 9.6      # inches: 960 pixels at DPI, the report's column
+#: Figure width in inches: 960 pixels at :data:`DPI`, the report's column.
+WIDTH = 9.6
+#: Pixels per inch of the figures.
 DPI = 100
-FONT_SIZE = 12   # points (17 pixels at DPI 100)
+#: Font size in points (17 pixels at DPI 100).
+FONT_SIZE = 12
 _RC: dict[Any, Any] = {"font.size": FONT_SIZE, "axes.titlesize": FONT_SIZE + 1, "axes.labelsize": FONT_SIZE,
        "legend.fontsize": FONT_SIZE - 1, "xtick.labelsize": FONT_SIZE - 1, "ytick.labelsize": FONT_SIZE - 1}
 

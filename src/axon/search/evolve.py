@@ -29,6 +29,7 @@ import numpy as np
 from axon.search.result import EvolveResult, collect
 from axon.search.settings import Settings
 from axon.search.space import SearchSpace
+from axon.validation import check_int
 
 #: The study's user attributes that hold the settings of the search and its latest budget.
 SETTINGS_ATTR = "axon_settings"
@@ -232,8 +233,7 @@ def run(data: Any, settings: Settings, *, storage: str | None = None, study: str
     from axon.search.workers import WorkerJob, run_worker, start_workers, wait_workers
 
     optuna = require_optuna()
-    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
-        raise ValueError(f"workers must be a whole number >= 1, got {workers!r}")
+    workers = check_int(workers, "workers", example=2)
     if data.X_val is None or len(data.X_val) == 0:
         raise ValueError("evolve needs a validation set to score the trials: use a validation split > 0")
     if storage is not None and study is None:

@@ -22,9 +22,15 @@ from axon.io.atomic import atomic_write_bytes
 from axon.report.html import _CSS, _img, _table
 from axon.report.plots import _figure, to_png
 from axon.search.result import EvolveResult, TrialRecord
+from axon.search.settings import OBJECTIVES
 
 _LABELS = {"val_loss": "validation loss", "val_accuracy": "validation accuracy", "params": "parameters",
            "inference_time": "inference time (ms per 1,000 samples)"}
+
+
+def _maximized(key: str) -> bool:
+    """Whether the search pushes the figure ``key`` up (its direction in :data:`OBJECTIVES`)."""
+    return OBJECTIVES[key] == "maximize"
 
 
 def _front_line(points: list[tuple[float, float]], lower_is_better: bool) -> tuple[list[float], list[float]]:
@@ -57,7 +63,7 @@ def front_plot(trials: list[TrialRecord], front: list[TrialRecord], y_keys: list
             sc = ax.scatter(x, y, c=g, cmap="viridis", s=18, alpha=0.8, vmin=gens.min(), vmax=max(gens.max(), 1))
             ax.scatter(x[f.astype(bool)], y[f.astype(bool)], s=70, facecolors="none", edgecolors="red",
                        linewidths=1.2, label="Pareto front of the search")
-            lx, ly = _front_line(list(zip(x.tolist(), y.tolist())), lower_is_better=yk != "val_accuracy")
+            lx, ly = _front_line(list(zip(x.tolist(), y.tolist())), lower_is_better=not _maximized(yk))
             ax.step(lx, ly, where="post", color="red", lw=1, alpha=0.7)
             ax.set_xscale("log")
             if yk == "val_loss":
@@ -82,7 +88,7 @@ def generations_plot(trials: list[TrialRecord], key: str) -> bytes:
     a.boxplot(values, positions=gens, widths=0.6, showfliers=False)
     for g, v in zip(gens, values):
         a.scatter(np.full(len(v), g) + np.random.default_rng(g).uniform(-0.15, 0.15, len(v)), v, s=8, alpha=0.6)
-    better = max if key == "val_accuracy" else min
+    better = max if _maximized(key) else min
     best = [better(v) if v else np.nan for v in values]
     so_far = [better(best[: i + 1]) for i in range(len(best))]
     b.plot(gens, best, marker="o", label="best of the generation")
@@ -189,7 +195,7 @@ def _trial_table(records: list[TrialRecord], run_dir: Path, with_test: bool = Fa
 
 def best_per_generation(records: list[TrialRecord], key: str) -> list[TrialRecord]:
     """The best trial of each generation in ``key`` (fewer parameters break ties)."""
-    sign = -1.0 if key == "val_accuracy" else 1.0
+    sign = -1.0 if _maximized(key) else 1.0
     out = []
     for g in sorted({r.generation for r in records}):
         members = [r for r in records if r.generation == g and key in r.figures]

@@ -20,21 +20,18 @@ from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from axon.search.space import SearchSpace
+from axon.validation import check_int
 
 #: Objective name -> direction.
 OBJECTIVES = {"val_loss": "minimize", "val_accuracy": "maximize", "params": "minimize",
               "inference_time": "minimize"}
+#: The search strategies: NSGA-II (the genetic algorithm), TPE (Bayesian), random search.
 SAMPLERS = ("nsga2", "tpe", "random")
 #: NSGA-II crossover name -> Optuna class name (in optuna.samplers.nsgaii).
 CROSSOVERS = {"uniform": "UniformCrossover", "blxalpha": "BLXAlphaCrossover", "sbx": "SBXCrossover",
               "vsbx": "VSBXCrossover", "undx": "UNDXCrossover", "spx": "SPXCrossover"}
+#: Pruners: Optuna's MedianPruner on the validation loss (:func:`make_pruner`), or none.
 PRUNERS = ("median", "none")
-
-
-def _int_at_least(value: Any, name: str, low: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < low:
-        raise ValueError(f"{name} must be a whole number >= {low}, got {value!r}")
-    return value
 
 
 def _probability(value: Any, name: str) -> float:
@@ -87,11 +84,9 @@ class Settings:
         if "val_accuracy" in objectives and self.task != "classification":
             raise ValueError("objective val_accuracy needs a classification problem; use val_loss for regression")
         object.__setattr__(self, "objectives", objectives)
-        _int_at_least(self.population, "population", 2)
-        _int_at_least(self.generations, "generations", 1)
-        _int_at_least(self.epochs, "epochs", 1)
-        _int_at_least(self.patience, "patience", 0)
-        _int_at_least(self.heartbeat, "heartbeat", 1)
+        for name, low, example in (("population", 2, 16), ("generations", 1, 10), ("epochs", 1, 20),
+                                   ("patience", 0, 5), ("heartbeat", 1, 5)):
+            object.__setattr__(self, name, check_int(getattr(self, name), name, minimum=low, example=example))
         if self.sampler not in SAMPLERS:
             raise ValueError(f"sampler must be one of {', '.join(SAMPLERS)}, got {self.sampler!r}")
         if self.crossover not in CROSSOVERS:
@@ -104,7 +99,7 @@ class Settings:
         if self.pruner not in PRUNERS:
             raise ValueError(f"pruner must be one of {', '.join(PRUNERS)}, got {self.pruner!r}")
         if self.seed is not None:
-            _int_at_least(self.seed, "seed", 0)
+            object.__setattr__(self, "seed", check_int(self.seed, "seed", minimum=0, example=0))
 
     @property
     def n_trials(self) -> int:

@@ -29,9 +29,7 @@ import math
 from dataclasses import asdict, dataclass, fields
 from typing import Any
 
-
-def _is_int(v: Any) -> bool:
-    return isinstance(v, int) and not isinstance(v, bool)
+from axon.validation import is_int
 
 
 def _is_number(v: Any) -> bool:
@@ -122,24 +120,16 @@ class Architecture:
     def build(self, input_shape: tuple[int, ...], n_outputs: int):
         """The untrained :class:`axon.Sequential` for one sample's ``input_shape`` and ``n_outputs``.
 
-        :func:`axon.architectures.build_model` builds it (weights initialised for the first
-        activation, as ``axon train`` would); with activations drawn per layer, each conv block's
-        and hidden layer's activation is then replaced by its own.
+        :func:`axon.architectures.build_model` builds it as ``axon train`` would, each conv block
+        and hidden layer with its own activation and that activation's initialiser (one name
+        stands for all the layers).
         """
-        from axon.architectures import ACTIVATIONS, build_model
-        from axon.model import Sequential
+        from axon.architectures import build_model
 
-        first = self.activations[0] if self.activations else "relu"
-        model = build_model(self.layers, input_shape, n_outputs, activation=first, dropout=self.dropout,
-                            l1=self.l1, l2=self.l2)
-        if len(set(self.activations)) <= 1:
-            return model
-        kinds = tuple(ACTIVATIONS.values())
-        slots = [i for i, layer in enumerate(model.layers) if isinstance(layer, kinds)]
-        layers = list(model.layers)
-        for i, name in zip(slots, self.activations, strict=True):
-            layers[i] = ACTIVATIONS[name]()
-        return Sequential(*layers, input_shape=model.input_shape)
+        names = set(self.activations)
+        activation = list(self.activations) if len(names) > 1 else (self.activations[0] if names else "relu")
+        return build_model(self.layers, input_shape, n_outputs, activation=activation, dropout=self.dropout,
+                           l1=self.l1, l2=self.l2)
 
     def train_command(self, dataset: str = "digits", *, epochs: int | None = None, patience: int | None = None,
                       seed: int | None = None) -> str:
@@ -354,8 +344,8 @@ class SearchSpace:
 
 
 def _int_choice(v: Any, name: str) -> int:
-    if _is_int(v):
-        return v
+    if is_int(v):
+        return int(v)
     if isinstance(v, str) and v.strip().lstrip("-").isdigit():
         return int(v)
     if isinstance(v, float) and v.is_integer():

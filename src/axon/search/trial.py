@@ -24,6 +24,7 @@ from axon.search.settings import Settings, make_pruner
 GENERATION_KEY = "NSGAIISampler:generation"
 #: The user attribute of a finished trial with its figures, model file and timings.
 OUTCOME_ATTR = "outcome"
+#: The folder of a run that holds one subfolder per trial (``trials/0007/``: model, history, run.json).
 TRIALS_DIR = "trials"
 
 
