@@ -7,6 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+import axon as ax
 from axon.architectures import build_model
 
 SEQ_SPECS = ["lstm8,attn2,gap,16", "gru8,ln,rnn6", "rnn4,ln", "lstm6,ln,gap"]
@@ -56,3 +57,11 @@ def test_layernorm_between_sequence_tokens_keeps_the_steps(spec, kinds):
     assert model.forward(np.zeros((2, T, D), np.float32)).shape == (2, 3)
     last = build_model(spec.split(",")[0] + ",ln", (T, D), 3, seed=0)  # nothing after the ln: the last state
     assert not last[0].return_sequences and last.forward(np.zeros((2, T, D), np.float32)).shape == (2, 3)
+
+
+def test_an_int_seed_starts_layers_of_the_same_shape_from_different_weights():
+    first = build_model("64,64,64", (64,), 3, seed=0)
+    again = build_model("64,64,64", (64,), 3, seed=0)
+    hidden = [layer.weight.data for layer in first.layers if isinstance(layer, ax.Dense)][1:3]
+    assert not np.array_equal(hidden[0], hidden[1])  # one stream for the model, not one per layer
+    assert all(np.array_equal(a.data, b.data) for a, b in zip(first.parameters(), again.parameters()))

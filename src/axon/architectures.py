@@ -43,6 +43,7 @@ import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from axon._config import as_generator
 from axon.layers import (
     AvgPool2D,
     BatchNorm1d,
@@ -169,6 +170,9 @@ def build_model(spec: str | list | tuple | None, input_shape: tuple[int, ...], n
     if kind not in ("mlp", "cnn"):
         raise ValueError(f"kind must be 'mlp' or 'cnn', got {kind!r}")
     n_outputs = check_int(n_outputs, "n_outputs")
+    # One generator for all the layers: an int seed given to each layer would start every one from
+    # the same stream (two Dense(64, 64) layers with the same initial weights). None: axon's.
+    rng = None if seed is None else as_generator(seed)
     per_layer = [activation_name(a) for a in activation] if isinstance(activation, (list, tuple)) else None
     single = "" if per_layer is not None else activation_name(activation)  # type: ignore[arg-type]
     input_shape = tuple(int(s) for s in input_shape)
@@ -224,7 +228,7 @@ def build_model(spec: str | list | tuple | None, input_shape: tuple[int, ...], n
             filters, k, stride = int(conv[1]), int(conv[2]), int(conv[3] or 1)
             name = next(names)
             add(Conv2D(shape[0], filters, k, stride=stride, padding=k // 2, init=init or DEFAULT_INIT[name],
-                       bias=not followed_by_bn, l1=l1, l2=l2, dtype=dtype, seed=seed), t)
+                       bias=not followed_by_bn, l1=l1, l2=l2, dtype=dtype, seed=rng), t)
             if followed_by_bn:
                 add(BatchNorm2d(filters, dtype=dtype), "bn")
                 i += 1
@@ -239,7 +243,7 @@ def build_model(spec: str | list | tuple | None, input_shape: tuple[int, ...], n
         elif _SEQ.match(t):
             # LayerNorm keeps the shape: what comes after the ``ln`` tokens decides the steps' fate
             following = next((u for u in tokens[i + 1:] if u != "ln"), "")
-            for layer in _sequence_layers(t, shape, following, l1=l1, l2=l2, dtype=dtype, seed=seed):
+            for layer in _sequence_layers(t, shape, following, l1=l1, l2=l2, dtype=dtype, seed=rng):
                 add(layer, t)
         elif t == "flatten":
             flatten_if_image()
@@ -247,16 +251,16 @@ def build_model(spec: str | list | tuple | None, input_shape: tuple[int, ...], n
             flatten_if_image()
             units, name = int(t), next(names)
             add(Dense(shape[0], units, init=init or DEFAULT_INIT[name], bias=not followed_by_bn, l1=l1, l2=l2,
-                      dtype=dtype, seed=seed), t)
+                      dtype=dtype, seed=rng), t)
             if followed_by_bn:
                 add(BatchNorm1d(units, dtype=dtype), "bn")
                 i += 1
             add(ACTIVATIONS[name](), t)
             if dropout:
-                add(Dropout(dropout, seed=seed), t)
+                add(Dropout(dropout, seed=rng), t)
         i += 1
     flatten_if_image()
-    layers.append(Dense(shape[0], n_outputs, init="xavier", l1=l1, l2=l2, dtype=dtype, seed=seed))
+    layers.append(Dense(shape[0], n_outputs, init="xavier", l1=l1, l2=l2, dtype=dtype, seed=rng))
     return Sequential(*layers, input_shape=input_shape)
 
 
