@@ -260,6 +260,23 @@ def test_a_standardizer_meets_the_data_on_the_device(device):
     assert isinstance(fitted_there.mean_, np.ndarray)
 
 
+def test_fit_puts_the_prepared_data_on_the_device_in_the_model_dtype(device, monkeypatch):
+    from axon.preprocessing import Standardizer
+    from axon.training import FitLoop
+
+    X, y = _digits_like()
+    seen = []
+    run = FitLoop.run
+    monkeypatch.setattr(FitLoop, "run", lambda self, *a: seen.append(self) or run(self, *a))
+    model = _cnn()
+    model.preprocessor = Standardizer().fit(X)
+    model.fit(X.astype(np.float64), y, epochs=1, batch_size=16, verbose=0, device="cuda", validation_split=0.25)
+    loop = seen[0]
+    for a in (loop.X, loop.val[0]):  # standardised once, in float32: not raw float64 data cast per batch
+        assert backend.on_gpu(a) and a.dtype == np.float32
+    np.testing.assert_allclose(backend.to_host(loop.X), model.preprocessor.transform(X[:72]), rtol=1e-6, atol=1e-6)
+
+
 def test_data_too_large_for_the_device_goes_over_batch_by_batch(device, monkeypatch):
     X, y = _digits_like()
     cpu, gpu = _cnn(), _cnn()

@@ -152,6 +152,30 @@ def test_preprocessor_is_the_first_step_of_forward_fit_evaluate_and_predict(digi
     assert np.isfinite(h.history["loss"]).all()
 
 
+def test_fit_standardises_once_and_equals_training_on_standardised_data(digits):
+    (X, y), (Xt, yt) = digits
+    from axon.preprocessing import Standardizer
+
+    X, y, Xt, yt = X[:300] * 100 + 5, y[:300], Xt[:100] * 100 + 5, yt[:100]
+    sizes = []
+
+    class Counting(Standardizer):
+        def transform(self, X):
+            sizes.append(len(X))
+            return super().transform(X)
+
+    a, b = _mlp(), _mlp()
+    a.preprocessor = Counting().fit(X)
+    for m in (a, b):
+        m.compile("cross_entropy", ax.optim.SGD(lr=0.1, momentum=0.9), metrics=["accuracy"])
+    ha = a.fit(X, y, epochs=3, batch_size=32, validation_data=(Xt, yt), seed=1, verbose=0)
+    assert sizes == [300, 100]  # once per fit, the training and the validation inputs: not per batch
+    Z, Zt = a.preprocessor.transform(X), a.preprocessor.transform(Xt)
+    hb = b.fit(Z, y, epochs=3, batch_size=32, validation_data=(Zt, yt), seed=1, verbose=0)
+    assert all(np.array_equal(p.data, q.data) for p, q in zip(a.parameters(), b.parameters()))
+    assert ha.history == hb.history
+
+
 def test_float64_models_train_in_float64(digits):
     (X, y), _ = digits
     m = _mlp(dtype="float64")

@@ -6,6 +6,8 @@
     value = loss.forward(out, yb) + model.penalty()      # penalty only when a layer has l1/l2
     model.zero_grad(); model.backward(loss.backward()); optimizer.step()
 
+(``model.forward`` is ``model.forward_prepared(model.prepare(xb))``; fit prepares ``X`` and the
+validation inputs once, before the first epoch, and runs ``forward_prepared`` on their batches)
 and adds around it what a real training run needs: validation, metrics, a history, callbacks,
 a progress bar, exact resume from checkpoints, graceful Ctrl-C, and a divergence guard.
 
@@ -189,7 +191,9 @@ def _has_penalty(model: Sequential) -> bool:
 
 # -- evaluate / predict ---------------------------------------------------------------------------
 def _evaluate_arrays(model: Sequential, X: np.ndarray, y: np.ndarray, batch_size: int,
-                     fns: list[tuple[str, Callable]]) -> dict[str, float]:
+                     fns: list[tuple[str, Callable]], prepared: bool = False) -> dict[str, float]:
+    """The loss (with penalties) and the metrics over ``X`` in inference mode, batch by batch;
+    ``prepared``: ``X`` is what ``model.prepare`` gave (fit's validation data), else raw."""
     loss = model.loss
     assert loss is not None
     n = X.shape[0]
@@ -198,7 +202,7 @@ def _evaluate_arrays(model: Sequential, X: np.ndarray, y: np.ndarray, batch_size
     device = model.device
     for start in range(0, n, batch_size):
         xb, yb = X[start:start + batch_size], y[start:start + batch_size]
-        out = model.forward(xb, training=False)
+        out = model.forward_prepared(xb, training=False) if prepared else model.forward(xb, training=False)
         yb = backend.to_device(yb, device)  # nothing to do on the CPU, or when y is on the device
         m = xb.shape[0]
         total += loss.forward(out, yb) * m
@@ -261,10 +265,14 @@ class FitLoop:
 
     def __init__(self, model: Sequential, X: np.ndarray, y: np.ndarray,
                  val: tuple[np.ndarray, np.ndarray] | None, *, epochs: int, batch_size: int,
-                 shuffle: bool, seed: int | None, callbacks: list[Callback], verbose: int) -> None:
+                 shuffle: bool, seed: int | None, callbacks: list[Callback], verbose: int,
+                 prepared: bool = False) -> None:
         V.check_compiled(model, "fit")
         assert model.loss is not None and model.optimizer is not None
         self.model, self.X, self.y, self.val = model, X, y, val
+        #: Whether ``X`` and the validation inputs are what ``model.prepare`` gave (fit prepares
+        #: them once); when False, each batch goes through ``model.prepare`` as it is drawn.
+        self.prepared = prepared
         self.loss: Loss = model.loss
         self.optimizer: Optimizer = model.optimizer
         self.metric_fns = _metric_fns(model)
@@ -502,7 +510,8 @@ class FitLoop:
         batch_begin = [c for c in self.callbacks if type(c).on_batch_begin is not Callback.on_batch_begin]
         batch_end = [c for c in self.callbacks if type(c).on_batch_end is not Callback.on_batch_end]
         elapsed_before = self.elapsed
-        on_device = model.device == backend.CUDA and not backend.on_gpu(X)
+        prepared = self.prepared
+        y_over = model.device == backend.CUDA and not backend.on_gpu(y)  # targets left on the host
         for epoch in range(self.epoch, self.epochs):
             start_batch = self.batch
             # The generator's state now is the epoch's start state (saved in checkpoints).
@@ -527,11 +536,13 @@ class FitLoop:
                 else:
                     idx = order[lo:lo + bs]
                     xb, yb = X[idx], y[idx]
-                if on_device:  # the data stayed on the host (too large for the device): one batch over
-                    xb, yb = backend.to_device(xb, backend.CUDA), backend.to_device(yb, backend.CUDA)
+                if not prepared:  # raw data (too large for the device): each batch prepared as drawn
+                    xb = model.prepare(xb)
+                if y_over:
+                    yb = backend.to_device(yb, backend.CUDA)
                 for c in batch_begin:
                     c.on_batch_begin(b)
-                out = model.forward(xb, training=True)
+                out = model.forward_prepared(xb, training=True)
                 value = loss.forward(out, yb)
                 if penalty:
                     value += model.penalty()
@@ -560,7 +571,7 @@ class FitLoop:
                     self._diverged(float("nan"), epoch, self.n_batches - 1, params, snapshot, where=p.name)
             logs = self._running()
             if self.val is not None:
-                val = _evaluate_arrays(model, self.val[0], self.val[1], max(bs, 256), fns)
+                val = _evaluate_arrays(model, self.val[0], self.val[1], max(bs, 256), fns, prepared)
                 logs.update({f"val_{k}": v for k, v in val.items()})
             logs["lr"] = opt.lr
             self.epoch, self.batch = epoch + 1, 0
@@ -641,16 +652,31 @@ def _by_type_and_rank(items: list[tuple[str, Any]]) -> dict[tuple[str, int], Any
     return out
 
 
-def _to_gpu_if_it_fits(X: np.ndarray, y: np.ndarray, val: tuple[np.ndarray, np.ndarray] | None
-                       ) -> tuple[Any, Any, tuple[Any, Any] | None]:
-    """The training (and validation) arrays on the GPU, once, when they take at most half of its
-    free memory (MNIST's 60,000 images in float32 are 188 MB); otherwise they stay on the host and
-    each batch goes over as it is drawn."""
-    arrays = [X, y] + (list(val) if val is not None else [])
-    if sum(a.nbytes for a in arrays) > backend.free_memory() // 2:
-        return X, y, val
-    moved = [backend.to_device(a, backend.CUDA) for a in arrays]
-    return moved[0], moved[1], (moved[2], moved[3]) if val is not None else None
+def _prepare_data(model: Sequential, X: np.ndarray, y: np.ndarray, val: tuple[np.ndarray, np.ndarray] | None
+                  ) -> tuple[Any, Any, tuple[Any, Any] | None, bool]:
+    """The training and validation inputs through :meth:`Sequential.prepare` once per fit (the
+    preprocessor, the model's dtype, its device; no copy where ``prepare`` returns ``X`` itself),
+    the targets on the model's device. Returns ``X, y, val, prepared``.
+
+    On the GPU only when the prepared arrays and the targets take at most half of its free memory
+    (MNIST's 60,000 images in float32 are 188 MB), counting a raw input on its way over; otherwise
+    everything stays raw on the host, ``prepared`` is False, and each batch goes over as it is drawn.
+    """
+    if model.device == backend.CUDA:
+        inputs = [X] + ([val[0]] if val is not None else [])
+        targets = [y] + ([val[1]] if val is not None else [])
+        itemsize = model.prepare(X[:1]).dtype.itemsize  # the dtype prepare gives (token ids stay integers)
+        needed = sum(a.size * itemsize for a in inputs) + sum(a.nbytes for a in targets)
+        needed += max((a.nbytes for a in inputs if not backend.on_gpu(a)), default=0)
+        if needed > backend.free_memory() // 2:
+            return X, y, val, False
+        y = backend.to_device(y, backend.CUDA)
+        if val is not None:
+            val = (val[0], backend.to_device(val[1], backend.CUDA))
+    X = model.prepare(X)
+    if val is not None:
+        val = (model.prepare(val[0]), val[1])
+    return X, y, val, True
 
 
 def fit(model: Sequential, X: Any, y: Any, *, epochs: int = 1, batch_size: int = 32,
@@ -658,7 +684,8 @@ def fit(model: Sequential, X: Any, y: Any, *, epochs: int = 1, batch_size: int =
         callbacks: Iterable[Callback] | None = None, shuffle: bool = True, seed: int | None = None,
         verbose: int = 1, resume_from: str | os.PathLike | None = None, device: str | None = None) -> History:
     """The implementation of :meth:`axon.Sequential.fit` (same arguments): checks them, moves the
-    model and the data to ``device``, then runs a :class:`FitLoop`."""
+    model to ``device``, prepares the data once (:meth:`Sequential.prepare`: the preprocessor, the
+    dtype, the device), then runs a :class:`FitLoop` on it."""
     if device is not None:
         device = backend.check_device(device)  # before anything else: a missing GPU is said first
     V.check_compiled(model, "fit")
@@ -691,10 +718,9 @@ def fit(model: Sequential, X: Any, y: Any, *, epochs: int = 1, batch_size: int =
         X, y, val = X[:cut], y[:cut], (X[cut:], y[cut:])  # views: no copy
     if device is not None:
         model.to(device)
-    if model.device == backend.CUDA:
-        X, y, val = _to_gpu_if_it_fits(X, y, val)
+    X, y, val, prepared = _prepare_data(model, X, y, val)
     loop = FitLoop(model, X, y, val, epochs=epochs, batch_size=batch_size, shuffle=bool(shuffle), seed=seed,
-                   callbacks=callbacks, verbose=verbose)
+                   callbacks=callbacks, verbose=verbose, prepared=prepared)
     return loop.run(resume_from)
 
 
