@@ -387,12 +387,16 @@ class FitLoop:
     def save_checkpoint(self, path: str | os.PathLike) -> str:
         """Write a checkpoint of the current position (see :class:`axon.callbacks.ModelCheckpoint`).
 
-        One file, atomically: the model, the optimizer state and :meth:`state_dict`.
+        One file, atomically: the model, the optimizer state and :meth:`state_dict`, whose
+        ``epoch``, ``batch`` and ``history`` go in the checkpoint's own fields (what
+        :func:`axon.load_checkpoint` returns as ``.epoch``, ``.batch``, ``.history``) and the
+        rest in its ``extra``: each once.
         """
         path = str(path)
         Path(path).parent.mkdir(parents=True, exist_ok=True)
-        save_checkpoint(path, self.model, self.optimizer, epoch=self.epoch, batch=self.batch,
-                        history=self.history.history, extra=self.state_dict())
+        state = self.state_dict()
+        fields = {key: state.pop(key) for key in _CHECKPOINT_FIELDS}
+        save_checkpoint(path, self.model, self.optimizer, **fields, extra=state)
         self.history.checkpoint_path = path
         return path
 
@@ -411,7 +415,10 @@ class FitLoop:
             model.load_state_dict(ck.model.state_dict())
             if ck.optimizer_state is not None:
                 self.optimizer.load_state_dict(ck.optimizer_state)
-            self.load_state_dict(ck.extra)
+            # epoch, batch and history from the checkpoint's fields (files of older axons hold them
+            # in extra too, with the same values)
+            fields = {"epoch": ck.epoch, "batch": ck.batch, "history": ck.history}
+            self.load_state_dict({**fields, **ck.extra})
         except (ValueError, TypeError, KeyError, OverflowError) as e:
             model.load_state_dict(backup[0])
             self.optimizer.load_state_dict(backup[1])
@@ -613,6 +620,10 @@ class FitLoop:
             f"Try a lower learning rate (lr={lr:g} now, e.g. lr={lr / 10:g}) or gradient clipping "
             f"(e.g. {type(self.optimizer).__name__}(..., clip_norm=1.0)), and check the data's scale",
             epoch + 1, b + 1)
+
+
+#: The keys of :meth:`FitLoop.state_dict` that a checkpoint keeps in its own fields, not in ``extra``.
+_CHECKPOINT_FIELDS = ("epoch", "batch", "history")
 
 
 def _check_plain_state(state: Any) -> None:

@@ -4,8 +4,8 @@ A checkpoint is a model file (same format, written by the same code, so ``axon.l
 model out of it) with more in it, in the JSON description's ``"checkpoint"`` section: the epoch
 and batch reached, the history so far, a random generator's ``bit_generator.state``, the
 optimizer's ``state_dict()`` and ``extra``, any plain data of the caller's (``fit`` keeps its loop's
-state there, :meth:`axon.training.FitLoop.state_dict`: position, generators, running sums,
-callbacks' states).
+state there, :meth:`axon.training.FitLoop.state_dict`: generators, running sums, callbacks' states;
+its epoch, batch and history are the checkpoint's own fields, stored once).
 
 Those states are plain data: JSON values and NumPy arrays. This module alone turns them into the
 file and back. Every array becomes a tensor of the one safetensors file, named by its path in the
@@ -66,7 +66,8 @@ class Checkpoint:
         None; restore it with ``rng.bit_generator.state = rng_state``.
     history : ``{"loss": [...], ...}`` so far.
     extra : the plain data given to :func:`save_checkpoint` (``fit`` writes
-        :meth:`axon.training.FitLoop.state_dict` there), arrays included; ``{}`` if none.
+        :meth:`axon.training.FitLoop.state_dict` there, less ``epoch``, ``batch`` and ``history``,
+        which are the fields above), arrays included; ``{}`` if none.
     """
 
     model: Sequential
