@@ -176,6 +176,21 @@ def test_fit_standardises_once_and_equals_training_on_standardised_data(digits):
     assert ha.history == hb.history
 
 
+def test_fit_checks_that_the_model_is_compiled_once(digits, monkeypatch):
+    from axon import validation
+
+    (X, y), _ = digits
+    calls = []
+    check = validation.check_compiled
+    monkeypatch.setattr(validation, "check_compiled", lambda *a: calls.append(a) or check(*a))
+    m = _mlp()
+    m.compile("cross_entropy")
+    m.fit(X[:50], y[:50], epochs=1, verbose=0)
+    assert len(calls) == 1
+    with pytest.raises(ValueError, match="model is not compiled"):
+        _mlp().fit(X[:50], y[:50], verbose=0)
+
+
 def test_float64_models_train_in_float64(digits):
     (X, y), _ = digits
     m = _mlp(dtype="float64")

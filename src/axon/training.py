@@ -251,6 +251,7 @@ def predict(model: Sequential, X: Any, batch_size: int = 256, verbose: int = 0) 
 class FitLoop:
     """The state of one running ``fit``: where training is, and how to checkpoint it.
 
+    Made by :func:`fit`, after its checks (a compiled model, the arguments, the data).
     Callbacks see it as ``self.loop``. Attributes: ``epoch`` (epochs completed), ``batch``
     (batches completed in the current epoch), ``n_batches`` (per epoch), ``global_step``
     (optimizer steps in this training run, resumed ones included), ``initial_epoch`` (where this
@@ -267,8 +268,7 @@ class FitLoop:
                  val: tuple[np.ndarray, np.ndarray] | None, *, epochs: int, batch_size: int,
                  shuffle: bool, seed: int | None, callbacks: list[Callback], verbose: int,
                  prepared: bool = False) -> None:
-        V.check_compiled(model, "fit")
-        assert model.loss is not None and model.optimizer is not None
+        assert model.loss is not None and model.optimizer is not None  # compiled: fit checks it first
         self.model, self.X, self.y, self.val = model, X, y, val
         #: Whether ``X`` and the validation inputs are what ``model.prepare`` gave (fit prepares
         #: them once); when False, each batch goes through ``model.prepare`` as it is drawn.
