@@ -329,6 +329,26 @@ def test_resume_on_the_device_is_exact(device, tmp_path):
         np.testing.assert_array_equal(backend.to_host(a.data), backend.to_host(b.data))
 
 
+def test_a_callback_may_keep_device_arrays_in_its_checkpoint_state(device, tmp_path):
+    class KeepsLastWeights(ax.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            self.last = self.model.parameters()[0].data.copy()  # where the model is
+
+        def state_dict(self):
+            return {"last": self.last}
+
+    X, y = _digits_like()
+    model = _cnn()
+    keeper = KeepsLastWeights()
+    ck = tmp_path / "ck.axon"
+    model.fit(X, y, epochs=1, batch_size=16, verbose=0, device="cuda",
+              callbacks=[keeper, ax.callbacks.ModelCheckpoint(ck)])
+    assert backend.on_gpu(keeper.last)
+    (state,) = [c["state"] for c in ax.load_checkpoint(ck).extra["callbacks"] if c["type"] == "KeepsLastWeights"]
+    assert isinstance(state["last"], np.ndarray)
+    np.testing.assert_array_equal(state["last"], backend.to_host(keeper.last))
+
+
 def test_data_crosses_to_the_device_once_not_per_batch(device):
     if device != "fake":
         pytest.skip("counts the stand-in's copies")
