@@ -53,6 +53,24 @@ def test_compile_rejects_wrong_things():
         m.compile(3)
 
 
+def test_compile_rejects_a_double_link_also_through_subclasses():
+    class MySoftmax(ax.Softmax):
+        pass
+
+    class MySigmoid(ax.Sigmoid):
+        pass
+
+    class MyCrossEntropy(ax.losses.SoftmaxCrossEntropy):
+        pass
+
+    with pytest.raises(ValueError, match="ends with a Softmax layer"):
+        ax.Sequential(ax.Dense(4, 3), MySoftmax()).compile(MyCrossEntropy())
+    with pytest.raises(ValueError, match="ends with a Softmax layer"):
+        ax.Sequential(ax.Dense(4, 3), ax.Softmax()).compile(MyCrossEntropy())
+    with pytest.raises(ValueError, match="ends with a Sigmoid layer"):
+        ax.Sequential(ax.Dense(4, 1), MySigmoid()).compile(ax.losses.BinaryCrossEntropy(from_logits=True))
+
+
 # -- fit is the explicit loop -----------------------------------------------------------------------
 def test_fit_equals_the_explicit_loop_bit_for_bit(digits):
     (X, y), _ = digits

@@ -49,8 +49,9 @@ from axon._config import get_rng
 from axon.callbacks import Callback
 from axon.io.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
 from axon.io.model_file import ModelFileError
+from axon.layers.activations import Sigmoid, Softmax
 from axon.layers.base import Layer
-from axon.losses import Loss, get_loss
+from axon.losses import Loss, SoftmaxCrossEntropy, get_loss
 from axon.metrics import get_metric
 from axon.progress import Progress
 
@@ -146,13 +147,13 @@ def compile(model: Sequential, loss: str | Loss | type, optimizer: str | Optimiz
 
 def _check_link(model: Sequential, loss: Loss) -> None:
     """A loss that applies its own link (softmax, sigmoid) must not follow a layer that applied it already."""
-    last = type(model.layers[-1]).__name__ if model.layers else ""
+    last = model.layers[-1] if model.layers else None
     kind = type(loss).__name__
-    if last == "Softmax" and kind == "SoftmaxCrossEntropy":
+    if isinstance(last, Softmax) and isinstance(loss, SoftmaxCrossEntropy):
         raise ValueError("the model ends with a Softmax layer, but SoftmaxCrossEntropy (Keras' "
                          "categorical_crossentropy) takes logits and applies the softmax itself; remove the "
                          "last Softmax layer (predict still gives probabilities)")
-    if last == "Sigmoid" and getattr(loss, "from_logits", False):
+    if isinstance(last, Sigmoid) and getattr(loss, "from_logits", False):
         raise ValueError(f"the model ends with a Sigmoid layer, but {kind}(from_logits=True) applies the sigmoid "
                          f"itself; remove the last Sigmoid layer, or pass {kind}(from_logits=False)")
 
