@@ -387,8 +387,10 @@ class Sequential:
             taken before any shuffling, so sort-ordered data should be shuffled first.
         callbacks : :class:`axon.callbacks.Callback` objects (EarlyStopping, ModelCheckpoint, ...).
         shuffle : a new permutation of the samples every epoch (indices only; each batch is one gather).
-        seed : fixes this run's shuffling and dropout masks (bit-identical on the same machine);
-            None draws them from axon's generator. The initial weights come from where the layers
+        seed : an int >= 0 that fixes this run's shuffling and dropout masks (bit-identical on the
+            same machine); None draws them from axon's generator. Not a numpy Generator (which
+            other ``seed`` arguments take): its state moves on as it is used, so the same generator
+            would not give the same run twice. The initial weights come from where the layers
             were built: call ``ax.set_seed(s)`` before building the model to fix those too.
         verbose : 0 silent, 1 progress bar (closing lines only when output is not a terminal),
             2 one line per epoch.

@@ -24,6 +24,8 @@ Figures in the history, per epoch:
 Reproducibility: ``fit(seed=s)`` derives, from ``numpy.random.SeedSequence(s)``, one generator for
 the shuffling and one for each random layer (``layer.stochastic``: Dropout), so the same seed
 gives bit-identical weights and history on the same machine from the same initial weights.
+``s`` is an int (not a numpy Generator, unlike the ``seed`` of sampling functions, see
+:mod:`axon._config`: a generator's state moves on as it is used, an int stays the same run).
 ``seed=None`` draws the shuffling seed from axon's generator (:func:`axon.set_seed`) and leaves
 the layers' generators alone. The initial weights are drawn when the layers are built: the
 recipe for a whole reproducible script is ``ax.set_seed(s)`` before building the model (see
