@@ -260,6 +260,23 @@ def test_a_standardizer_meets_the_data_on_the_device(device):
     assert isinstance(fitted_there.mean_, np.ndarray)
 
 
+def test_fit_puts_the_prepared_data_on_the_device_in_the_model_dtype(device, monkeypatch):
+    from axon.preprocessing import Standardizer
+    from axon.training import FitLoop
+
+    X, y = _digits_like()
+    seen = []
+    run = FitLoop.run
+    monkeypatch.setattr(FitLoop, "run", lambda self, *a: seen.append(self) or run(self, *a))
+    model = _cnn()
+    model.preprocessor = Standardizer().fit(X)
+    model.fit(X.astype(np.float64), y, epochs=1, batch_size=16, verbose=0, device="cuda", validation_split=0.25)
+    loop = seen[0]
+    for a in (loop.X, loop.val[0]):  # standardised once, in float32: not raw float64 data cast per batch
+        assert backend.on_gpu(a) and a.dtype == np.float32
+    np.testing.assert_allclose(backend.to_host(loop.X), model.preprocessor.transform(X[:72]), rtol=1e-6, atol=1e-6)
+
+
 def test_data_too_large_for_the_device_goes_over_batch_by_batch(device, monkeypatch):
     X, y = _digits_like()
     cpu, gpu = _cnn(), _cnn()
@@ -310,6 +327,26 @@ def test_resume_on_the_device_is_exact(device, tmp_path):
     assert resumed.device == "cuda"
     for a, b in zip(resumed.parameters(), whole.parameters()):
         np.testing.assert_array_equal(backend.to_host(a.data), backend.to_host(b.data))
+
+
+def test_a_callback_may_keep_device_arrays_in_its_checkpoint_state(device, tmp_path):
+    class KeepsLastWeights(ax.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            self.last = self.model.parameters()[0].data.copy()  # where the model is
+
+        def state_dict(self):
+            return {"last": self.last}
+
+    X, y = _digits_like()
+    model = _cnn()
+    keeper = KeepsLastWeights()
+    ck = tmp_path / "ck.axon"
+    model.fit(X, y, epochs=1, batch_size=16, verbose=0, device="cuda",
+              callbacks=[keeper, ax.callbacks.ModelCheckpoint(ck)])
+    assert backend.on_gpu(keeper.last)
+    (state,) = [c["state"] for c in ax.load_checkpoint(ck).extra["callbacks"] if c["type"] == "KeepsLastWeights"]
+    assert isinstance(state["last"], np.ndarray)
+    np.testing.assert_array_equal(state["last"], backend.to_host(keeper.last))
 
 
 def test_data_crosses_to_the_device_once_not_per_batch(device):

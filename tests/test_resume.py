@@ -90,6 +90,33 @@ def test_resume_after_a_crash_equals_the_uninterrupted_run(data, tmp_path, refer
     assert sorted(p.name for p in tmp_path.glob("run.ckpt*")) == ["run.ckpt"]
 
 
+def test_a_checkpoint_holds_the_history_and_position_once_and_older_files_still_resume(
+        data, tmp_path, reference):
+    from axon.io.model_file import read_file
+
+    ref_weights, ref_history, _ = reference
+    with pytest.raises(RuntimeError, match="simulated crash"):
+        _fit(_model(), data, _callbacks(tmp_path, "run") + [Crash(13)])
+    path = tmp_path / "run.ckpt"
+    meta, _ = read_file(path)
+    assert not {"epoch", "batch", "history"} & meta["checkpoint"]["extra"].keys()  # in the fields only
+    ck = ax.load_checkpoint(path)
+    assert (ck.epoch, ck.batch) == (1, 2) and ck.history == {k: v[:1] for k, v in ref_history.history.items()}
+
+    class Saved:  # the checkpoint's optimizer state, as an optimizer gives it
+        def state_dict(self):
+            return ck.optimizer_state
+
+    old = tmp_path / "old.ckpt"  # as older axons wrote it: epoch, batch and history in extra as well
+    ax.save_checkpoint(old, ck.model, Saved(), epoch=ck.epoch, batch=ck.batch, history=ck.history,
+                       extra={**ck.extra, "epoch": ck.epoch, "batch": ck.batch, "history": ck.history})
+    for resume_from in (path, old):
+        m = _model(seed=99)
+        h = _fit(m, data, _callbacks(tmp_path, "again"), resume_from=resume_from)
+        assert all(np.array_equal(a, p.data) for a, p in zip(ref_weights, m.parameters()))
+        assert h.history == ref_history.history and h.epoch == ref_history.epoch
+
+
 def test_resume_after_early_stopping_does_not_train_further(data, tmp_path):
     class Worse(Callback):
         def on_epoch_end(self, epoch, logs=None):

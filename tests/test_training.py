@@ -53,6 +53,24 @@ def test_compile_rejects_wrong_things():
         m.compile(3)
 
 
+def test_compile_rejects_a_double_link_also_through_subclasses():
+    class MySoftmax(ax.Softmax):
+        pass
+
+    class MySigmoid(ax.Sigmoid):
+        pass
+
+    class MyCrossEntropy(ax.losses.SoftmaxCrossEntropy):
+        pass
+
+    with pytest.raises(ValueError, match="ends with a Softmax layer"):
+        ax.Sequential(ax.Dense(4, 3), MySoftmax()).compile(MyCrossEntropy())
+    with pytest.raises(ValueError, match="ends with a Softmax layer"):
+        ax.Sequential(ax.Dense(4, 3), ax.Softmax()).compile(MyCrossEntropy())
+    with pytest.raises(ValueError, match="ends with a Sigmoid layer"):
+        ax.Sequential(ax.Dense(4, 1), MySigmoid()).compile(ax.losses.BinaryCrossEntropy(from_logits=True))
+
+
 # -- fit is the explicit loop -----------------------------------------------------------------------
 def test_fit_equals_the_explicit_loop_bit_for_bit(digits):
     (X, y), _ = digits
@@ -150,6 +168,45 @@ def test_preprocessor_is_the_first_step_of_forward_fit_evaluate_and_predict(digi
     assert m.evaluate(X, y[:200])["loss"] == pytest.approx(m.loss.forward(network.forward(Z), y[:200]), rel=1e-5)
     h = m.fit(X, y[:200], epochs=2, verbose=0)
     assert np.isfinite(h.history["loss"]).all()
+
+
+def test_fit_standardises_once_and_equals_training_on_standardised_data(digits):
+    (X, y), (Xt, yt) = digits
+    from axon.preprocessing import Standardizer
+
+    X, y, Xt, yt = X[:300] * 100 + 5, y[:300], Xt[:100] * 100 + 5, yt[:100]
+    sizes = []
+
+    class Counting(Standardizer):
+        def transform(self, X):
+            sizes.append(len(X))
+            return super().transform(X)
+
+    a, b = _mlp(), _mlp()
+    a.preprocessor = Counting().fit(X)
+    for m in (a, b):
+        m.compile("cross_entropy", ax.optim.SGD(lr=0.1, momentum=0.9), metrics=["accuracy"])
+    ha = a.fit(X, y, epochs=3, batch_size=32, validation_data=(Xt, yt), seed=1, verbose=0)
+    assert sizes == [300, 100]  # once per fit, the training and the validation inputs: not per batch
+    Z, Zt = a.preprocessor.transform(X), a.preprocessor.transform(Xt)
+    hb = b.fit(Z, y, epochs=3, batch_size=32, validation_data=(Zt, yt), seed=1, verbose=0)
+    assert all(np.array_equal(p.data, q.data) for p, q in zip(a.parameters(), b.parameters()))
+    assert ha.history == hb.history
+
+
+def test_fit_checks_that_the_model_is_compiled_once(digits, monkeypatch):
+    from axon import validation
+
+    (X, y), _ = digits
+    calls = []
+    check = validation.check_compiled
+    monkeypatch.setattr(validation, "check_compiled", lambda *a: calls.append(a) or check(*a))
+    m = _mlp()
+    m.compile("cross_entropy")
+    m.fit(X[:50], y[:50], epochs=1, verbose=0)
+    assert len(calls) == 1
+    with pytest.raises(ValueError, match="model is not compiled"):
+        _mlp().fit(X[:50], y[:50], verbose=0)
 
 
 def test_float64_models_train_in_float64(digits):

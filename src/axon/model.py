@@ -82,9 +82,20 @@ class Sequential:
         travels with the data from layer to layer, as does the mask an Embedding with
         ``padding_idx`` makes (see :mod:`axon.layers.base`).
         """
+        return self.forward_prepared(self.prepare(x), training, mask)
+
+    __call__ = forward
+
+    def forward_prepared(self, x: np.ndarray, training: bool | None = None, mask: np.ndarray | None = None
+                         ) -> np.ndarray:
+        """:meth:`forward` without :meth:`prepare`: ``x`` is what ``prepare`` returned.
+
+        For a loop that prepares its data once and then draws batches from it (``fit``: the
+        preprocessor, the dtype cast and the move to the device once per fit, not once per
+        batch and epoch). ``training`` and ``mask`` as in :meth:`forward`.
+        """
         if training is None:
             training = self.training
-        x = self.prepare(x)
         if mask is not None or (self.layers and self.layers[0].integer_input):
             if mask is not None:
                 mask = backend.to_device_of(mask, x)
@@ -93,15 +104,14 @@ class Sequential:
             x = layer.forward(x, training=training)
         return x
 
-    __call__ = forward
-
     def prepare(self, x: Any) -> np.ndarray:
         """Raw input as the first layer takes it: on the model's device, ``model.preprocessor``
         applied, in the model's dtype (integer ids stay integers when the first layer reads them:
         an Embedding).
 
-        The one place where the preprocessor is applied; :meth:`forward` starts with it and
-        :func:`axon.trace` records the first layer's input from it.
+        The one place where the preprocessor is applied; :meth:`forward` starts with it, ``fit``
+        applies it once to its training and validation data (then :meth:`forward_prepared` per
+        batch) and :func:`axon.trace` records the first layer's input from it.
         """
         if type(x) is not np.ndarray or backend.gpu_loaded():  # (a NumPy batch without CuPy: as it is)
             x = backend.to_device(x, self.device)
@@ -377,8 +387,10 @@ class Sequential:
             taken before any shuffling, so sort-ordered data should be shuffled first.
         callbacks : :class:`axon.callbacks.Callback` objects (EarlyStopping, ModelCheckpoint, ...).
         shuffle : a new permutation of the samples every epoch (indices only; each batch is one gather).
-        seed : fixes this run's shuffling and dropout masks (bit-identical on the same machine);
-            None draws them from axon's generator. The initial weights come from where the layers
+        seed : an int >= 0 that fixes this run's shuffling and dropout masks (bit-identical on the
+            same machine); None draws them from axon's generator. Not a numpy Generator (which
+            other ``seed`` arguments take): its state moves on as it is used, so the same generator
+            would not give the same run twice. The initial weights come from where the layers
             were built: call ``ax.set_seed(s)`` before building the model to fix those too.
         verbose : 0 silent, 1 progress bar (closing lines only when output is not a terminal),
             2 one line per epoch.

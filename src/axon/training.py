@@ -6,6 +6,8 @@
     value = loss.forward(out, yb) + model.penalty()      # penalty only when a layer has l1/l2
     model.zero_grad(); model.backward(loss.backward()); optimizer.step()
 
+(``model.forward`` is ``model.forward_prepared(model.prepare(xb))``; fit prepares ``X`` and the
+validation inputs once, before the first epoch, and runs ``forward_prepared`` on their batches)
 and adds around it what a real training run needs: validation, metrics, a history, callbacks,
 a progress bar, exact resume from checkpoints, graceful Ctrl-C, and a divergence guard.
 
@@ -22,6 +24,8 @@ Figures in the history, per epoch:
 Reproducibility: ``fit(seed=s)`` derives, from ``numpy.random.SeedSequence(s)``, one generator for
 the shuffling and one for each random layer (``layer.stochastic``: Dropout), so the same seed
 gives bit-identical weights and history on the same machine from the same initial weights.
+``s`` is an int (not a numpy Generator, unlike the ``seed`` of sampling functions, see
+:mod:`axon._config`: a generator's state moves on as it is used, an int stays the same run).
 ``seed=None`` draws the shuffling seed from axon's generator (:func:`axon.set_seed`) and leaves
 the layers' generators alone. The initial weights are drawn when the layers are built: the
 recipe for a whole reproducible script is ``ax.set_seed(s)`` before building the model (see
@@ -47,8 +51,9 @@ from axon._config import get_rng
 from axon.callbacks import Callback
 from axon.io.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
 from axon.io.model_file import ModelFileError
+from axon.layers.activations import Sigmoid, Softmax
 from axon.layers.base import Layer
-from axon.losses import Loss, get_loss
+from axon.losses import Loss, SoftmaxCrossEntropy, get_loss
 from axon.metrics import get_metric
 from axon.progress import Progress
 
@@ -144,13 +149,13 @@ def compile(model: Sequential, loss: str | Loss | type, optimizer: str | Optimiz
 
 def _check_link(model: Sequential, loss: Loss) -> None:
     """A loss that applies its own link (softmax, sigmoid) must not follow a layer that applied it already."""
-    last = type(model.layers[-1]).__name__ if model.layers else ""
+    last = model.layers[-1] if model.layers else None
     kind = type(loss).__name__
-    if last == "Softmax" and kind == "SoftmaxCrossEntropy":
+    if isinstance(last, Softmax) and isinstance(loss, SoftmaxCrossEntropy):
         raise ValueError("the model ends with a Softmax layer, but SoftmaxCrossEntropy (Keras' "
                          "categorical_crossentropy) takes logits and applies the softmax itself; remove the "
                          "last Softmax layer (predict still gives probabilities)")
-    if last == "Sigmoid" and getattr(loss, "from_logits", False):
+    if isinstance(last, Sigmoid) and getattr(loss, "from_logits", False):
         raise ValueError(f"the model ends with a Sigmoid layer, but {kind}(from_logits=True) applies the sigmoid "
                          f"itself; remove the last Sigmoid layer, or pass {kind}(from_logits=False)")
 
@@ -189,7 +194,9 @@ def _has_penalty(model: Sequential) -> bool:
 
 # -- evaluate / predict ---------------------------------------------------------------------------
 def _evaluate_arrays(model: Sequential, X: np.ndarray, y: np.ndarray, batch_size: int,
-                     fns: list[tuple[str, Callable]]) -> dict[str, float]:
+                     fns: list[tuple[str, Callable]], prepared: bool = False) -> dict[str, float]:
+    """The loss (with penalties) and the metrics over ``X`` in inference mode, batch by batch;
+    ``prepared``: ``X`` is what ``model.prepare`` gave (fit's validation data), else raw."""
     loss = model.loss
     assert loss is not None
     n = X.shape[0]
@@ -198,7 +205,7 @@ def _evaluate_arrays(model: Sequential, X: np.ndarray, y: np.ndarray, batch_size
     device = model.device
     for start in range(0, n, batch_size):
         xb, yb = X[start:start + batch_size], y[start:start + batch_size]
-        out = model.forward(xb, training=False)
+        out = model.forward_prepared(xb, training=False) if prepared else model.forward(xb, training=False)
         yb = backend.to_device(yb, device)  # nothing to do on the CPU, or when y is on the device
         m = xb.shape[0]
         total += loss.forward(out, yb) * m
@@ -247,6 +254,7 @@ def predict(model: Sequential, X: Any, batch_size: int = 256, verbose: int = 0) 
 class FitLoop:
     """The state of one running ``fit``: where training is, and how to checkpoint it.
 
+    Made by :func:`fit`, after its checks (a compiled model, the arguments, the data).
     Callbacks see it as ``self.loop``. Attributes: ``epoch`` (epochs completed), ``batch``
     (batches completed in the current epoch), ``n_batches`` (per epoch), ``global_step``
     (optimizer steps in this training run, resumed ones included), ``initial_epoch`` (where this
@@ -261,10 +269,13 @@ class FitLoop:
 
     def __init__(self, model: Sequential, X: np.ndarray, y: np.ndarray,
                  val: tuple[np.ndarray, np.ndarray] | None, *, epochs: int, batch_size: int,
-                 shuffle: bool, seed: int | None, callbacks: list[Callback], verbose: int) -> None:
-        V.check_compiled(model, "fit")
-        assert model.loss is not None and model.optimizer is not None
+                 shuffle: bool, seed: int | None, callbacks: list[Callback], verbose: int,
+                 prepared: bool = False) -> None:
+        assert model.loss is not None and model.optimizer is not None  # compiled: fit checks it first
         self.model, self.X, self.y, self.val = model, X, y, val
+        #: Whether ``X`` and the validation inputs are what ``model.prepare`` gave (fit prepares
+        #: them once); when False, each batch goes through ``model.prepare`` as it is drawn.
+        self.prepared = prepared
         self.loss: Loss = model.loss
         self.optimizer: Optimizer = model.optimizer
         self.metric_fns = _metric_fns(model)
@@ -379,12 +390,16 @@ class FitLoop:
     def save_checkpoint(self, path: str | os.PathLike) -> str:
         """Write a checkpoint of the current position (see :class:`axon.callbacks.ModelCheckpoint`).
 
-        One file, atomically: the model, the optimizer state and :meth:`state_dict`.
+        One file, atomically: the model, the optimizer state and :meth:`state_dict`, whose
+        ``epoch``, ``batch`` and ``history`` go in the checkpoint's own fields (what
+        :func:`axon.load_checkpoint` returns as ``.epoch``, ``.batch``, ``.history``) and the
+        rest in its ``extra``: each once.
         """
         path = str(path)
         Path(path).parent.mkdir(parents=True, exist_ok=True)
-        save_checkpoint(path, self.model, self.optimizer, epoch=self.epoch, batch=self.batch,
-                        history=self.history.history, extra=self.state_dict())
+        state = self.state_dict()
+        fields = {key: state.pop(key) for key in _CHECKPOINT_FIELDS}
+        save_checkpoint(path, self.model, self.optimizer, **fields, extra=state)
         self.history.checkpoint_path = path
         return path
 
@@ -403,7 +418,10 @@ class FitLoop:
             model.load_state_dict(ck.model.state_dict())
             if ck.optimizer_state is not None:
                 self.optimizer.load_state_dict(ck.optimizer_state)
-            self.load_state_dict(ck.extra)
+            # epoch, batch and history from the checkpoint's fields (files of older axons hold them
+            # in extra too, with the same values)
+            fields = {"epoch": ck.epoch, "batch": ck.batch, "history": ck.history}
+            self.load_state_dict({**fields, **ck.extra})
         except (ValueError, TypeError, KeyError, OverflowError) as e:
             model.load_state_dict(backup[0])
             self.optimizer.load_state_dict(backup[1])
@@ -502,7 +520,8 @@ class FitLoop:
         batch_begin = [c for c in self.callbacks if type(c).on_batch_begin is not Callback.on_batch_begin]
         batch_end = [c for c in self.callbacks if type(c).on_batch_end is not Callback.on_batch_end]
         elapsed_before = self.elapsed
-        on_device = model.device == backend.CUDA and not backend.on_gpu(X)
+        prepared = self.prepared
+        y_over = model.device == backend.CUDA and not backend.on_gpu(y)  # targets left on the host
         for epoch in range(self.epoch, self.epochs):
             start_batch = self.batch
             # The generator's state now is the epoch's start state (saved in checkpoints).
@@ -527,11 +546,13 @@ class FitLoop:
                 else:
                     idx = order[lo:lo + bs]
                     xb, yb = X[idx], y[idx]
-                if on_device:  # the data stayed on the host (too large for the device): one batch over
-                    xb, yb = backend.to_device(xb, backend.CUDA), backend.to_device(yb, backend.CUDA)
+                if not prepared:  # raw data (too large for the device): each batch prepared as drawn
+                    xb = model.prepare(xb)
+                if y_over:
+                    yb = backend.to_device(yb, backend.CUDA)
                 for c in batch_begin:
                     c.on_batch_begin(b)
-                out = model.forward(xb, training=True)
+                out = model.forward_prepared(xb, training=True)
                 value = loss.forward(out, yb)
                 if penalty:
                     value += model.penalty()
@@ -560,7 +581,7 @@ class FitLoop:
                     self._diverged(float("nan"), epoch, self.n_batches - 1, params, snapshot, where=p.name)
             logs = self._running()
             if self.val is not None:
-                val = _evaluate_arrays(model, self.val[0], self.val[1], max(bs, 256), fns)
+                val = _evaluate_arrays(model, self.val[0], self.val[1], max(bs, 256), fns, prepared)
                 logs.update({f"val_{k}": v for k, v in val.items()})
             logs["lr"] = opt.lr
             self.epoch, self.batch = epoch + 1, 0
@@ -604,6 +625,10 @@ class FitLoop:
             epoch + 1, b + 1)
 
 
+#: The keys of :meth:`FitLoop.state_dict` that a checkpoint keeps in its own fields, not in ``extra``.
+_CHECKPOINT_FIELDS = ("epoch", "batch", "history")
+
+
 def _check_plain_state(state: Any) -> None:
     """The types of :meth:`FitLoop.state_dict`'s entries (it may come from a crafted file)."""
     def numbers(values: Any) -> bool:
@@ -641,16 +666,31 @@ def _by_type_and_rank(items: list[tuple[str, Any]]) -> dict[tuple[str, int], Any
     return out
 
 
-def _to_gpu_if_it_fits(X: np.ndarray, y: np.ndarray, val: tuple[np.ndarray, np.ndarray] | None
-                       ) -> tuple[Any, Any, tuple[Any, Any] | None]:
-    """The training (and validation) arrays on the GPU, once, when they take at most half of its
-    free memory (MNIST's 60,000 images in float32 are 188 MB); otherwise they stay on the host and
-    each batch goes over as it is drawn."""
-    arrays = [X, y] + (list(val) if val is not None else [])
-    if sum(a.nbytes for a in arrays) > backend.free_memory() // 2:
-        return X, y, val
-    moved = [backend.to_device(a, backend.CUDA) for a in arrays]
-    return moved[0], moved[1], (moved[2], moved[3]) if val is not None else None
+def _prepare_data(model: Sequential, X: np.ndarray, y: np.ndarray, val: tuple[np.ndarray, np.ndarray] | None
+                  ) -> tuple[Any, Any, tuple[Any, Any] | None, bool]:
+    """The training and validation inputs through :meth:`Sequential.prepare` once per fit (the
+    preprocessor, the model's dtype, its device; no copy where ``prepare`` returns ``X`` itself),
+    the targets on the model's device. Returns ``X, y, val, prepared``.
+
+    On the GPU only when the prepared arrays and the targets take at most half of its free memory
+    (MNIST's 60,000 images in float32 are 188 MB), counting a raw input on its way over; otherwise
+    everything stays raw on the host, ``prepared`` is False, and each batch goes over as it is drawn.
+    """
+    if model.device == backend.CUDA:
+        inputs = [X] + ([val[0]] if val is not None else [])
+        targets = [y] + ([val[1]] if val is not None else [])
+        itemsize = model.prepare(X[:1]).dtype.itemsize  # the dtype prepare gives (token ids stay integers)
+        needed = sum(a.size * itemsize for a in inputs) + sum(a.nbytes for a in targets)
+        needed += max((a.nbytes for a in inputs if not backend.on_gpu(a)), default=0)
+        if needed > backend.free_memory() // 2:
+            return X, y, val, False
+        y = backend.to_device(y, backend.CUDA)
+        if val is not None:
+            val = (val[0], backend.to_device(val[1], backend.CUDA))
+    X = model.prepare(X)
+    if val is not None:
+        val = (model.prepare(val[0]), val[1])
+    return X, y, val, True
 
 
 def fit(model: Sequential, X: Any, y: Any, *, epochs: int = 1, batch_size: int = 32,
@@ -658,7 +698,8 @@ def fit(model: Sequential, X: Any, y: Any, *, epochs: int = 1, batch_size: int =
         callbacks: Iterable[Callback] | None = None, shuffle: bool = True, seed: int | None = None,
         verbose: int = 1, resume_from: str | os.PathLike | None = None, device: str | None = None) -> History:
     """The implementation of :meth:`axon.Sequential.fit` (same arguments): checks them, moves the
-    model and the data to ``device``, then runs a :class:`FitLoop`."""
+    model to ``device``, prepares the data once (:meth:`Sequential.prepare`: the preprocessor, the
+    dtype, the device), then runs a :class:`FitLoop` on it."""
     if device is not None:
         device = backend.check_device(device)  # before anything else: a missing GPU is said first
     V.check_compiled(model, "fit")
@@ -691,10 +732,9 @@ def fit(model: Sequential, X: Any, y: Any, *, epochs: int = 1, batch_size: int =
         X, y, val = X[:cut], y[:cut], (X[cut:], y[cut:])  # views: no copy
     if device is not None:
         model.to(device)
-    if model.device == backend.CUDA:
-        X, y, val = _to_gpu_if_it_fits(X, y, val)
+    X, y, val, prepared = _prepare_data(model, X, y, val)
     loop = FitLoop(model, X, y, val, epochs=epochs, batch_size=batch_size, shuffle=bool(shuffle), seed=seed,
-                   callbacks=callbacks, verbose=verbose)
+                   callbacks=callbacks, verbose=verbose, prepared=prepared)
     return loop.run(resume_from)
 
 

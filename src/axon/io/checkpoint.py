@@ -4,11 +4,11 @@ A checkpoint is a model file (same format, written by the same code, so ``axon.l
 model out of it) with more in it, in the JSON description's ``"checkpoint"`` section: the epoch
 and batch reached, the history so far, a random generator's ``bit_generator.state``, the
 optimizer's ``state_dict()`` and ``extra``, any plain data of the caller's (``fit`` keeps its loop's
-state there, :meth:`axon.training.FitLoop.state_dict`: position, generators, running sums,
-callbacks' states).
+state there, :meth:`axon.training.FitLoop.state_dict`: generators, running sums, callbacks' states;
+its epoch, batch and history are the checkpoint's own fields, stored once).
 
-Those states are plain data: JSON values and NumPy arrays. This module alone turns them into the
-file and back. Every array becomes a tensor of the one safetensors file, named by its path in the
+Those states are plain data: JSON values and NumPy arrays (or GPU arrays, which are saved from a
+host copy and read back as NumPy arrays). This module alone turns them into the file and back. Every array becomes a tensor of the one safetensors file, named by its path in the
 state (``checkpoint.optimizer.state.0.velocity``, ``checkpoint.extra.callbacks.1.state.best_weights.3``),
 and the JSON
 holds ``{"__tensor__": name}`` in its place; generator states keep their few integer arrays
@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from axon import backend
 from axon.io.model_file import (
     CHECKPOINT_TENSORS,
     ModelFileError,
@@ -66,7 +67,8 @@ class Checkpoint:
         None; restore it with ``rng.bit_generator.state = rng_state``.
     history : ``{"loss": [...], ...}`` so far.
     extra : the plain data given to :func:`save_checkpoint` (``fit`` writes
-        :meth:`axon.training.FitLoop.state_dict` there), arrays included; ``{}`` if none.
+        :meth:`axon.training.FitLoop.state_dict` there, less ``epoch``, ``batch`` and ``history``,
+        which are the fields above), arrays included; ``{}`` if none.
     """
 
     model: Sequential
@@ -82,7 +84,11 @@ class Checkpoint:
 # Plain data (JSON values and arrays) <-> JSON with tensor references
 # =====================================================================================
 def _encode(value: Any, path: str, tensors: dict[str, np.ndarray], depth: int = 0) -> Any:
-    """``value`` as JSON, its float and int64 arrays moved into ``tensors`` under their path."""
+    """``value`` as JSON, its float and int64 arrays moved into ``tensors`` under their path.
+
+    Device (CuPy) arrays are copied to the host here, the one place for every state saved (a
+    callback may keep its arrays where the model is).
+    """
     if depth > _MAX_STATE_DEPTH:
         raise TypeError(f"cannot save {path}: nested too deeply")
     if isinstance(value, dict):
@@ -94,6 +100,8 @@ def _encode(value: Any, path: str, tensors: dict[str, np.ndarray], depth: int = 
         return out
     if isinstance(value, (list, tuple)):
         return [_encode(v, f"{path}.{i}", tensors, depth + 1) for i, v in enumerate(value)]
+    if backend.on_gpu(value):
+        value = backend.to_host(value)
     if isinstance(value, np.ndarray):
         if value.dtype.name in _TENSOR_DTYPES:
             if path in tensors:  # a key with a dot ("a.b") where a nested "a" → "b" holds an array
