@@ -11,7 +11,8 @@ initialisation, dropout masks, shuffling, data generators, gradient-check sampli
 So ``ax.set_seed(s)`` once at the top of a script, before the model is built, makes the whole
 script reproducible: the initial weights, dropout masks and, for ``fit(seed=None)``, the
 shuffling. ``fit(seed=s)`` instead fixes a run's shuffling and dropout masks whatever came before
-(not the weights, which exist before ``fit``). axon never touches NumPy's global random state.
+(not the weights, which exist before ``fit``); it takes an int or None only, since a Generator
+would have advanced by the next run. axon never touches NumPy's global random state.
 """
 
 from __future__ import annotations
