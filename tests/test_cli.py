@@ -78,13 +78,13 @@ def test_threads_option_limits_blas_during_training(tmp_path, monkeypatch, capsy
     import axon.cli.train as cli_train
 
     seen = []
-    real = cli_train._blas_threads
+    real = cli_train.blas_threads
 
     def spy(n):
         seen.append(n)
         return real(n)
 
-    monkeypatch.setattr(cli_train, "_blas_threads", spy)
+    monkeypatch.setattr(cli_train, "blas_threads", spy)
     for n in ("3", "0"):
         assert main(["train", "--layers", "8", "--epochs", "1", "--quiet", "--threads", n,
                      "--out", str(tmp_path / n)]) == 0

@@ -17,6 +17,7 @@ would have advanced by the next run. axon never touches NumPy's global random st
 
 from __future__ import annotations
 
+import contextlib
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -87,3 +88,12 @@ def as_generator(seed: Seed, name: str = "seed") -> np.random.Generator:
     from axon.validation import check_int
     return np.random.default_rng(check_int(seed, f"{name} (an int, a numpy.random.Generator or None)",
                                            minimum=0, example=0))
+
+
+def blas_threads(n: int) -> contextlib.AbstractContextManager:
+    """A context that limits the BLAS library (the matrix products) to ``n`` threads; 0 leaves its
+    own default. ``axon train --threads`` and the search's workers train inside it."""
+    if not n:
+        return contextlib.nullcontext()
+    from threadpoolctl import threadpool_limits  # only when asked: import axon stays light
+    return threadpool_limits(limits=n, user_api="blas")

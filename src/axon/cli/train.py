@@ -18,7 +18,6 @@ split is printed as a baseline.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import datetime
 import shlex
 import sys
@@ -27,6 +26,7 @@ from typing import Any
 
 import numpy as np
 
+from axon._config import blas_threads
 from axon.cli import config as C
 
 EPILOG = """\
@@ -306,7 +306,7 @@ def run(args: argparse.Namespace) -> int:
     say(f"run folder: {run_dir}")
     finish = _Finish(run_dir, model, data, info, stopper)
     try:
-        with _blas_threads(cfg["threads"]):
+        with blas_threads(cfg["threads"]):
             history = model.fit(
                 data.X_train, y_train, epochs=cfg["epochs"], batch_size=cfg["batch_size"],
                 validation_data=None if data.X_val is None else (data.X_val, y_val),
@@ -375,14 +375,6 @@ def _started(info: dict[str, Any]) -> datetime.datetime | None:
     """When the run started, from ``info["started"]``; None (the report says now) when absent."""
     started = info.get("started")
     return datetime.datetime.fromisoformat(started) if started else None
-
-
-def _blas_threads(n: int) -> Any:
-    """A context that limits BLAS to ``n`` threads (0: leave the library's default)."""
-    if not n:
-        return contextlib.nullcontext()
-    from threadpoolctl import threadpool_limits
-    return threadpool_limits(limits=n, user_api="blas")
 
 
 def _print_figures(metrics: dict[str, Any], task: str) -> None:

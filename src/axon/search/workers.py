@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from axon._config import blas_threads
 from axon.search.settings import Settings
 
 #: How often a worker that waits for other workers' last trials looks at the study (seconds).
@@ -76,7 +77,7 @@ def run_worker(job: WorkerJob) -> int:
     beating = has_heartbeat(storage)
     ran = 0
     try:
-        with _blas_threads(job.threads):
+        with blas_threads(job.threads):
             while True:
                 lock.acquire()
                 try:
@@ -98,15 +99,6 @@ def run_worker(job: WorkerJob) -> int:
                 time.sleep(POLL_SECONDS)
     finally:
         lock.close()
-
-
-def _blas_threads(n: int) -> Any:
-    import contextlib
-
-    if not n:
-        return contextlib.nullcontext()
-    from threadpoolctl import threadpool_limits
-    return threadpool_limits(limits=n, user_api="blas")
 
 
 def start_workers(job: WorkerJob, n: int) -> list[subprocess.Popen]:
