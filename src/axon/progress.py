@@ -84,11 +84,9 @@ class Progress:
         """Start epoch ``epoch`` (0-based); ``done`` batches are already done (when resuming)."""
         self._t0 = time.perf_counter()
         if self.mode in ("bar", "notebook"):
-            bar: Any
-            if self.mode == "notebook":
-                from tqdm.auto import tqdm as bar
-            else:
-                from tqdm import tqdm as bar
+            import importlib
+
+            bar: Any = importlib.import_module("tqdm.auto" if self.mode == "notebook" else "tqdm").tqdm
             self._bar = bar(total=self.n_batches, initial=done, desc=f"Epoch {epoch + 1}/{self.epochs}",
                              unit="batch", leave=False, file=self.stream, mininterval=REFRESH_SECONDS,
                              dynamic_ncols=True)
