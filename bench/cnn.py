@@ -5,6 +5,10 @@ Network (both libraries, same initial weights)::
     conv 6@5×5 pad 2 → ReLU → maxpool 2 → conv 16@5×5 → ReLU → maxpool 2 → flatten 400
     → 120 → ReLU → 84 → ReLU → 10, softmax cross-entropy, SGD momentum 0.9, lr 0.01
 
+Contestants: axon as installed (with the ``[fast]`` extra, Numba's compiled loops for the first
+convolution and both poolings; see ``axon.layers.compiled``), axon on its NumPy code only (the same
+layers with the compiled loops switched off, as without the extra) and PyTorch.
+
 The contestants alternate epoch by epoch (interleaved rounds) so that a busy machine slows both
 alike; the figure is the median epoch time per contestant, the ratio the median of axon / PyTorch
 within each round.
@@ -57,9 +61,16 @@ def torch_model(model):
     return net
 
 
-def axon_epoch() -> Callable[[np.ndarray, np.ndarray, int], float]:
-    """One epoch of the explicit loop (API.md) over shuffled batches; returns its seconds."""
+def axon_epoch(compiled_loops: bool = True) -> Callable[[np.ndarray, np.ndarray, int], float] | None:
+    """One epoch of the explicit loop (API.md) over shuffled batches; returns its seconds.
+
+    ``compiled_loops=False``: the compiled loops switched off for the epoch (axon without the
+    ``[fast]`` extra). None when they are asked for and Numba is not installed.
+    """
     import axon as ax
+    from axon.layers import compiled
+    if compiled_loops and compiled.loops() is None:
+        return None
     model = axon_model()
     loss = ax.losses.SoftmaxCrossEntropy()
     opt = ax.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
@@ -71,7 +82,11 @@ def axon_epoch() -> Callable[[np.ndarray, np.ndarray, int], float]:
                 model.zero_grad()
                 model.backward(loss.backward())
                 opt.step()
-        return timed(run)
+        before = compiled.set_enabled(compiled_loops)
+        try:
+            return timed(run)
+        finally:
+            compiled.set_enabled(before)
     return epoch
 
 
@@ -104,7 +119,8 @@ def run(quick: bool = False, log: Callable[[str], None] = print) -> dict:
 
     ``quick``: 512 images, 3 rounds, 1 thread (a smoke run); otherwise 4,096 images, 5 rounds,
     1 and 2 threads. Returns ``{"n", "batch", "rounds", "rows": [{"threads", "seconds": {name: s},
-    "ratio", "all"}]}``, where ratio = axon / PyTorch (None without torch).
+    "ratio", "all"}]}`` with names "axon", "axon NumPy only" and "torch", where ratio = axon /
+    PyTorch (None without torch); "axon" is left out when Numba is not installed.
     """
     n, rounds, thread_counts = (512, 3, (1,)) if quick else (4096, 5, (1, 2))
     try:
@@ -115,7 +131,8 @@ def run(quick: bool = False, log: Callable[[str], None] = print) -> dict:
     rows = []
     for nt in thread_counts:
         with threads(nt):
-            runners = {"axon": axon_epoch(), "torch": torch_epoch()}
+            runners = {"axon": axon_epoch(), "axon NumPy only": axon_epoch(compiled_loops=False),
+                       "torch": torch_epoch()}
             runners = {k: v for k, v in runners.items() if v is not None}
             for fn in runners.values():            # warm-up: allocation, first-call costs
                 fn(X[:4 * BATCH], y[:4 * BATCH], 0)
@@ -130,7 +147,8 @@ def run(quick: bool = False, log: Callable[[str], None] = print) -> dict:
                     ", ".join(f"{k} {v[-1]:.3f}s" for k, v in times.items()))
             seconds = {k: median(v) for k, v in times.items()}
             # the median of the per-round ratios: a slow minute of the machine cancels out
-            ratio = median([a / t for a, t in zip(times["axon"], times["torch"])]) if "torch" in times else None
+            ours = "axon" if "axon" in times else "axon NumPy only"
+            ratio = median([a / t for a, t in zip(times[ours], times["torch"])]) if "torch" in times else None
             rows.append({"threads": nt, "seconds": seconds, "ratio": ratio, "all": times,
                          "other_load": median(loads) if None not in loads else None})
     return {"n": n, "batch": BATCH, "rounds": rounds, "rows": rows}

@@ -133,7 +133,8 @@ def environment() -> dict[str, Any]:
         "OPENBLAS_CORETYPE": os.environ.get("OPENBLAS_CORETYPE", "(unset)"),
         "OPENBLAS_L2_SIZE": os.environ.get("OPENBLAS_L2_SIZE", "(unset)"),
     }
-    for name in ("axon", "torch", "sklearn", "threadpoolctl"):
+    info["AXON_KERNELS"] = os.environ.get("AXON_KERNELS", "(unset)")
+    for name in ("axon", "torch", "sklearn", "threadpoolctl", "numba"):
         try:
             mod = __import__(name)
             info[name] = getattr(mod, "__version__", "?")

@@ -6,6 +6,7 @@ import statistics
 from typing import Any
 
 LOOP, FIT, TORCH, SK, CEIL = ("axon loop", "axon fit", "PyTorch", "scikit-learn", "NumPy matmul ceiling")
+NUMPY_ONLY = "axon NumPy only"  # the CNN without the [fast] extra's compiled loops
 
 OPTIMISATIONS = """\
 What was changed for speed (pure NumPy, in the library's hot paths), and why. The figures in this
@@ -238,11 +239,14 @@ def ceiling_table(rows: list[dict], flops: float) -> list[str]:
 
 
 def cnn_table(c: dict) -> list[str]:
-    out = ["| threads | axon | PyTorch | axon / PyTorch | CPU used by others |", "|---|---|---|---|---|"]
+    """Seconds per epoch: axon (with the [fast] extra's compiled loops), axon on NumPy only, PyTorch."""
+    out = ["| threads | axon | axon NumPy only | PyTorch | axon / PyTorch | NumPy only / PyTorch "
+           "| CPU used by others |", "|---|---|---|---|---|---|---|"]
     for r in c["rows"]:
         s = r["seconds"]
-        out.append(f"| {r['threads']} | {_fmt_s(s.get('axon'))} | {_fmt_s(s.get('torch'))} | "
-                   f"{_range(r, 'axon', 'torch')} | {_fmt_load(r)} |")
+        out.append(f"| {r['threads']} | {_fmt_s(s.get('axon'))} | {_fmt_s(s.get(NUMPY_ONLY))} | "
+                   f"{_fmt_s(s.get('torch'))} | {_range(r, 'axon', 'torch')} | {_range(r, NUMPY_ONLY, 'torch')} "
+                   f"| {_fmt_load(r)} |")
     return out
 
 
@@ -290,7 +294,7 @@ def targets(results: dict[str, Any]) -> list[tuple[str, str, bool | None]]:
     for r in results.get("cnn", {}).get("rows", []):
         v = _paired(r, "axon", "torch")
         if v is not None:
-            out.append((f"LeNet-like CNN epoch <= 0.9x PyTorch ({plural(r['threads'])})",
+            out.append((f"LeNet-like CNN epoch <= 0.9x PyTorch ({plural(r['threads'])}, [fast] extra)",
                         _range(r, "axon", "torch"), v <= 0.9))
     for r in results.get("inference", []):
         v = _paired(r, "axon", "PyTorch")

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import importlib.util
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import axon as ax
+from axon.layers import compiled
 from axon.layers.im2col import col2im, conv_output_size, im2col
 
 # (N, C, F, H, W, kernel, stride, padding): stride 1 and 2, padding 0 and 1, odd sizes, several channels.
@@ -56,10 +59,20 @@ def check_against_torch(N, C, F, H, W, k, s, p, seed=0):
     assert conv.output_shape((C, H, W)) == y.shape[1:]
 
 
-@pytest.fixture(params=["per-sample", "batch-last"])
+def use_layout(monkeypatch, name):
+    """Make Conv2D choose ``name`` wherever it can: "per-sample" and "batch-last" (im2col and NumPy),
+    "direct" (the compiled loops of the [fast] extra; stride 1 and small kernels only, the other
+    convolutions then take "per-sample")."""
+    if name == "direct":
+        pytest.importorskip("numba")
+    monkeypatch.setattr(ax.Conv2D, "BATCH_LAST_BELOW", 10**9 if name == "batch-last" else 0)
+    monkeypatch.setattr(compiled, "_enabled", name == "direct")
+
+
+@pytest.fixture(params=["per-sample", "batch-last", "direct"])
 def layout(request, monkeypatch):
-    """Both ways Conv2D lays out its columns (chosen by the output's size): each is checked."""
-    monkeypatch.setattr(ax.Conv2D, "BATCH_LAST_BELOW", 0 if request.param == "per-sample" else 10**9)
+    """Every way Conv2D computes (chosen by the output's size, the stride and the [fast] extra)."""
+    use_layout(monkeypatch, request.param)
     return request.param
 
 
@@ -68,21 +81,23 @@ def test_conv_matches_torch(case, layout):
     check_against_torch(*case)
 
 
-def test_both_layouts_give_the_same_numbers_in_float32(monkeypatch):
+def test_all_layouts_give_the_same_numbers_in_float32(monkeypatch):
     rng = np.random.default_rng(3)
     x = rng.standard_normal((5, 3, 12, 12)).astype(np.float32)
     results = []
-    for below in (0, 10**9):
-        monkeypatch.setattr(ax.Conv2D, "BATCH_LAST_BELOW", below)
+    names = ["per-sample", "batch-last"] + (["direct"] if importlib.util.find_spec("numba") else [])
+    for name in names:
+        use_layout(monkeypatch, name)
         conv = ax.Conv2D(3, 4, 3, padding=1, seed=0, l2=0.01)
         y = conv.forward(x, training=True)
         g = np.cos(y)
         conv.zero_grad()
         dx = conv.backward(g)
-        assert conv._batch_last == (below > 0) and y.dtype == dx.dtype == np.float32
+        assert conv._layout == name.replace("-", "_") and y.dtype == dx.dtype == np.float32
         results.append((y, dx, conv.weight.grad.copy(), conv.bias.grad.copy()))
-    for a, b in zip(*results):
-        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-5)
+    for other in results[1:]:
+        for a, b in zip(results[0], other):
+            np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-5)
 
 
 @settings(max_examples=25, deadline=None)
@@ -262,3 +277,61 @@ def test_training_is_bit_identical_between_runs_with_the_same_seed_and_thread_co
 
     first, second = train(), train()
     assert all(a.dtype == np.float32 and np.array_equal(a, b) for a, b in zip(first, second))
+
+
+@pytest.mark.parametrize("k, padding, channels", [(5, 2, 1), (3, 1, 3), (4, 0, 2), (2, 1, 1)])
+def test_direct_layout_is_taken_and_does_not_depend_on_the_thread_count(monkeypatch, k, padding, channels):
+    # The compiled loops split the batch over the BLAS thread count; each sample is computed alone
+    # and ∂C/∂W is summed in sample order, so 1 and 2 threads give the same bits.
+    from threadpoolctl import threadpool_limits
+    use_layout(monkeypatch, "direct")
+    rng = np.random.default_rng(7)
+    x = rng.standard_normal((7, channels, 17, 16)).astype(np.float32)
+    runs = []
+    for threads in (1, 2):
+        conv = ax.Conv2D(channels, 3, k, padding=padding, seed=0)
+        with threadpool_limits(limits=threads, user_api="blas"):
+            y = conv.forward(x, training=True)
+            assert conv._layout == "direct"
+            conv.zero_grad()
+            dx = conv.backward(np.sin(y))
+        runs.append((y, dx, conv.weight.grad.copy(), conv.bias.grad.copy()))
+    assert all(np.array_equal(a, b) for a, b in zip(*runs))
+
+
+def test_direct_layout_is_gradient_checked(monkeypatch):
+    use_layout(monkeypatch, "direct")
+    rng = np.random.default_rng(2)
+    model = ax.Sequential(ax.Conv2D(2, 3, 5, padding=2, seed=rng, l2=0.01), ax.Tanh(),
+                          ax.Conv2D(3, 2, 3, seed=rng), ax.Tanh(), ax.Flatten(), ax.Dense(2 * 18 * 18, 3, seed=rng))
+    X = rng.standard_normal((3, 2, 20, 20))
+    model.forward(X)
+    assert [layer._layout for layer in model.layers[:3:2]] == ["direct", "direct"]
+    report = ax.gradcheck(model, ax.losses.SoftmaxCrossEntropy(), X, np.array([0, 2, 1]))
+    assert report.ok, str(report)
+
+
+def test_without_numba_the_numpy_path_serves(monkeypatch):
+    import sys
+    monkeypatch.setitem(sys.modules, "numba", None)   # "import numba" now raises ImportError
+    monkeypatch.delitem(sys.modules, "axon.layers.compiled_loops", raising=False)
+    monkeypatch.delattr(sys.modules["axon.layers"], "compiled_loops", raising=False)
+    monkeypatch.setattr(compiled, "_loops", None)
+    monkeypatch.setattr(compiled, "_missing", False)
+    monkeypatch.setattr(compiled, "_enabled", True)
+    monkeypatch.setattr(ax.Conv2D, "BATCH_LAST_BELOW", 0)
+    conv = ax.Conv2D(1, 2, 5, padding=2, dtype="float64", seed=0)
+    x = np.random.default_rng(0).standard_normal((2, 1, 16, 16))
+    y = conv.forward(x)
+    assert conv._layout == "per_sample" and compiled.loops() is None and y.shape == (2, 2, 16, 16)
+
+
+def test_axon_kernels_numpy_switches_the_compiled_loops_off():
+    import subprocess
+    import sys
+    code = ("import axon as ax, numpy as np, sys; from axon.layers import compiled; "
+            "c = ax.Conv2D(1, 2, 5, padding=2); c.forward(np.zeros((1, 1, 20, 20), 'float32')); "
+            "print(compiled.loops() is None, c._layout, 'numba' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], env={**__import__("os").environ, "AXON_KERNELS": "numpy"},
+                         capture_output=True, text=True, check=True).stdout.split()
+    assert out == ["True", "per_sample", "False"]

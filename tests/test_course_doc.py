@@ -55,3 +55,12 @@ def test_reference_points_at_the_quoted_line(label, line, path, anchor, fragment
 def test_every_demo_is_described():
     for name in DEMOS:
         assert f"`{name}`" in TEXT, name
+
+
+def test_no_text_file_holds_a_merge_conflict():
+    # A merge once left both sides of a conflict in this page; every line reference still resolved.
+    marker = re.compile(r"^(<{7} |={7}$|>{7} )", flags=re.M)
+    files = [*REPO.glob("*.md"), *(REPO / "docs").rglob("*.md"), *(REPO / "src").rglob("*.py"),
+             *(REPO / "tests").rglob("*.py"), *(REPO / "bench").glob("*.py"), *(REPO / "examples").glob("*.py")]
+    bad = [str(f.relative_to(REPO)) for f in files if marker.search(f.read_text(encoding="utf-8"))]
+    assert not bad, f"merge-conflict markers in {bad}"

@@ -8,6 +8,16 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import axon as ax
+from axon.layers import compiled
+
+
+@pytest.fixture(autouse=True, params=["numpy", "compiled"])
+def pooling_path(request, monkeypatch):
+    """Every test runs on the NumPy path and on the compiled loops (2×2 max pooling, [fast] extra)."""
+    if request.param == "compiled":
+        pytest.importorskip("numba")
+    monkeypatch.setattr(compiled, "_enabled", request.param == "compiled")
+    return request.param
 
 # (N, C, H, W, kernel, stride): tiled (stride == kernel) with and without leftover rows, overlapping
 # windows, strides larger than the kernel, rectangular windows.
@@ -108,3 +118,23 @@ def test_flatten_matches_torch_order_and_backward():
     g = np.random.default_rng(0).standard_normal(y.shape)
     np.testing.assert_array_equal(flat.backward(g), g.reshape(x.shape))
     assert flat.get_config() == {}
+
+
+def test_compiled_max_pool_is_taken_keeps_nan_and_ignores_the_thread_count(pooling_path):
+    from threadpoolctl import threadpool_limits
+    rng = np.random.default_rng(4)
+    x = rng.standard_normal((5, 3, 9, 8)).astype(np.float32)
+    x[0, 0, 1, 1] = np.nan            # in the second column and row of window (0, 0)
+    x[1, 2, :2, :2] = 0.5             # a tie: the first position takes the gradient
+    runs = []
+    for threads in (1, 2):
+        layer = ax.MaxPool2D(2)
+        with threadpool_limits(limits=threads, user_api="blas"):
+            y = layer.forward(x, training=True)
+            dx = layer.backward(np.ones_like(y))
+        assert hasattr(layer, "_arg") == (pooling_path == "compiled")
+        runs.append((y, dx))
+    assert np.isnan(runs[0][0][0, 0, 0, 0]) and np.isfinite(np.delete(runs[0][0].ravel(), 0)).all()
+    assert runs[0][1][1, 2, 0, 0] == 1 and runs[0][1][1, 2, :2, :2].sum() == 1
+    assert (runs[0][1][:, :, 8, :] == 0).all()   # the last odd row is in no window
+    assert all(np.array_equal(a, b, equal_nan=True) for a, b in zip(*runs))

@@ -8,6 +8,11 @@ Forward loops over the ``kh·kw`` kernel offsets, each a strided slice of shape 
 combined elementwise (maximum or sum). Backward of the common case, stride == kernel, writes
 through a reshape: ``x[:, :, :Ho·kh, :Wo·kw]`` viewed as ``(N, C, Ho, kh, Wo, kw)`` (no copy, and
 no accumulation since windows do not overlap); other strides add each offset's slice.
+
+With the ``[fast]`` extra (Numba), MaxPool2D with 2×2 windows and stride 2 runs compiled loops instead
+(:mod:`axon.layers.compiled`): one pass that keeps each window's maximum and its offset, and a
+backward that writes each gradient to that offset, the batch split over the BLAS thread count
+(LeNet's first pooling, backward: 0.66 → 0.1 ms per batch of 64 on two threads). Same numbers.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from axon import backend
+from axon.layers import compiled
 from axon.layers.base import Layer, register_layer
 from axon.layers.im2col import conv_output_size, pair
 
@@ -100,14 +106,25 @@ class MaxPool2D(_Pool2D):
 
     def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
         Ho, Wo = self._out_size(x.shape)
+        (kh, kw) = self.kernel_size
+        if self._tiled and (kh, kw) == (2, 2) and compiled.applies(x):
+            xp = backend.namespace(x)
+            y = xp.empty((*x.shape[:2], Ho, Wo), dtype=x.dtype)
+            self._arg = xp.empty(y.shape, dtype=np.uint8)  # each window's offset of its maximum
+            self._x_shape = x.shape
+            return compiled.max_pool_2x2(x, y, self._arg)
+        self.__dict__.pop("_arg", None)
         y = self._combine_windows(x, Ho, Wo, np.maximum)
         self._x, self._y = x, y
         return y
 
     def backward(self, grad_y: np.ndarray) -> np.ndarray:
+        (kh, kw) = self.kernel_size
+        if hasattr(self, "_arg"):
+            dx = backend.namespace(grad_y).empty(self._x_shape, dtype=grad_y.dtype)
+            return compiled.max_pool_2x2_backward(grad_y, self._arg, dx)
         x, y = self._x, self._y
         Ho, Wo = y.shape[2:]
-        (kh, kw) = self.kernel_size
         if self._tiled:
             # Walk the window in row-major order; each output takes the first offset that holds its
             # max. The first offset needs no "unclaimed" mask yet, and the last one takes whatever

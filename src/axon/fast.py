@@ -1,0 +1,50 @@
+"""The ``[fast]`` extra: compiled loops (Numba) where NumPy's whole-array passes are slow.
+
+NumPy runs every element-wise expression as one pass over memory per operation, on one core, and
+cannot fuse them; a convolution becomes im2col copies and products too small for BLAS. With Numba
+installed (``pip install "axon-nn[fast]"``) a few hot spots run compiled loops instead, each next
+to the NumPy code it replaces, which stays the readable reference:
+
+- :class:`~axon.layers.Conv2D` (stride 1, small kernels, large outputs) and :class:`~axon.layers.MaxPool2D`
+  (2×2) through :mod:`axon.layers.compiled`, the batch split over the BLAS thread count;
+- the updates of :class:`~axon.optim.SGD` (with momentum) and :class:`~axon.optim.Adam` in one pass
+  over the weights instead of four and ten, through :mod:`axon.optim.compiled_loops`: the same
+  float32 operations in the same order, so the same bits as the NumPy code.
+
+The loops run on NumPy arrays only (CuPy arrays keep the NumPy-style code). They are compiled on
+first use and cached on disk next to their source (a few seconds, once per machine and dtype).
+``AXON_KERNELS=numpy`` in the environment, or :func:`set_enabled` (False), runs without them.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+from types import ModuleType
+
+_enabled = os.environ.get("AXON_KERNELS", "").strip().lower() != "numpy"
+_modules: dict[str, ModuleType | None] = {}  # loaded loop modules; None: Numba is not installed
+
+
+def set_enabled(flag: bool) -> bool:
+    """Use the compiled loops where they apply (True, the default when Numba is installed) or never;
+    returns the previous setting."""
+    global _enabled
+    before, _enabled = _enabled, bool(flag)
+    return before
+
+
+def loops(module: str) -> ModuleType | None:
+    """The compiled-loop module ``module`` (e.g. ``"axon.layers.compiled_loops"``), or None when the
+    loops are switched off or Numba is not installed. Numba is imported on the first call only, so
+    ``import axon`` stays light."""
+    if not _enabled:
+        return None
+    if module not in _modules:
+        try:
+            _modules[module] = importlib.import_module(module)
+        except ImportError as exc:
+            if exc.name != "numba" and not str(exc.name).startswith("numba."):
+                raise  # a real error in axon's own module, not a missing extra
+            _modules[module] = None
+    return _modules[module]
