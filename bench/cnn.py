@@ -6,7 +6,7 @@ Network (both libraries, same initial weights)::
     → 120 → ReLU → 84 → ReLU → 10, softmax cross-entropy, SGD momentum 0.9, lr 0.01
 
 Contestants: axon as installed (with the ``[fast]`` extra, Numba's compiled loops for the first
-convolution and both poolings; see ``axon.layers.compiled``), axon on its NumPy code only (the same
+convolution and both poolings; see ``axon.fast``), axon on its NumPy code only (the same
 layers with the compiled loops switched off, as without the extra) and PyTorch.
 
 The contestants alternate epoch by epoch (interleaved rounds) so that a busy machine slows both
@@ -68,8 +68,9 @@ def axon_epoch(compiled_loops: bool = True) -> Callable[[np.ndarray, np.ndarray,
     ``[fast]`` extra). None when they are asked for and Numba is not installed.
     """
     import axon as ax
+    from axon import fast
     from axon.layers import compiled
-    if compiled_loops and compiled.loops() is None:
+    if compiled_loops and fast.loops(compiled.LOOPS) is None:
         return None
     model = axon_model()
     loss = ax.losses.SoftmaxCrossEntropy()
@@ -82,11 +83,11 @@ def axon_epoch(compiled_loops: bool = True) -> Callable[[np.ndarray, np.ndarray,
                 model.zero_grad()
                 model.backward(loss.backward())
                 opt.step()
-        before = compiled.set_enabled(compiled_loops)
+        before = fast.set_enabled(compiled_loops)
         try:
             return timed(run)
         finally:
-            compiled.set_enabled(before)
+            fast.set_enabled(before)
     return epoch
 
 

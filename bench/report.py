@@ -62,6 +62,38 @@ of the same shapes near 0.45 s, so the achieved fraction rose from about 46% to 
 3-4-1 net was already near its floor (33 µs per step before and after: a step is about 40 NumPy
 calls of ~0.6 µs each).
 
+The `[fast]` extra (Numba 0.68, issue 14; `axon.fast`), each against the NumPy code it replaces, one
+core, per batch of 64 unless said:
+
+- Conv2D of stride 1 with small kernels (C·kh·kw <= 75) and large outputs (Ho·Wo >= 256, the
+  layout im2col served per sample) runs directly, without columns: a compiled loop per kernel row
+  over the padded input read as one flat row, 5 (or 3) taps written out so the accumulator is
+  read and written once per row. LeNet's first convolution: forward 1.02 → 0.51 ms, ∂C/∂W 0.90 →
+  0.51 ms (each sample's share on its thread, summed in sample order: the same bits on any thread
+  count). A loop per tap took 0.75 ms, and indices the compiler cannot prove non-negative (`x[o +
+  t]` instead of a slice) kept it scalar at 4.8 ms. Other shapes measured (forward, 1 thread):
+  3 channels 3×3 at 32×32 1.85 against 2.04 ms, 8 channels 3×3 at 16×16 1.13 against 1.35 ms,
+  1 channel 3×3 with 16 filters 0.83 against 0.71 ms (behind; kept for the simple rule). LeNet's
+  second convolution (C = 6, 8×8 outputs) stays batch-last on im2col: the direct loop took 1.27
+  against 0.58 ms there.
+- 2×2 MaxPool2D: one pass that keeps each window's maximum and its offset (uint8), with selects
+  and no branch (0.24 ms forward; with a branch per comparison 1.2-1.5 ms), and a backward that
+  computes where each gradient goes (0.11 ms; a branch per window, or selects writing all four
+  positions, 0.37-0.56 ms); NumPy's 12 passes
+  took 0.78 ms for both. A loop for any window size measured 1.3-1.7 ms forward: other windows
+  keep the NumPy code. NaN in a window gives NaN, as `np.maximum`.
+- The optimizers' updates in one pass over the weights, the same float operations in the same
+  order (the same bits, tested): SGD with momentum on the MLP's 235,146 weights 99 → 48 µs, Adam
+  317 → 99 µs (with Numba's default error model the division's zero check kept the loop scalar:
+  659 µs).
+- The batch split over two threads (`axon._workers`, the BLAS thread count) helps only while
+  OpenBLAS's idle threads sleep: right after a 2-thread product they spin on the second vCPU, and
+  the first convolution's forward on two threads took 0.84 ms against 0.43 ms with no product
+  before it (0.77 ms on one thread). `OPENBLAS_THREAD_TIMEOUT=4` (set before NumPy loads) removes
+  that (0.46 ms), but made axon's MLP epoch slower (0.61 → 0.625 s on 2 threads: each product
+  wakes the threads again) and PyTorch's faster (0.95 → 0.85 s; it shares the process, and the
+  spinning took its second core too), so axon does not set it.
+
 Tried for issue 14 and not kept (every figure measured side by side in one process, float32):
 
 - numexpr 2.14.2 (the manylinux wheel; fused, multi-threaded expressions with `out=`). Results
@@ -116,9 +148,9 @@ measurements of the optimisations tried (next section):
   ceiling's share of each library's epoch. Where it is about half (SGD on 1 thread), 0.6x
   scikit-learn leaves under a tenth of its epoch for all the element-wise work, which the notes
   show takes axon a third or more of its own epoch; only fewer products could meet it.
-- What is left besides the products: the optimizer's update (SGD's four passes, Adam's ten, over
-  235k weights whose arrays no longer sit in cache after the forward pass: the largest part,
-  `update` in the profile), the gather of the batch (`X[idx]`, random rows of a 188 MB array,
+- What is left besides the products: the optimizer's update (one compiled pass with the `[fast]`
+  extra; SGD's four NumPy passes and Adam's ten without it, over 235k weights whose arrays no
+  longer sit in cache after the forward pass), the gather of the batch (`X[idx]`, random rows of a 188 MB array,
   bound by memory), the ReLU masks, the bias sums, the loss and Python's calls.
 - 2 threads: NumPy's element-wise work stays on one thread. Splitting it over a second thread
   (a thread pool, numexpr) made the epochs slower here, not faster (next section): this machine's
@@ -126,11 +158,13 @@ measurements of the optimisations tried (next section):
   products), and at 2 BLAS threads the element-wise functions themselves run slower. PyTorch,
   whose element-wise kernels use both threads, gains more from the second one (compare its 1- and
   2-thread rows).
-- The CNN on 2 threads: the per-sample products of the first convolution (6x25 by 25x784, and
-  ∂C/∂W's 6x784 by 784x25, 1.6 ms of a batch's ~10) are under OpenBLAS's threshold for a second
-  thread (M·N·K <= 262,144), and batch-last (one product) they are no faster, so they run on one
-  core; im2col, ReLU and pooling are element-wise. PyTorch's oneDNN convolution splits the batch
-  over its threads. On 1 thread axon is ahead.
+- The CNN on 2 threads: with the `[fast]` extra the first convolution and both poolings run
+  compiled loops split over the threads, but right after BLAS's 2-thread products OpenBLAS's idle
+  thread spins on the second vCPU for a while, so the split gains little in an epoch (see the
+  notes); the second convolution's products, ReLU and the rest run as on 1 thread. PyTorch's
+  oneDNN convolution splits the batch over its threads. Without the extra (*NumPy only*) the
+  first convolution's per-sample products (6x25 by 25x784) are under OpenBLAS's threshold for a
+  second thread and im2col, ReLU and pooling are element-wise work on one core.
 - Rows measured while the machine was busy (*CPU used by others*, the load averages, rounds whose
   every contestant slowed down) move the medians; the ranges show how far.\
 """

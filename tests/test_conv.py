@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import axon as ax
-from axon.layers import compiled
+from axon import fast
 from axon.layers.im2col import col2im, conv_output_size, im2col
 
 # (N, C, F, H, W, kernel, stride, padding): stride 1 and 2, padding 0 and 1, odd sizes, several channels.
@@ -66,7 +66,7 @@ def use_layout(monkeypatch, name):
     if name == "direct":
         pytest.importorskip("numba")
     monkeypatch.setattr(ax.Conv2D, "BATCH_LAST_BELOW", 10**9 if name == "batch-last" else 0)
-    monkeypatch.setattr(compiled, "_enabled", name == "direct")
+    monkeypatch.setattr(fast, "_enabled", name == "direct")
 
 
 @pytest.fixture(params=["per-sample", "batch-last", "direct"])
@@ -316,22 +316,22 @@ def test_without_numba_the_numpy_path_serves(monkeypatch):
     monkeypatch.setitem(sys.modules, "numba", None)   # "import numba" now raises ImportError
     monkeypatch.delitem(sys.modules, "axon.layers.compiled_loops", raising=False)
     monkeypatch.delattr(sys.modules["axon.layers"], "compiled_loops", raising=False)
-    monkeypatch.setattr(compiled, "_loops", None)
-    monkeypatch.setattr(compiled, "_missing", False)
-    monkeypatch.setattr(compiled, "_enabled", True)
+    monkeypatch.setattr(fast, "_modules", {})
+    monkeypatch.setattr(fast, "_enabled", True)
     monkeypatch.setattr(ax.Conv2D, "BATCH_LAST_BELOW", 0)
     conv = ax.Conv2D(1, 2, 5, padding=2, dtype="float64", seed=0)
     x = np.random.default_rng(0).standard_normal((2, 1, 16, 16))
     y = conv.forward(x)
-    assert conv._layout == "per_sample" and compiled.loops() is None and y.shape == (2, 2, 16, 16)
+    assert conv._layout == "per_sample" and fast.loops("axon.layers.compiled_loops") is None
+    assert y.shape == (2, 2, 16, 16)
 
 
 def test_axon_kernels_numpy_switches_the_compiled_loops_off():
     import subprocess
     import sys
-    code = ("import axon as ax, numpy as np, sys; from axon.layers import compiled; "
+    code = ("import axon as ax, numpy as np, sys; "
             "c = ax.Conv2D(1, 2, 5, padding=2); c.forward(np.zeros((1, 1, 20, 20), 'float32')); "
-            "print(compiled.loops() is None, c._layout, 'numba' in sys.modules)")
+            "print(ax.fast.loops('axon.layers.compiled_loops') is None, c._layout, 'numba' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], env={**__import__("os").environ, "AXON_KERNELS": "numpy"},
                          capture_output=True, text=True, check=True).stdout.split()
     assert out == ["True", "per_sample", "False"]

@@ -344,3 +344,30 @@ def test_adam_matches_pytorch_for_any_hyperparameters(lr, b1, b2, wd, decoupled)
     params, tparams = run_both(cls, name, {"lr": lr, "betas": (b1, b2), "weight_decay": wd}, steps=8)
     for p, t in zip(params, tparams):
         np.testing.assert_allclose(p.data, t.detach().numpy(), rtol=1e-6, atol=1e-6)
+
+
+@pytest.mark.parametrize("make", [lambda ps: ax.optim.SGD(ps, lr=0.05, momentum=0.9),
+                                  lambda ps: ax.optim.SGD(ps, lr=0.05, momentum=0.8, weight_decay=1e-3),
+                                  lambda ps: ax.optim.Adam(ps, lr=1e-3),
+                                  lambda ps: ax.optim.Adam(ps, lr=1e-2, betas=(0.8, 0.99), weight_decay=1e-2),
+                                  lambda ps: ax.optim.AdamW(ps, lr=1e-3)],
+                         ids=["sgd-momentum", "sgd-decay", "adam", "adam-decay", "adamw"])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_one_pass_updates_give_the_same_bits_as_the_numpy_code(monkeypatch, make, dtype):
+    # The [fast] extra's loops do the NumPy code's float operations in its order: equal weights.
+    pytest.importorskip("numba")
+    from axon import fast
+    runs = []
+    for on in (True, False):
+        monkeypatch.setattr(fast, "_enabled", on)
+        rng = np.random.default_rng(0)
+        params = [ax.Parameter(rng.standard_normal((37, 11)).astype(dtype)), ax.Parameter(rng.standard_normal(5).astype(dtype))]
+        opt = make(params)
+        for _ in range(6):
+            for p in params:
+                p.grad[...] = rng.standard_normal(p.data.shape)
+            opt.step()
+        runs.append([p.data.copy() for p in params] + [a for s in opt.state for k, a in s.items()
+                                                        if isinstance(a, np.ndarray) and not k.startswith("_")])
+    assert len(runs[0]) == len(runs[1]) and all(np.array_equal(a, b) for a, b in zip(*runs))
+    assert runs[0][0].dtype == dtype

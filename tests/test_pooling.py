@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import axon as ax
-from axon.layers import compiled
+from axon import fast
 
 
 @pytest.fixture(autouse=True, params=["numpy", "compiled"])
@@ -16,7 +16,7 @@ def pooling_path(request, monkeypatch):
     """Every test runs on the NumPy path and on the compiled loops (2×2 max pooling, [fast] extra)."""
     if request.param == "compiled":
         pytest.importorskip("numba")
-    monkeypatch.setattr(compiled, "_enabled", request.param == "compiled")
+    monkeypatch.setattr(fast, "_enabled", request.param == "compiled")
     return request.param
 
 # (N, C, H, W, kernel, stride): tiled (stride == kernel) with and without leftover rows, overlapping

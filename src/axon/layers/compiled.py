@@ -1,66 +1,38 @@
-"""Compiled loops for the convolution and max pooling, on all cores: the ``[fast]`` extra (Numba).
+"""Compiled loops for the convolution and max pooling, on all cores (the ``[fast]`` extra, :mod:`axon.fast`).
 
 NumPy runs a convolution as im2col, which copies every input pixel ``kh·kw`` times, and one
 matrix product that is too small for BLAS to run fast when the kernel sees few numbers (LeNet's
 first layer: 1 channel, 5×5, so a 6×25 by 25×784 product per image). Max pooling takes a dozen
-whole-array passes, and all of it except the products runs on one core. With Numba installed
-(``pip install "axon-nn[fast]"``), :class:`~axon.layers.Conv2D` (stride 1, large outputs, small
-kernels) and :class:`~axon.layers.MaxPool2D` (2×2 windows, stride 2) run loops that read the input where it lies,
-compiled once and cached on disk, the batch split over the BLAS thread count
+whole-array passes, and all of it except the products runs on one core. With Numba installed,
+:class:`~axon.layers.Conv2D` (stride 1, large outputs, small kernels) and
+:class:`~axon.layers.MaxPool2D` (2×2 windows, stride 2) run loops that read the input where it
+lies (:mod:`axon.layers.compiled_loops`), the batch split over the BLAS thread count
 (:mod:`axon._workers`). The formulas are those of the layers' docstrings; the NumPy code in the
 layers stays the reference, and the tests compare the two.
 
-The loops run only on NumPy arrays (CuPy arrays keep the NumPy-style path on the GPU). Set the
-environment variable ``AXON_KERNELS=numpy`` (or call :func:`set_enabled`) to run without them.
 Results repeat exactly from run to run and do not depend on the thread count; against the NumPy
 path they differ by rounding (sums taken in another order).
 """
 
 from __future__ import annotations
 
-import os
 from types import ModuleType
 
 import numpy as np
 
+from axon import fast
 from axon._workers import split_batch
 
-_enabled = os.environ.get("AXON_KERNELS", "").strip().lower() != "numpy"
-_loops: ModuleType | None = None
-_missing = False
-
-
-def set_enabled(flag: bool) -> bool:
-    """Use the compiled loops where they apply (True, the default when Numba is installed) or never;
-    returns the previous setting."""
-    global _enabled
-    before, _enabled = _enabled, bool(flag)
-    return before
-
-
-def loops() -> ModuleType | None:
-    """The compiled loops (:mod:`axon.layers.compiled_loops`), or None when they are switched off or
-    Numba is not installed. Numba is imported on the first call only (``import axon`` stays light)."""
-    global _loops, _missing
-    if not _enabled or _missing:
-        return None
-    if _loops is None:
-        try:
-            from axon.layers import compiled_loops
-        except ImportError:  # Numba is not installed: the NumPy path serves
-            _missing = True
-            return None
-        _loops = compiled_loops
-    return _loops
+LOOPS = "axon.layers.compiled_loops"
 
 
 def applies(x: object) -> bool:
-    """Whether the compiled loops can take ``x``: they are on, and ``x`` is a NumPy array."""
-    return isinstance(x, np.ndarray) and loops() is not None
+    """Whether the compiled loops can take ``x``: they are on (:mod:`axon.fast`), and ``x`` is a NumPy array."""
+    return isinstance(x, np.ndarray) and fast.loops(LOOPS) is not None
 
 
 def _loaded() -> ModuleType:
-    mod = loops()
+    mod = fast.loops(LOOPS)
     if mod is None:
         raise RuntimeError("the compiled loops are not available; check compiled.applies() first")
     return mod

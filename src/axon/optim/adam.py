@@ -48,6 +48,9 @@ class Adam(Optimizer):
       c = √((1 − β₂)/(1 − β₂ᵗ)): η·m̂/(√v̂ + ε) = s·S₁/(c·√S₂ + ε), the step size s folded into the
       denominator.
 
+    With the ``[fast]`` extra those ten passes are one compiled loop (:mod:`axon.optim.compiled_loops`),
+    the same float operations in the same order: the same bits.
+
     Parameters
     ----------
     params : parameters to update (or None, bound later by ``compile``/:meth:`bind`).
@@ -95,16 +98,23 @@ class Adam(Optimizer):
         tmp = state.get("_tmp")
         if tmp is None or tmp.dtype != p.data.dtype:
             tmp = self._scratch(state, "_tmp", p.data)
+        s = self.lr * (1.0 - b1) / (1.0 - b1 ** t)
+        c = math.sqrt((1.0 - b2) / (1.0 - b2 ** t))
+        fused = self._fused(p.data, g, s1, s2) if s != 0.0 else None
+        if fused is not None:  # the ten passes below in one ([fast] extra; same bits)
+            loops, (theta, gf, s1f, s2f) = fused
+            f = theta.dtype.type
+            loops.adam(theta, gf, s1f, s2f, f(b1), f(b2), f(c / s), f(self.eps / s))
+            return
         s1 *= b1
         s1 += g
         s2 *= b2
         np.multiply(g, g, out=tmp)
         s2 += tmp
-        s = self.lr * (1.0 - b1) / (1.0 - b1 ** t)
         if s == 0.0:  # lr = 0: the moments move, the weights do not
             return
         np.sqrt(s2, out=tmp)
-        tmp *= math.sqrt((1.0 - b2) / (1.0 - b2 ** t)) / s
+        tmp *= c / s
         tmp += self.eps / s
         np.divide(s1, tmp, out=tmp)
         p.data -= tmp

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
+from types import ModuleType
 from typing import Any
 
 import numpy as np
 
-from axon import backend
+from axon import backend, fast
 from axon.parameter import Parameter
 
 
@@ -128,6 +129,20 @@ class Optimizer:
         if buf is None or buf.shape != like.shape or buf.dtype != like.dtype:
             buf = state[key] = np.empty_like(like)
         return buf
+
+    @staticmethod
+    def _fused(*arrays: np.ndarray) -> tuple[ModuleType, list[np.ndarray]] | None:
+        """The one-pass update loops of the ``[fast]`` extra (:mod:`axon.optim.compiled_loops`) and
+        flat views of ``arrays``, when they apply: the loops are on, and the arrays are C-contiguous
+        NumPy arrays of one float dtype. Otherwise None, and the NumPy code runs."""
+        loops = fast.loops("axon.optim.compiled_loops")
+        if loops is None:
+            return None
+        dtype = arrays[0].dtype
+        for a in arrays:
+            if type(a) is not np.ndarray or a.dtype != dtype or not a.flags.c_contiguous:
+                return None
+        return loops, [a.reshape(-1) for a in arrays]
 
     @staticmethod
     def _array(state: dict[str, Any], key: str, like: np.ndarray, fill: float = 0.0) -> np.ndarray:

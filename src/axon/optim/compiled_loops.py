@@ -24,7 +24,7 @@ def sgd_momentum(theta, g, v, mu, lr):
         theta[i] = theta[i] - vi * lr
 
 
-@njit(nogil=True, cache=True)
+@njit(nogil=True, cache=True, error_model="numpy")  # x / 0 gives inf as in NumPy: no branch, so it vectorises
 def adam(theta, g, s1, s2, b1, b2, c_over_s, eps_over_s):
     """S₁ ← β₁·S₁ + g,  S₂ ← β₂·S₂ + g²,  θ ← θ − S₁ / ((c/s)·√S₂ + ε/s)   (see :class:`~axon.optim.Adam`)."""
     for i in range(theta.shape[0]):

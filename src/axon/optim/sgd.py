@@ -30,6 +30,9 @@ class SGD(Optimizer):
     clip_norm : global gradient-norm limit, or None (see :class:`Optimizer`).
 
     State per parameter: ``"velocity"`` v (with momentum), ``"step"``.
+
+    With the ``[fast]`` extra the momentum step runs as one compiled pass over the weights
+    (:mod:`axon.optim.compiled_loops`), the same float operations in the same order: the same bits.
     """
 
     def __init__(self, params: Iterable[Parameter] | None = None, lr: float = 0.01,
@@ -52,6 +55,11 @@ class SGD(Optimizer):
                 v = state["velocity"] = g.copy()
             else:
                 v = self._array(state, "velocity", g)
+                fused = None if self.nesterov else self._fused(p.data, g, v)
+                if fused is not None:  # the four passes below in one ([fast] extra; same bits)
+                    loops, (theta, gf, vf) = fused
+                    loops.sgd_momentum(theta, gf, vf, theta.dtype.type(mu), theta.dtype.type(self.lr))
+                    return
                 v *= mu
                 v += g
             if self.nesterov:
