@@ -5,9 +5,9 @@ Network (both libraries, same initial weights)::
     conv 6@5×5 pad 2 → ReLU → maxpool 2 → conv 16@5×5 → ReLU → maxpool 2 → flatten 400
     → 120 → ReLU → 84 → ReLU → 10, softmax cross-entropy, SGD momentum 0.9, lr 0.01
 
-Contestants: axon as installed (with the ``[fast]`` extra, Numba's compiled loops for the first
-convolution and both poolings; see ``axon.fast``), axon on its NumPy code only (the same
-layers with the compiled loops switched off, as without the extra) and PyTorch.
+Contestants: axon as installed (Numba's compiled loops for the first convolution, both poolings and
+the optimizer step; see ``axon.fast``), axon on its NumPy code only (the same layers with the
+compiled loops switched off, as with ``AXON_KERNELS=numpy`` or without Numba) and PyTorch.
 
 The contestants alternate epoch by epoch (interleaved rounds) so that a busy machine slows both
 alike; the figure is the median epoch time per contestant, the ratio the median of axon / PyTorch
@@ -65,7 +65,7 @@ def axon_epoch(compiled_loops: bool = True) -> Callable[[np.ndarray, np.ndarray,
     """One epoch of the explicit loop (API.md) over shuffled batches; returns its seconds.
 
     ``compiled_loops=False``: the compiled loops switched off for the epoch (axon without the
-    ``[fast]`` extra). None when they are asked for and Numba is not installed.
+    Numba). None when they are asked for and Numba is not installed.
     """
     import axon as ax
     from axon import fast

@@ -2,8 +2,10 @@
 
 Where an epoch's time goes outside the matrix products, the update is the largest part, so it is
 timed by itself: axon's SGD with momentum and Adam against PyTorch's, with PyTorch's default
-implementation (one kernel per operation, as axon) and its ``fused=True`` kernels (one pass over
-the weights, which NumPy cannot express). Gradients are fixed random arrays; the figure is
+implementation (one kernel per operation, as axon's NumPy code) and its ``fused=True`` kernels (one
+pass over the weights, which NumPy cannot express). *axon* is the NumPy code (what an MLP runs:
+it never loads Numba), *axon one pass* the compiled loop of ``axon.optim.compiled_loops`` (what runs
+once Numba is loaded, e.g. by a CNN's convolution; the same bits). Gradients are fixed random arrays; the figure is
 microseconds per ``step()``, the median of interleaved rounds.
 """
 
@@ -24,27 +26,38 @@ def _arrays(seed: int = 0) -> list[np.ndarray]:
     return [rng.standard_normal(s, dtype=np.float32) for s in SHAPES]
 
 
-def _per_step(opt) -> Callable[[int], float]:
-    """``run(steps)``: seconds per ``opt.step()`` over ``steps`` calls."""
+def _per_step(opt, compiled: bool | None = None) -> Callable[[int], float]:
+    """``run(steps)``: seconds per ``opt.step()`` over ``steps`` calls; ``compiled`` switches axon's
+    compiled loops on or off for the run (None: leave them)."""
     def run(steps: int) -> float:
-        start = clock()
-        for _ in range(steps):
-            opt.step()
-        return (clock() - start) / steps
+        from axon import fast
+        before = fast.set_enabled(compiled) if compiled is not None else None
+        try:
+            start = clock()
+            for _ in range(steps):
+                opt.step()
+            return (clock() - start) / steps
+        finally:
+            if before is not None:
+                fast.set_enabled(before)
 
     return run
 
 
-def axon_step(opt_name: str) -> Callable[[int], float]:
-    """axon's optimizer: seconds per step over ``steps`` steps."""
+def axon_step(opt_name: str, one_pass: bool = False) -> Callable[[int], float] | None:
+    """axon's optimizer: seconds per step over ``steps`` steps, on the NumPy code or (``one_pass``)
+    the compiled loop, which loads Numba; None when Numba is not installed."""
     import axon as ax
+    from axon import fast
+    if one_pass and fast.loops("axon.optim.compiled_loops") is None:
+        return None
     params = [ax.Parameter(a) for a in _arrays()]
     for p, g in zip(params, _arrays(1)):
         p.accumulate(g)
     cls = ax.optim.SGD if opt_name == "sgd-momentum" else ax.optim.Adam
     opt = cls(params, **KWARGS[opt_name])
 
-    return _per_step(opt)
+    return _per_step(opt, compiled=one_pass)
 
 
 def torch_step(opt_name: str, fused: bool) -> Callable[[int], float] | None:
@@ -69,8 +82,8 @@ def run(steps: int, rounds: int, thread_counts: tuple[int, ...],
     for nt in thread_counts:
         with threads(nt):
             for opt_name in KWARGS:
-                runners = {"axon": axon_step(opt_name), "PyTorch": torch_step(opt_name, False),
-                           "PyTorch fused": torch_step(opt_name, True)}
+                runners = {"axon": axon_step(opt_name), "axon one pass": axon_step(opt_name, one_pass=True),
+                           "PyTorch": torch_step(opt_name, False), "PyTorch fused": torch_step(opt_name, True)}
                 runners = {k: v for k, v in runners.items() if v is not None}
                 for r in runners.values():
                     r(20)

@@ -6,7 +6,8 @@ import statistics
 from typing import Any
 
 LOOP, FIT, TORCH, SK, CEIL = ("axon loop", "axon fit", "PyTorch", "scikit-learn", "NumPy matmul ceiling")
-NUMPY_ONLY = "axon NumPy only"  # the CNN without the [fast] extra's compiled loops
+NUMPY_ONLY = "axon NumPy only"  # the CNN without the compiled loops (AXON_KERNELS=numpy)
+ONE_PASS = "axon one pass"  # the optimizer step as one compiled loop
 
 OPTIMISATIONS = """\
 What was changed for speed (pure NumPy, in the library's hot paths), and why. The figures in this
@@ -62,7 +63,7 @@ of the same shapes near 0.45 s, so the achieved fraction rose from about 46% to 
 3-4-1 net was already near its floor (33 µs per step before and after: a step is about 40 NumPy
 calls of ~0.6 µs each).
 
-The `[fast]` extra (Numba 0.68, issue 14; `axon.fast`), each against the NumPy code it replaces, one
+Compiled loops (Numba 0.68, issue 14; `axon.fast`), each against the NumPy code it replaces, one
 core, per batch of 64 unless said:
 
 - Conv2D of stride 1 with small kernels (C·kh·kw <= 75) and large outputs (Ho·Wo >= 256, the
@@ -148,17 +149,18 @@ measurements of the optimisations tried (next section):
   ceiling's share of each library's epoch. Where it is about half (SGD on 1 thread), 0.6x
   scikit-learn leaves under a tenth of its epoch for all the element-wise work, which the notes
   show takes axon a third or more of its own epoch; only fewer products could meet it.
-- What is left besides the products: the optimizer's update (one compiled pass with the `[fast]`
-  extra; SGD's four NumPy passes and Adam's ten without it, over 235k weights whose arrays no
-  longer sit in cache after the forward pass), the gather of the batch (`X[idx]`, random rows of a 188 MB array,
-  bound by memory), the ReLU masks, the bias sums, the loss and Python's calls.
+- What is left besides the products: the optimizer's update (SGD's four NumPy passes and Adam's
+  ten over 235k weights whose arrays no longer sit in cache after the forward pass; one compiled
+  pass once Numba is loaded, which an MLP alone does not do: section e's *one pass* row), the
+  gather of the batch (`X[idx]`, random rows of a 188 MB array, bound by memory), the ReLU masks,
+  the bias sums, the loss and Python's calls.
 - 2 threads: NumPy's element-wise work stays on one thread. Splitting it over a second thread
   (a thread pool, numexpr) made the epochs slower here, not faster (next section): this machine's
   second vCPU adds far less than a core (1.2-1.35x on large element-wise work and on the small
   products), and at 2 BLAS threads the element-wise functions themselves run slower. PyTorch,
   whose element-wise kernels use both threads, gains more from the second one (compare its 1- and
   2-thread rows).
-- The CNN on 2 threads: with the `[fast]` extra the first convolution and both poolings run
+- The CNN on 2 threads: the first convolution and both poolings run
   compiled loops split over the threads, but right after BLAS's 2-thread products OpenBLAS's idle
   thread spins on the second vCPU for a while, so the split gains little in an epoch (see the
   notes); the second convolution's products, ReLU and the rest run as on 1 thread. PyTorch's
@@ -273,7 +275,7 @@ def ceiling_table(rows: list[dict], flops: float) -> list[str]:
 
 
 def cnn_table(c: dict) -> list[str]:
-    """Seconds per epoch: axon (with the [fast] extra's compiled loops), axon on NumPy only, PyTorch."""
+    """Seconds per epoch: axon (with its compiled loops), axon on NumPy only, PyTorch."""
     out = ["| threads | axon | axon NumPy only | PyTorch | axon / PyTorch | NumPy only / PyTorch "
            "| CPU used by others |", "|---|---|---|---|---|---|---|"]
     for r in c["rows"]:
@@ -328,7 +330,7 @@ def targets(results: dict[str, Any]) -> list[tuple[str, str, bool | None]]:
     for r in results.get("cnn", {}).get("rows", []):
         v = _paired(r, "axon", "torch")
         if v is not None:
-            out.append((f"LeNet-like CNN epoch <= 0.9x PyTorch ({plural(r['threads'])}, [fast] extra)",
+            out.append((f"LeNet-like CNN epoch <= 0.9x PyTorch ({plural(r['threads'])})",
                         _range(r, "axon", "torch"), v <= 0.9))
     for r in results.get("inference", []):
         v = _paired(r, "axon", "PyTorch")
@@ -427,14 +429,17 @@ def markdown(results: dict[str, Any]) -> str:
         lines += ["", "## e. The optimizer step alone", "",
                   "`step()` on the MLP's 235,146 parameters with fixed gradients (`bench/optimizer.py`), µs per "
                   "step, median of interleaved rounds. PyTorch's default runs one kernel per operation, as "
-                  "axon does with NumPy; `fused=True` makes one pass over the weights.", "",
-                  "| threads | optimizer | axon | PyTorch | PyTorch fused | axon / PyTorch | axon / PyTorch fused |",
-                  "|---|---|---|---|---|---|---|"]
+                  "axon's NumPy code does (*axon*, what an MLP runs); `fused=True` makes one pass over the "
+                  "weights, as axon's compiled loop (*one pass*, what runs once Numba is loaded, e.g. by "
+                  "a CNN; the same bits as the NumPy code).", "",
+                  "| threads | optimizer | axon | axon one pass | PyTorch | PyTorch fused | axon / PyTorch "
+                  "| one pass / PyTorch fused |", "|---|---|---|---|---|---|---|---|"]
         for r in results["optimizer"]:
             s = r["seconds"]
             lines.append(f"| {r['threads']} | {r['optimizer']} | {s['axon'] * 1e6:.0f} | "
-                         f"{_fmt_us(s.get('PyTorch'))} | {_fmt_us(s.get('PyTorch fused'))} | "
-                         f"{_fmt_r(_paired(r, 'axon', 'PyTorch'))} | {_fmt_r(_paired(r, 'axon', 'PyTorch fused'))} |")
+                         f"{_fmt_us(s.get(ONE_PASS))} | {_fmt_us(s.get('PyTorch'))} | "
+                         f"{_fmt_us(s.get('PyTorch fused'))} | {_fmt_r(_paired(r, 'axon', 'PyTorch'))} | "
+                         f"{_fmt_r(_paired(r, ONE_PASS, 'PyTorch fused'))} |")
     if results.get("sequences"):
         from bench.sequences import CONV_SHAPE, ENCODER_SHAPE, RNN_SHAPE
         r, c, e = RNN_SHAPE, CONV_SHAPE, ENCODER_SHAPE

@@ -61,7 +61,7 @@ def check_against_torch(N, C, F, H, W, k, s, p, seed=0):
 
 def use_layout(monkeypatch, name):
     """Make Conv2D choose ``name`` wherever it can: "per-sample" and "batch-last" (im2col and NumPy),
-    "direct" (the compiled loops of the [fast] extra; stride 1 and small kernels only, the other
+    "direct" (the compiled loops, axon.fast; stride 1 and small kernels only, the other
     convolutions then take "per-sample")."""
     if name == "direct":
         pytest.importorskip("numba")
@@ -71,7 +71,7 @@ def use_layout(monkeypatch, name):
 
 @pytest.fixture(params=["per-sample", "batch-last", "direct"])
 def layout(request, monkeypatch):
-    """Every way Conv2D computes (chosen by the output's size, the stride and the [fast] extra)."""
+    """Every way Conv2D computes (chosen by the output's size, the stride and whether Numba is there)."""
     use_layout(monkeypatch, request.param)
     return request.param
 
@@ -325,13 +325,3 @@ def test_without_numba_the_numpy_path_serves(monkeypatch):
     assert conv._layout == "per_sample" and fast.loops("axon.layers.compiled_loops") is None
     assert y.shape == (2, 2, 16, 16)
 
-
-def test_axon_kernels_numpy_switches_the_compiled_loops_off():
-    import subprocess
-    import sys
-    code = ("import axon as ax, numpy as np, sys; "
-            "c = ax.Conv2D(1, 2, 5, padding=2); c.forward(np.zeros((1, 1, 20, 20), 'float32')); "
-            "print(ax.fast.loops('axon.layers.compiled_loops') is None, c._layout, 'numba' in sys.modules)")
-    out = subprocess.run([sys.executable, "-c", code], env={**__import__("os").environ, "AXON_KERNELS": "numpy"},
-                         capture_output=True, text=True, check=True).stdout.split()
-    assert out == ["True", "per_sample", "False"]

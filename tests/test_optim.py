@@ -354,7 +354,7 @@ def test_adam_matches_pytorch_for_any_hyperparameters(lr, b1, b2, wd, decoupled)
                          ids=["sgd-momentum", "sgd-decay", "adam", "adam-decay", "adamw"])
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_one_pass_updates_give_the_same_bits_as_the_numpy_code(monkeypatch, make, dtype):
-    # The [fast] extra's loops do the NumPy code's float operations in its order: equal weights.
+    # The compiled loops do the NumPy code's float operations in its order: equal weights.
     pytest.importorskip("numba")
     from axon import fast
     runs = []

@@ -13,7 +13,7 @@ from axon import fast
 
 @pytest.fixture(autouse=True, params=["numpy", "compiled"])
 def pooling_path(request, monkeypatch):
-    """Every test runs on the NumPy path and on the compiled loops (2×2 max pooling, [fast] extra)."""
+    """Every test runs on the NumPy path and on the compiled loops (2×2 max pooling, axon.fast)."""
     if request.param == "compiled":
         pytest.importorskip("numba")
     monkeypatch.setattr(fast, "_enabled", request.param == "compiled")

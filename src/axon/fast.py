@@ -1,15 +1,19 @@
-"""The ``[fast]`` extra: compiled loops (Numba) where NumPy's whole-array passes are slow.
+"""Compiled loops (Numba) where NumPy's whole-array passes are slow.
 
 NumPy runs every element-wise expression as one pass over memory per operation, on one core, and
 cannot fuse them; a convolution becomes im2col copies and products too small for BLAS. With Numba
-installed (``pip install "axon-nn[fast]"``) a few hot spots run compiled loops instead, each next
+installed (a dependency of axon; it is imported only when first needed) a few hot spots run
+compiled loops instead, each next
 to the NumPy code it replaces, which stays the readable reference:
 
 - :class:`~axon.layers.Conv2D` (stride 1, small kernels, large outputs) and :class:`~axon.layers.MaxPool2D`
   (2×2) through :mod:`axon.layers.compiled`, the batch split over the BLAS thread count;
 - the updates of :class:`~axon.optim.SGD` (with momentum) and :class:`~axon.optim.Adam` in one pass
   over the weights instead of four and ten, through :mod:`axon.optim.compiled_loops`: the same
-  float32 operations in the same order, so the same bits as the NumPy code.
+  float32 operations in the same order, so the same bits as the NumPy code. These run once Numba
+  is loaded (by the layers above, or by an ``import numba`` of your own) but do not load it
+  themselves: loading Numba takes about 0.4 s and 150 MiB of memory (LLVM), more than a model of
+  Dense layers alone gains.
 
 The loops run on NumPy arrays only (CuPy arrays keep the NumPy-style code). They are compiled on
 first use and cached on disk next to their source (a few seconds, once per machine and dtype).
@@ -20,6 +24,7 @@ from __future__ import annotations
 
 import importlib
 import os
+import sys
 from types import ModuleType
 
 _enabled = os.environ.get("AXON_KERNELS", "").strip().lower() != "numpy"
@@ -34,11 +39,12 @@ def set_enabled(flag: bool) -> bool:
     return before
 
 
-def loops(module: str) -> ModuleType | None:
+def loops(module: str, load: bool = True) -> ModuleType | None:
     """The compiled-loop module ``module`` (e.g. ``"axon.layers.compiled_loops"``), or None when the
     loops are switched off or Numba is not installed. Numba is imported on the first call only, so
-    ``import axon`` stays light."""
-    if not _enabled:
+    ``import axon`` stays light; with ``load=False`` it is not imported at all, and the answer is
+    None unless something loaded it already."""
+    if not _enabled or (not load and "numba" not in sys.modules):
         return None
     if module not in _modules:
         try:

@@ -1,4 +1,4 @@
-"""Compiled loops for the convolution and max pooling, on all cores (the ``[fast]`` extra, :mod:`axon.fast`).
+"""Compiled loops for the convolution and max pooling, on all cores (Numba, :mod:`axon.fast`).
 
 NumPy runs a convolution as im2col, which copies every input pixel ``kh·kw`` times, and one
 matrix product that is too small for BLAS to run fast when the kernel sees few numbers (LeNet's

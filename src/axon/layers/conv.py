@@ -39,7 +39,7 @@ class Conv2D(ConvWorkspace, Layer):
     batch of 64). The numbers are the same up to rounding (the sum over the batch is ordered
     differently).
 
-    With the ``[fast]`` extra (Numba) the other outputs of stride 1 and small kernels (C·kh·kw <=
+    With Numba (:mod:`axon.fast`) the other outputs of stride 1 and small kernels (C·kh·kw <=
     :attr:`DIRECT_MAX_TAPS`) are computed directly, without columns: compiled loops over the kernel's
     rows that read the padded input where it lies, the batch split over the BLAS thread count (see
     :mod:`axon.layers.compiled`; ∂C/∂W and ∂C/∂x as the formulas below, ∂C/∂x as the same loop

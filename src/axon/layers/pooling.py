@@ -9,7 +9,7 @@ combined elementwise (maximum or sum). Backward of the common case, stride == ke
 through a reshape: ``x[:, :, :Ho·kh, :Wo·kw]`` viewed as ``(N, C, Ho, kh, Wo, kw)`` (no copy, and
 no accumulation since windows do not overlap); other strides add each offset's slice.
 
-With the ``[fast]`` extra (Numba), MaxPool2D with 2×2 windows and stride 2 runs compiled loops instead
+With Numba (:mod:`axon.fast`), MaxPool2D with 2×2 windows and stride 2 runs compiled loops instead
 (:mod:`axon.layers.compiled`): one pass that keeps each window's maximum and its offset, and a
 backward that writes each gradient to that offset, the batch split over the BLAS thread count
 (LeNet's first pooling, backward: 0.66 → 0.1 ms per batch of 64 on two threads). Same numbers.

@@ -48,8 +48,8 @@ class Adam(Optimizer):
       c = √((1 − β₂)/(1 − β₂ᵗ)): η·m̂/(√v̂ + ε) = s·S₁/(c·√S₂ + ε), the step size s folded into the
       denominator.
 
-    With the ``[fast]`` extra those ten passes are one compiled loop (:mod:`axon.optim.compiled_loops`),
-    the same float operations in the same order: the same bits.
+    With Numba loaded (:mod:`axon.fast`) those ten passes are one compiled loop
+    (:mod:`axon.optim.compiled_loops`), the same float operations in the same order: the same bits.
 
     Parameters
     ----------
@@ -101,7 +101,7 @@ class Adam(Optimizer):
         s = self.lr * (1.0 - b1) / (1.0 - b1 ** t)
         c = math.sqrt((1.0 - b2) / (1.0 - b2 ** t))
         fused = self._fused(p.data, g, s1, s2) if s != 0.0 else None
-        if fused is not None:  # the ten passes below in one ([fast] extra; same bits)
+        if fused is not None:  # the ten passes below in one (compiled, axon.fast; same bits)
             loops, (theta, gf, s1f, s2f) = fused
             f = theta.dtype.type
             loops.adam(theta, gf, s1f, s2f, f(b1), f(b2), f(c / s), f(self.eps / s))

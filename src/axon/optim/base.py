@@ -132,10 +132,11 @@ class Optimizer:
 
     @staticmethod
     def _fused(*arrays: np.ndarray) -> tuple[ModuleType, list[np.ndarray]] | None:
-        """The one-pass update loops of the ``[fast]`` extra (:mod:`axon.optim.compiled_loops`) and
-        flat views of ``arrays``, when they apply: the loops are on, and the arrays are C-contiguous
-        NumPy arrays of one float dtype. Otherwise None, and the NumPy code runs."""
-        loops = fast.loops("axon.optim.compiled_loops")
+        """The one-pass update loops (:mod:`axon.optim.compiled_loops`) and flat views of ``arrays``,
+        when they apply: the loops are on and Numba is loaded already (see :mod:`axon.fast`: an
+        optimizer never loads it), and the arrays are C-contiguous NumPy arrays of one float dtype.
+        Otherwise None, and the NumPy code runs."""
+        loops = fast.loops("axon.optim.compiled_loops", load=False)
         if loops is None:
             return None
         dtype = arrays[0].dtype

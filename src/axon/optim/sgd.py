@@ -31,7 +31,7 @@ class SGD(Optimizer):
 
     State per parameter: ``"velocity"`` v (with momentum), ``"step"``.
 
-    With the ``[fast]`` extra the momentum step runs as one compiled pass over the weights
+    With Numba loaded (:mod:`axon.fast`) the momentum step runs as one compiled pass over the weights
     (:mod:`axon.optim.compiled_loops`), the same float operations in the same order: the same bits.
     """
 
@@ -56,7 +56,7 @@ class SGD(Optimizer):
             else:
                 v = self._array(state, "velocity", g)
                 fused = None if self.nesterov else self._fused(p.data, g, v)
-                if fused is not None:  # the four passes below in one ([fast] extra; same bits)
+                if fused is not None:  # the four passes below in one (compiled, axon.fast; same bits)
                     loops, (theta, gf, vf) = fused
                     loops.sgd_momentum(theta, gf, vf, theta.dtype.type(mu), theta.dtype.type(self.lr))
                     return
