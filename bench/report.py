@@ -164,8 +164,8 @@ measurements of the optimisations tried (next section):
   compiled loops split over the threads, but right after BLAS's 2-thread products OpenBLAS's idle
   thread spins on the second vCPU for a while, so the split gains little in an epoch (see the
   notes); the second convolution's products, ReLU and the rest run as on 1 thread. PyTorch's
-  oneDNN convolution splits the batch over its threads. Without the extra (*NumPy only*) the
-  first convolution's per-sample products (6x25 by 25x784) are under OpenBLAS's threshold for a
+  oneDNN convolution splits the batch over its threads. Without the compiled loops (*NumPy
+  only*, `AXON_KERNELS=numpy`) the first convolution's per-sample products (6x25 by 25x784) are under OpenBLAS's threshold for a
   second thread and im2col, ReLU and pooling are element-wise work on one core.
 - Rows measured while the machine was busy (*CPU used by others*, the load averages, rounds whose
   every contestant slowed down) move the medians; the ranges show how far.\
