@@ -49,3 +49,33 @@ def test_axon_kernels_numpy_keeps_numba_out_even_for_a_cnn():
                "p = ax.MaxPool2D(2); p.forward(np.zeros((1, 1, 20, 20), 'float32'))\n"
                "print('numba' in sys.modules, c._layout, hasattr(p, '_arg'))", AXON_KERNELS="numpy")
     assert out == ["False", "per_sample", "False"]
+
+
+def test_a_numba_that_cannot_work_here_warns_and_the_numpy_code_runs(monkeypatch):
+    import importlib
+
+    import numpy as np
+
+    import axon as ax
+    from axon import fast
+
+    def broken(name):
+        raise RuntimeError("cannot cache function 'conv2d': no locator available")
+    monkeypatch.setattr(fast, "_modules", {})
+    monkeypatch.setattr(fast, "_enabled", True)
+    monkeypatch.setattr(importlib, "import_module", broken)
+    conv = ax.Conv2D(1, 2, 5, padding=2)
+    with pytest.warns(RuntimeWarning, match="NUMBA_CACHE_DIR"):
+        y = conv.forward(np.zeros((2, 1, 20, 20), np.float32))
+    assert conv._layout == "per_sample" and y.shape == (2, 2, 20, 20)
+
+
+def test_other_dtypes_keep_the_numpy_code():
+    import numpy as np
+
+    import axon as ax
+    x = np.arange(2 * 3 * 6 * 6).reshape(2, 3, 6, 6) % 7     # integers, e.g. raw pixels
+    pool = ax.MaxPool2D(2)
+    y = pool.forward(x)
+    assert not hasattr(pool, "_arg") and y.dtype == x.dtype
+    np.testing.assert_array_equal(y, x.reshape(2, 3, 3, 2, 3, 2).max(axis=(3, 5)))

@@ -25,10 +25,14 @@ from __future__ import annotations
 import importlib
 import os
 import sys
+import warnings
 from types import ModuleType
+
+import numpy as np
 
 _enabled = os.environ.get("AXON_KERNELS", "").strip().lower() != "numpy"
 _modules: dict[str, ModuleType | None] = {}  # loaded loop modules; None: Numba is not installed
+_FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 
 
 def set_enabled(flag: bool) -> bool:
@@ -51,6 +55,20 @@ def loops(module: str, load: bool = True) -> ModuleType | None:
             _modules[module] = importlib.import_module(module)
         except ImportError as exc:
             if exc.name != "numba" and not str(exc.name).startswith("numba."):
-                raise  # a real error in axon's own module, not a missing extra
+                raise  # a real error in axon's own module, not a missing dependency
+            _modules[module] = None
+        except Exception as exc:  # Numba is there but cannot work here (e.g. no writable cache directory)
+            warnings.warn(f"axon's compiled loops are off ({type(exc).__name__}: {exc}); the NumPy code runs "
+                          "instead. Setting NUMBA_CACHE_DIR to a writable folder may help; AXON_KERNELS=numpy "
+                          "silences this.", RuntimeWarning, stacklevel=2)
             _modules[module] = None
     return _modules[module]
+
+
+def takes(*arrays: object) -> bool:
+    """Whether the compiled loops can take these arrays: NumPy arrays of one dtype, float32 or float64
+    (the dtypes axon computes in; anything else keeps the NumPy code)."""
+    first = arrays[0]
+    if not isinstance(first, np.ndarray) or first.dtype not in _FLOATS:
+        return False
+    return all(isinstance(a, np.ndarray) and a.dtype == first.dtype for a in arrays[1:])

@@ -27,8 +27,9 @@ LOOPS = "axon.layers.compiled_loops"
 
 
 def applies(x: object) -> bool:
-    """Whether the compiled loops can take ``x``: they are on (:mod:`axon.fast`), and ``x`` is a NumPy array."""
-    return isinstance(x, np.ndarray) and fast.loops(LOOPS) is not None
+    """Whether the compiled loops can take ``x``: they are on (:mod:`axon.fast`), and ``x`` is a
+    float32 or float64 NumPy array."""
+    return fast.takes(x) and fast.loops(LOOPS) is not None
 
 
 def _loaded() -> ModuleType:

@@ -136,14 +136,10 @@ class Optimizer:
         when they apply: the loops are on and Numba is loaded already (see :mod:`axon.fast`: an
         optimizer never loads it), and the arrays are C-contiguous NumPy arrays of one float dtype.
         Otherwise None, and the NumPy code runs."""
-        loops = fast.loops("axon.optim.compiled_loops", load=False)
-        if loops is None:
+        if not fast.takes(*arrays) or not all(a.flags.c_contiguous for a in arrays):
             return None
-        dtype = arrays[0].dtype
-        for a in arrays:
-            if type(a) is not np.ndarray or a.dtype != dtype or not a.flags.c_contiguous:
-                return None
-        return loops, [a.reshape(-1) for a in arrays]
+        loops = fast.loops("axon.optim.compiled_loops", load=False)
+        return None if loops is None else (loops, [a.reshape(-1) for a in arrays])
 
     @staticmethod
     def _array(state: dict[str, Any], key: str, like: np.ndarray, fill: float = 0.0) -> np.ndarray:
