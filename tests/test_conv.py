@@ -325,3 +325,36 @@ def test_without_numba_the_numpy_path_serves(monkeypatch):
     assert conv._layout == "per_sample" and fast.loops("axon.layers.compiled_loops") is None
     assert y.shape == (2, 2, 16, 16)
 
+
+
+def test_a_cnn_on_the_compiled_loops_resumes_bit_for_bit(monkeypatch, tmp_path):
+    # The direct convolution, the 2x2 pooling and the one-pass optimizer step are deterministic:
+    # a run cut mid-epoch and resumed from its checkpoint ends on the uninterrupted run's weights.
+    from axon.callbacks import Callback, ModelCheckpoint
+    use_layout(monkeypatch, "direct")
+    rng = np.random.default_rng(0)
+    X, y = rng.random((64, 1, 28, 28), dtype=np.float32), rng.integers(0, 4, 64)
+
+    def model(seed=1):
+        ax.set_seed(seed)
+        m = ax.Sequential(ax.Conv2D(1, 4, 5, padding=2), ax.ReLU(), ax.MaxPool2D(2), ax.Flatten(),
+                          ax.Dense(4 * 14 * 14, 4))
+        m.compile(loss=ax.losses.SoftmaxCrossEntropy(), optimizer=ax.optim.SGD(lr=0.05, momentum=0.9))
+        return m
+
+    class Crash(Callback):
+        def on_batch_end(self, batch, logs=None):
+            if self.loop.global_step == 6:
+                raise RuntimeError("simulated crash")
+
+    def fit(m, callbacks, **kw):
+        return m.fit(X, y, epochs=3, batch_size=16, seed=2, verbose=0, callbacks=callbacks, **kw)
+
+    reference = model()
+    fit(reference, [ModelCheckpoint(tmp_path / "ref.ckpt", every_n_batches=2)])
+    assert reference.layers[0]._layout == "direct" and hasattr(reference.layers[2], "_arg")
+    with pytest.raises(RuntimeError, match="simulated crash"):
+        fit(model(), [ModelCheckpoint(tmp_path / "run.ckpt", every_n_batches=2), Crash()])
+    resumed = model(seed=7)
+    fit(resumed, [ModelCheckpoint(tmp_path / "run.ckpt", every_n_batches=2)], resume_from=tmp_path / "run.ckpt")
+    assert all(np.array_equal(a.data, b.data) for a, b in zip(reference.parameters(), resumed.parameters()))
