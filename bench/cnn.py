@@ -64,7 +64,7 @@ def torch_model(model):
 def axon_epoch(compiled_loops: bool = True) -> Callable[[np.ndarray, np.ndarray, int], float] | None:
     """One epoch of the explicit loop (API.md) over shuffled batches; returns its seconds.
 
-    ``compiled_loops=False``: the compiled loops switched off for the epoch (axon without the
+    ``compiled_loops=False``: the compiled loops switched off for the epoch (axon without
     Numba). None when they are asked for and Numba is not installed.
     """
     import axon as ax
@@ -83,11 +83,8 @@ def axon_epoch(compiled_loops: bool = True) -> Callable[[np.ndarray, np.ndarray,
                 model.zero_grad()
                 model.backward(loss.backward())
                 opt.step()
-        before = fast.set_enabled(compiled_loops)
-        try:
+        with fast.enabled(compiled_loops):
             return timed(run)
-        finally:
-            fast.set_enabled(before)
     return epoch
 
 

@@ -30,16 +30,14 @@ def _per_step(opt, compiled: bool | None = None) -> Callable[[int], float]:
     """``run(steps)``: seconds per ``opt.step()`` over ``steps`` calls; ``compiled`` switches axon's
     compiled loops on or off for the run (None: leave them)."""
     def run(steps: int) -> float:
+        import contextlib
+
         from axon import fast
-        before = fast.set_enabled(compiled) if compiled is not None else None
-        try:
+        with fast.enabled(compiled) if compiled is not None else contextlib.nullcontext():
             start = clock()
             for _ in range(steps):
                 opt.step()
             return (clock() - start) / steps
-        finally:
-            if before is not None:
-                fast.set_enabled(before)
 
     return run
 

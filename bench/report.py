@@ -84,9 +84,9 @@ core, per batch of 64 unless said:
   took 0.78 ms for both. A loop for any window size measured 1.3-1.7 ms forward: other windows
   keep the NumPy code. NaN in a window gives NaN, as `np.maximum`.
 - The optimizers' updates in one pass over the weights, the same float operations in the same
-  order (the same bits, tested): SGD with momentum on the MLP's 235,146 weights 99 → 48 µs, Adam
-  317 → 99 µs (with Numba's default error model the division's zero check kept the loop scalar:
-  659 µs).
+  order (the same bits, tested): on one array of 235,146 weights SGD with momentum 99 → 48 µs,
+  Adam 317 → 99 µs (section e has the MLP's six arrays; with Numba's default error model the
+  division's zero check kept Adam's loop scalar: 659 µs).
 - The batch split over two threads (`axon._workers`, the BLAS thread count) helps only while
   OpenBLAS's idle threads sleep: right after a 2-thread product they spin on the second vCPU, and
   the first convolution's forward on two threads took 0.84 ms against 0.43 ms with no product

@@ -17,15 +17,18 @@ to the NumPy code it replaces, which stays the readable reference:
 
 The loops run on NumPy arrays only (CuPy arrays keep the NumPy-style code). They are compiled on
 first use and cached on disk next to their source (a few seconds, once per machine and dtype).
-``AXON_KERNELS=numpy`` in the environment, or :func:`set_enabled` (False), runs without them.
+``AXON_KERNELS=numpy`` in the environment, :func:`set_enabled` (False) or ``with enabled(False):``
+runs without them.
 """
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import os
 import sys
 import warnings
+from collections.abc import Iterator
 from types import ModuleType
 
 import numpy as np
@@ -41,6 +44,17 @@ def set_enabled(flag: bool) -> bool:
     global _enabled
     before, _enabled = _enabled, bool(flag)
     return before
+
+
+@contextlib.contextmanager
+def enabled(flag: bool) -> Iterator[None]:
+    """``with fast.enabled(False): ...`` runs the block on the NumPy code only (True: with the loops
+    where they apply), then restores the setting it found."""
+    before = set_enabled(flag)
+    try:
+        yield
+    finally:
+        set_enabled(before)
 
 
 def loops(module: str, load: bool = True) -> ModuleType | None:

@@ -12,7 +12,8 @@ no accumulation since windows do not overlap); other strides add each offset's s
 With Numba (:mod:`axon.fast`), MaxPool2D with 2×2 windows and stride 2 runs compiled loops instead
 (:mod:`axon.layers.compiled`): one pass that keeps each window's maximum and its offset, and a
 backward that writes each gradient to that offset, the batch split over the BLAS thread count
-(LeNet's first pooling, backward: 0.66 → 0.1 ms per batch of 64 on two threads). Same numbers.
+(LeNet's first pooling, forward + backward: 0.78 → 0.36 ms per batch of 64 on one core). Same
+numbers.
 """
 
 from __future__ import annotations

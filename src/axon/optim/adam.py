@@ -95,9 +95,6 @@ class Adam(Optimizer):
         t = state["step"]
         s1 = self._array(state, "grad_sum", p.data)
         s2 = self._array(state, "grad_sq_sum", p.data)
-        tmp = state.get("_tmp")
-        if tmp is None or tmp.dtype != p.data.dtype:
-            tmp = self._scratch(state, "_tmp", p.data)
         s = self.lr * (1.0 - b1) / (1.0 - b1 ** t)
         c = math.sqrt((1.0 - b2) / (1.0 - b2 ** t))
         fused = self._fused(p.data, g, s1, s2) if s != 0.0 else None
@@ -106,6 +103,7 @@ class Adam(Optimizer):
             f = theta.dtype.type
             loops.adam(theta, gf, s1f, s2f, f(b1), f(b2), f(c / s), f(self.eps / s))
             return
+        tmp = self._scratch(state, "_tmp", p.data)
         s1 *= b1
         s1 += g
         s2 *= b2

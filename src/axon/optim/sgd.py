@@ -45,31 +45,31 @@ class SGD(Optimizer):
         super().__init__(params, lr, weight_decay, clip_norm)
 
     def update(self, p: Parameter, g: np.ndarray, state: dict[str, Any]) -> None:
-        tmp = state.get("_tmp")
-        if tmp is None or tmp.dtype != p.data.dtype:
-            tmp = self._scratch(state, "_tmp", p.data)
         mu = self.momentum
-        if mu:
-            v = state.get("velocity")
-            if v is None:  # PyTorch starts the velocity at g, not at 0
-                v = state["velocity"] = g.copy()
-            else:
-                v = self._array(state, "velocity", g)
-                fused = None if self.nesterov else self._fused(p.data, g, v)
-                if fused is not None:  # the four passes below in one (compiled, axon.fast; same bits)
-                    loops, (theta, gf, vf) = fused
-                    loops.sgd_momentum(theta, gf, vf, theta.dtype.type(mu), theta.dtype.type(self.lr))
-                    return
-                v *= mu
-                v += g
-            if self.nesterov:
-                np.multiply(v, mu, out=tmp)
-                tmp += g
-                tmp *= self.lr
-            else:
-                np.multiply(v, self.lr, out=tmp)
-        else:
+        if not mu:
+            tmp = self._scratch(state, "_tmp", p.data)
             np.multiply(g, self.lr, out=tmp)
+            p.data -= tmp
+            return
+        v = state.get("velocity")
+        if v is None:  # PyTorch starts the velocity at g, not at 0
+            v = state["velocity"] = g.copy()
+        else:
+            v = self._array(state, "velocity", g)
+            fused = None if self.nesterov else self._fused(p.data, g, v)
+            if fused is not None:  # the four passes below in one (compiled, axon.fast; same bits)
+                loops, (theta, gf, vf) = fused
+                loops.sgd_momentum(theta, gf, vf, theta.dtype.type(mu), theta.dtype.type(self.lr))
+                return
+            v *= mu
+            v += g
+        tmp = self._scratch(state, "_tmp", p.data)
+        if self.nesterov:
+            np.multiply(v, mu, out=tmp)
+            tmp += g
+            tmp *= self.lr
+        else:
+            np.multiply(v, self.lr, out=tmp)
         p.data -= tmp
 
     def get_config(self) -> dict[str, Any]:
