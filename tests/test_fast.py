@@ -79,3 +79,21 @@ def test_other_dtypes_keep_the_numpy_code():
     y = pool.forward(x)
     assert not hasattr(pool, "_arg") and y.dtype == x.dtype
     np.testing.assert_array_equal(y, x.reshape(2, 3, 3, 2, 3, 2).max(axis=(3, 5)))
+
+
+def test_the_enabled_context_switches_the_loops_for_its_block_and_restores_the_setting():
+    import numpy as np
+
+    import axon as ax
+    from axon import fast
+    conv, x = ax.Conv2D(1, 2, 5, padding=2), np.zeros((1, 1, 20, 20), np.float32)
+    before = fast._enabled
+    with fast.enabled(False):
+        conv.forward(x)
+        assert conv._layout == "per_sample"
+        with pytest.raises(ValueError), fast.enabled(True):
+            raise ValueError("the setting comes back even so")
+        assert fast._enabled is False
+    assert fast._enabled is before
+    conv.forward(x)
+    assert conv._layout == ("direct" if before else "per_sample")
